@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Engram",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "EngramIndex", targets: ["EngramIndex"]),
+        .executable(name: "engram", targets: ["engram"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: - System and C shims
+
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "blas",
+            providers: [.apt(["libblas-dev", "liblapack-dev", "libopenblas0-pthread"])]
+        ),
+        .target(
+            name: "CEngramKernels",
+            linkerSettings: [.linkedLibrary("blas"), .linkedLibrary("dl")]
+        ),
+
+        // MARK: - Libraries
+
+        .target(
+            name: "EngramIndex",
+            dependencies: ["CBLAS", "CEngramKernels"]
+        ),
+
+        // MARK: - Command line
+
+        .executableTarget(
+            name: "engram",
+            dependencies: [
+                "EngramIndex",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(
+            name: "EngramIndexTests",
+            dependencies: ["EngramIndex"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,56 @@
+#ifndef ENGRAM_KERNELS_H
+#define ENGRAM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// x86-64 kernels compiled for specific instruction sets with per-function target attributes and
+// chosen at run time, so one release build runs on any x86-64 machine and uses what the CPU has.
+// Swift has no per-function target attribute; these few functions are the only C in the engine.
+
+/// 0: baseline (use the portable Swift SIMD kernels), 1: AVX2 + FMA, 2: AVX-512F.
+int engram_cpu_level(void);
+
+float engram_dot_avx2(const float *a, const float *b, size_t n);
+float engram_l2sq_avx2(const float *a, const float *b, size_t n);
+float engram_dot_avx512(const float *a, const float *b, size_t n);
+float engram_l2sq_avx512(const float *a, const float *b, size_t n);
+
+// BLAS introspection through dlsym, so the same binary reports whichever libblas.so.3 the
+// alternatives system resolved (OpenBLAS, BLIS, netlib).
+const char *engram_blas_library_path(void);
+const char *engram_blas_openblas_corename(void);
+const char *engram_blas_openblas_config(void);
+int engram_blas_set_threads(int threads);
+int engram_blas_get_threads(void);
+
+// Atomic access to plain memory (graph links, per-node flags) for lock-free readers.
+static inline uint32_t engram_load_acquire_u32(const uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void engram_store_release_u32(uint32_t *p, uint32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline uint8_t engram_load_acquire_u8(const uint8_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void engram_store_release_u8(uint8_t *p, uint8_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline void engram_spin_lock(uint8_t *p) {
+    while (__atomic_exchange_n(p, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(p, __ATOMIC_RELAXED)) {
+#if defined(__x86_64__)
+            __builtin_ia32_pause();
+#endif
+        }
+    }
+}
+static inline void engram_spin_unlock(uint8_t *p) {
+    __atomic_store_n(p, 0, __ATOMIC_RELEASE);
+}
+static inline void engram_prefetch(const void *p) {
+    __builtin_prefetch(p, 0, 3);
+}
+
+#endif

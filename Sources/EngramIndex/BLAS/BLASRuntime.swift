@@ -1,0 +1,45 @@
+import CEngramKernels
+
+/// What BLAS library the process actually runs on, and the one setting Engram changes in it.
+///
+/// Debian serves `libblas.so.3` through its alternatives system, so the same binary may run on
+/// netlib, OpenBLAS or BLIS; benchmarks print ``description`` so that every figure says which.
+public enum BLASRuntime {
+    /// The shared library that serves `cblas_sgemm`.
+    public static var libraryPath: String? { engram_blas_library_path().map { String(cString: $0) } }
+
+    /// OpenBLAS's kernel family ("Haswell", "SkylakeX", "Zen", "Prescott" …), or nil for another BLAS.
+    public static var openBLASCore: String? { engram_blas_openblas_corename().map { String(cString: $0) } }
+
+    /// OpenBLAS's build configuration string, or nil for another BLAS.
+    public static var openBLASConfig: String? { engram_blas_openblas_config().map { String(cString: $0) } }
+
+    /// Whether OpenBLAS runs a generic kernel on a CPU that has AVX2 or AVX-512 (Debian's 0.3.21 does
+    /// not recognize some recent CPUs and falls back to "Prescott", several times slower).
+    public static var isOpenBLASOnGenericCore: Bool {
+        guard let core = openBLASCore?.lowercased() else { return false }
+        let generic = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "katmai", "northwood", "barcelona", "generic"]
+        return DistanceKernels.Level.supported >= .avx2 && generic.contains(core)
+    }
+
+    /// The `OPENBLAS_CORETYPE` that selects the fastest kernels this CPU runs.
+    public static var recommendedOpenBLASCore: String? {
+        switch DistanceKernels.Level.supported {
+        case .avx512: "SkylakeX"
+        case .avx2: "Haswell"
+        case .swiftSIMD: nil
+        }
+    }
+
+    /// Engram parallelizes batch work itself (one BLAS call per worker thread), so BLAS must run each
+    /// call on one thread, or the workers oversubscribe the cores. Called before the first batch.
+    static let singleThreaded: Bool = { engram_blas_set_threads(1) != 0 }()
+
+    /// One line: library, kernel family, distance kernels.
+    public static var description: String {
+        var parts = ["blas=\(libraryPath ?? "unknown")"]
+        if let core = openBLASCore { parts.append("openblas_core=\(core)") }
+        parts.append("kernels=\(DistanceKernels.active.level.rawValue)")
+        return parts.joined(separator: " ")
+    }
+}

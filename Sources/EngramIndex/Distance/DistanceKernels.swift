@@ -1,0 +1,74 @@
+import CEngramKernels
+
+/// The distance functions in use, chosen once per process from what the CPU supports.
+///
+/// `ENGRAM_KERNELS=swift|avx2|avx512` overrides the choice (for tests and comparisons); a level
+/// the CPU lacks falls back to the best one it has.
+public struct DistanceKernels: Sendable {
+    public typealias Function = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
+
+    /// Implementation levels, from portable to widest.
+    public enum Level: String, Sendable, CaseIterable, Comparable {
+        case swiftSIMD = "swift"
+        case avx2
+        case avx512
+
+        public static func < (lhs: Level, rhs: Level) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
+
+        /// The widest level this CPU runs.
+        public static let supported: Level = switch engram_cpu_level() {
+        case 2: .avx512
+        case 1: .avx2
+        default: .swiftSIMD
+        }
+    }
+
+    public let level: Level
+    @usableFromInline let dot: Function
+    @usableFromInline let l2Squared: Function
+
+    /// Kernels for `level`, or for the widest supported level below it.
+    public init(level requested: Level) {
+        let level = min(requested, Level.supported)
+        self.level = level
+        switch level {
+        case .avx512: (dot, l2Squared) = (engram_dot_avx512, engram_l2sq_avx512)
+        case .avx2: (dot, l2Squared) = (engram_dot_avx2, engram_l2sq_avx2)
+        case .swiftSIMD: (dot, l2Squared) = ({ SIMDKernels.dot($0!, $1!, $2) }, { SIMDKernels.l2Squared($0!, $1!, $2) })
+        }
+    }
+
+    /// The process-wide choice.
+    public static let active: DistanceKernels = {
+        let requested = getenv("ENGRAM_KERNELS").flatMap { Level(rawValue: String(cString: $0)) }
+        return DistanceKernels(level: requested ?? .supported)
+    }()
+
+    /// The internal distance for `metric`: smaller is better for every metric.
+    @inlinable @inline(__always)
+    func distance(_ metric: Metric, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        metric == .l2 ? l2Squared(a, b, n) : -dot(a, b, n)
+    }
+
+    /// The distance function for `metric`, for loops that call it many times.
+    @inlinable
+    func function(for metric: Metric) -> Function {
+        metric == .l2 ? l2Squared : negatedDot
+    }
+
+    @usableFromInline var negatedDot: Function {
+        switch level {
+        case .avx512: { -engram_dot_avx512($0, $1, $2) }
+        case .avx2: { -engram_dot_avx2($0, $1, $2) }
+        case .swiftSIMD: { -SIMDKernels.dot($0!, $1!, $2) }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,73 @@
+/// Portable distance kernels on Swift SIMD types.
+///
+/// They serve every CPU without AVX2 (and every non-x86 target, where they compile to NEON); on
+/// x86-64 with AVX2 or AVX-512 the C kernels chosen by ``DistanceKernels`` take over. Two
+/// independent 16-lane accumulators keep the adds from forming one serial chain; the tail is
+/// handled with 4-lane steps and then scalars, so any dimension works.
+enum SIMDKernels {
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
+        var i = 0
+        while i + 32 <= n {
+            s0.addProduct(
+                ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self),
+                rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self))
+            s1.addProduct(
+                ra.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self),
+                rb.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self))
+            i &+= 32
+        }
+        var s4 = SIMD4<Float>()
+        while i + 4 <= n {
+            s4.addProduct(
+                ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self),
+                rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self))
+            i &+= 4
+        }
+        var tail: Float = 0
+        while i < n {
+            tail += a[i] * b[i]
+            i &+= 1
+        }
+        return (s0 + s1).sum() + s4.sum() + tail
+    }
+
+    @inline(__always)
+    static func l2Squared(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
+        var i = 0
+        while i + 32 <= n {
+            let d0 = ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+                - rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            let d1 = ra.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
+                - rb.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self)
+            s0.addProduct(d0, d0)
+            s1.addProduct(d1, d1)
+            i &+= 32
+        }
+        var s4 = SIMD4<Float>()
+        while i + 4 <= n {
+            let d = ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self)
+                - rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self)
+            s4.addProduct(d, d)
+            i &+= 4
+        }
+        var tail: Float = 0
+        while i < n {
+            let d = a[i] - b[i]
+            tail += d * d
+            i &+= 1
+        }
+        return (s0 + s1).sum() + s4.sum() + tail
+    }
+}
+
+extension SIMD where Scalar == Float {
+    @inline(__always)
+    fileprivate mutating func addProduct(_ a: Self, _ b: Self) {
+        self = self.addingProduct(a, b)
+    }
+}

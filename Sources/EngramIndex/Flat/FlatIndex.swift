@@ -1,0 +1,155 @@
+import CEngramKernels
+
+/// An exact index: every search compares the query with every stored vector.
+///
+/// One query scans the rows with SIMD kernels into a bounded top-k heap; a batch of queries uses
+/// `cblas_sgemm` on blocks of queries and rows (see ``search(batch:k:threads:)``). Exact results make
+/// it the reference for the approximate indexes and the right choice for small collections or
+/// very selective filters.
+///
+/// Thread safety: any number of searches run concurrently (they share a read lock and never block
+/// each other); adds and removes take the write lock.
+public final class FlatIndex: @unchecked Sendable {  // all mutable state is guarded by `lock`
+    public let dimension: Int
+    public let metric: Metric
+
+    let lock = ReadWriteLock()
+    let storage: VectorStorage
+    /// External id of each slot; meaningful only where `live` is set.
+    var ids: [UInt64] = []
+    var live: [Bool] = []
+    var slotOfID: [UInt64: UInt32] = [:]
+    var freeSlots: [UInt32] = []
+    /// Squared norms per slot, kept for the L2 sgemm path (|q|² - 2q·x + |x|²).
+    var squaredNorms: [Float] = []
+    /// Bumped whenever a slot is given to a different item, which invalidates earlier filters.
+    var layoutVersion: UInt64 = 0
+
+    /// Creates an empty index.
+    ///
+    /// - Parameters:
+    ///   - dimension: floats per vector (1...65,536).
+    ///   - metric: the comparison; cosine vectors are normalized on the way in.
+    ///   - capacity: the most vectors it will ever hold; only address space is reserved up front.
+    /// - Throws: ``EngramError/invalidParameter(_:)`` for a dimension or capacity out of range.
+    public init(dimension: Int, metric: Metric = .cosine, capacity: Int? = nil) throws {
+        guard (1...65_536).contains(dimension) else {
+            throw EngramError.invalidParameter("dimension must be in 1...65536, got \(dimension)")
+        }
+        let capacity = capacity ?? VectorStorage.defaultCapacity(dimension: dimension)
+        guard capacity > 0, capacity <= Int(UInt32.max) else {
+            throw EngramError.invalidParameter("capacity must be in 1...\(UInt32.max), got \(capacity)")
+        }
+        self.dimension = dimension
+        self.metric = metric
+        self.storage = try VectorStorage(dimension: dimension, capacity: capacity)
+    }
+
+    /// The number of live vectors.
+    public var count: Int { lock.withReadLock { slotOfID.count } }
+
+    /// Whether a live vector has `id`.
+    public func contains(id: UInt64) -> Bool { lock.withReadLock { slotOfID[id] != nil } }
+
+    /// The stored form of the vector with `id` (unit length for cosine).
+    /// - Throws: ``EngramError/unknownID(_:)``.
+    public func vector(id: UInt64) throws -> [Float] {
+        try lock.withReadLock {
+            guard let slot = slotOfID[id] else { throw EngramError.unknownID(id) }
+            return Array(UnsafeBufferPointer(start: storage.row(Int(slot)), count: dimension))
+        }
+    }
+
+    /// Adds one vector, replacing any vector that already has `id`.
+    ///
+    /// - Throws: ``EngramError/dimensionMismatch(expected:actual:)``,
+    ///   ``EngramError/nonFiniteComponent(index:)``, ``EngramError/zeroVector`` (cosine),
+    ///   ``EngramError/capacityExceeded(limit:)``.
+    /// - Complexity: O(dimension).
+    public func add(_ vector: [Float], id: UInt64) throws {
+        try add(VectorMatrix(unchecked: dimension, VectorValidation.prepared(vector, dimension: dimension, metric: metric)),
+                ids: [id], prepared: true)
+    }
+
+    /// Adds a batch of vectors (row `i` gets `ids[i]`), replacing existing ids. All rows are validated
+    /// before any is stored: on error nothing is added.
+    ///
+    /// - Throws: as ``add(_:id:)``, and ``EngramError/duplicateID(_:)`` when `ids` repeats one.
+    public func add(_ vectors: VectorMatrix, ids: [UInt64]) throws {
+        try add(vectors, ids: ids, prepared: false)
+    }
+
+    private func add(_ vectors: VectorMatrix, ids newIDs: [UInt64], prepared: Bool) throws {
+        guard vectors.dimension == dimension else {
+            throw EngramError.dimensionMismatch(expected: dimension, actual: vectors.dimension)
+        }
+        guard vectors.count == newIDs.count else {
+            throw EngramError.invalidParameter("\(vectors.count) vectors but \(newIDs.count) ids")
+        }
+        var rows = vectors.values
+        if !prepared { try VectorValidation.prepareRows(&rows, dimension: dimension, metric: metric) }
+        var seen = Set<UInt64>(minimumCapacity: newIDs.count)
+        for id in newIDs where !seen.insert(id).inserted { throw EngramError.duplicateID(id) }
+        try lock.withWriteLock {
+            let fresh = newIDs.count(where: { slotOfID[$0] == nil })
+            try storage.reserve(rows: ids.count + max(0, fresh - freeSlots.count))
+            rows.withUnsafeBufferPointer { buf in
+                for (i, id) in newIDs.enumerated() {
+                    let row = UnsafeBufferPointer(rebasing: buf[i * dimension..<(i + 1) * dimension])
+                    store(row, id: id)
+                }
+            }
+        }
+    }
+
+    /// Writes one validated row under the write lock: in place for an existing id (readers are
+    /// excluded by the lock), else into a free or new slot.
+    private func store(_ row: UnsafeBufferPointer<Float>, id: UInt64) {
+        let slot: Int
+        if let existing = slotOfID[id] {
+            slot = Int(existing)
+        } else if let reused = freeSlots.popLast() {
+            slot = Int(reused)
+            layoutVersion &+= 1
+        } else {
+            slot = ids.count
+            ids.append(0)
+            live.append(false)
+            if metric == .l2 { squaredNorms.append(0) }
+        }
+        storage.write(row, to: slot)
+        ids[slot] = id
+        live[slot] = true
+        slotOfID[id] = UInt32(slot)
+        if metric == .l2 { squaredNorms[slot] = engramDot(row.baseAddress!, row.baseAddress!, dimension) }
+    }
+
+    /// Removes the vector with `id`; its slot is reused by a later add.
+    /// - Throws: ``EngramError/unknownID(_:)``.
+    public func remove(id: UInt64) throws {
+        try lock.withWriteLock {
+            guard let slot = slotOfID.removeValue(forKey: id) else { throw EngramError.unknownID(id) }
+            live[Int(slot)] = false
+            freeSlots.append(slot)
+        }
+    }
+
+    /// A filter that allows the live items among `ids` (unknown ids are ignored).
+    public func filter(allowing allowedIDs: some Sequence<UInt64>) -> SearchFilter {
+        lock.withReadLock {
+            var bits = Bitset(capacity: ids.count)
+            var n = 0
+            for id in allowedIDs {
+                guard let slot = slotOfID[id], !bits.contains(Int(slot)) else { continue }
+                bits.insert(Int(slot))
+                n += 1
+            }
+            return SearchFilter(allowed: bits, allowedCount: n, layoutVersion: layoutVersion)
+        }
+    }
+}
+
+@inline(__always)
+func engramDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    DistanceKernels.active.dot(a, b, n)
+}

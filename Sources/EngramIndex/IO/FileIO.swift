@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole-file reads and crash-safe whole-file writes on POSIX calls.
+enum FileIO {
+    /// The bytes of the file at `path`.
+    static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw EngramError.io(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw EngramError.io(path: path, operation: "stat", errno: errno) }
+        let size = Int(st.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buf in
+            while done < size {
+                let n = Glibc.read(fd, buf.baseAddress! + done, size - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw EngramError.io(path: path, operation: "read", errno: n < 0 ? errno : EIO) }
+                done += n
+            }
+        }
+        return bytes
+    }
+
+    /// Replaces the file at `path` atomically: writes a temporary file in the same directory, fsyncs
+    /// it, renames it over `path` and fsyncs the directory. A crash at any point leaves either the old
+    /// file or the new one. `write` receives a sink to call with consecutive chunks.
+    static func writeAtomically(_ path: String, _ write: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let dir = directory(of: path)
+        let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw EngramError.io(path: temp, operation: "create", errno: errno) }
+        var committed = false
+        defer {
+            if !committed { unlink(temp) }
+        }
+        do {
+            try write { chunk in try writeAll(fd, chunk, path: temp) }
+            // A failed fsync is final: the page cache may have dropped the data, so never retry it.
+            guard fsync(fd) == 0 else { throw EngramError.io(path: temp, operation: "fsync", errno: errno) }
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw EngramError.io(path: temp, operation: "close", errno: errno) }
+        guard rename(temp, path) == 0 else { throw EngramError.io(path: path, operation: "rename", errno: errno) }
+        committed = true
+        try fsyncDirectory(dir)
+    }
+
+    private static func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, path: String) throws {
+        var done = 0
+        while done < chunk.count {
+            let n = Glibc.write(fd, chunk.baseAddress! + done, chunk.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw EngramError.io(path: path, operation: "write", errno: n < 0 ? errno : EIO) }
+            done += n
+        }
+    }
+
+    static func fsyncDirectory(_ dir: String) throws {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw EngramError.io(path: dir, operation: "open directory", errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw EngramError.io(path: dir, operation: "fsync directory", errno: errno) }
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+}

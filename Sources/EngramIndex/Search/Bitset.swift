@@ -1,0 +1,40 @@
+/// A fixed-size set of slot numbers, one bit each.
+public struct Bitset: Sendable, Equatable {
+    @usableFromInline var words: [UInt64]
+    /// The number of slots the set can hold (`0..<capacity`).
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        words = Array(repeating: 0, count: (capacity + 63) >> 6)
+    }
+
+    @inlinable @inline(__always)
+    public func contains(_ slot: Int) -> Bool {
+        slot < capacity && words[slot >> 6] & (1 << UInt64(slot & 63)) != 0
+    }
+
+    public mutating func insert(_ slot: Int) {
+        precondition(slot >= 0 && slot < capacity, "slot out of range")
+        words[slot >> 6] |= 1 << UInt64(slot & 63)
+    }
+
+    public mutating func remove(_ slot: Int) {
+        guard slot >= 0 && slot < capacity else { return }
+        words[slot >> 6] &= ~(1 << UInt64(slot & 63))
+    }
+
+    /// The number of members (population count).
+    public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Members in increasing order.
+    public func forEach(_ body: (Int) throws -> Void) rethrows {
+        for (w, word) in words.enumerated() {
+            var bits = word
+            while bits != 0 {
+                try body(w << 6 | bits.trailingZeroBitCount)
+                bits &= bits &- 1
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+/// The `k` best (smallest-distance) candidates seen so far, in a bounded binary max-heap whose root
+/// is the worst kept candidate.
+///
+/// Storage is borrowed from the caller (stack or a reused buffer), so a search allocates nothing
+/// per candidate. Ties on distance are broken by the smaller id, which makes results deterministic.
+struct TopK {
+    let k: Int
+    private(set) var count = 0
+    private let distances: UnsafeMutablePointer<Float>
+    private let ids: UnsafeMutablePointer<UInt64>
+
+    init(k: Int, distances: UnsafeMutablePointer<Float>, ids: UnsafeMutablePointer<UInt64>) {
+        self.k = k
+        self.distances = distances
+        self.ids = ids
+    }
+
+    /// Runs `body` with a `TopK` on temporary storage.
+    static func withTemporary<R>(k: Int, _ body: (inout TopK) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { d in
+            try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: k) { i in
+                var top = TopK(k: k, distances: d.baseAddress!, ids: i.baseAddress!)
+                return try body(&top)
+            }
+        }
+    }
+
+    /// The distance a candidate must beat (or tie with a smaller id) to enter.
+    @inline(__always) var threshold: Float { count < k ? .infinity : distances[0] }
+
+    @inline(__always)
+    private func worse(_ a: Int, _ b: Int) -> Bool {
+        distances[a] > distances[b] || (distances[a] == distances[b] && ids[a] > ids[b])
+    }
+
+    /// Offers a candidate; it is kept if it is among the `k` best so far.
+    @inline(__always)
+    mutating func insert(_ distance: Float, id: UInt64) {
+        if count < k {
+            distances[count] = distance
+            ids[count] = id
+            count += 1
+            siftUp(count - 1)
+        } else if distance < distances[0] || (distance == distances[0] && id < ids[0]) {
+            distances[0] = distance
+            ids[0] = id
+            siftDown(0)
+        }
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var i = start
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard worse(i, parent) else { return }
+            swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var largest = i
+            if l < count && worse(l, largest) { largest = l }
+            if r < count && worse(r, largest) { largest = r }
+            guard largest != i else { return }
+            swapAt(i, largest)
+            i = largest
+        }
+    }
+
+    private func swapAt(_ a: Int, _ b: Int) {
+        swap(&distances[a], &distances[b])
+        swap(&ids[a], &ids[b])
+    }
+
+    /// The kept candidates, best first, with scores converted for `metric`.
+    func results(metric: Metric) -> [SearchResult] {
+        var out = (0..<count).map { (distances[$0], ids[$0]) }
+        out.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        return out.map { SearchResult(id: $0.1, score: metric.score(fromDistance: $0.0)) }
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import EngramIndex
+
+@main
+struct Engram: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engram",
+        abstract: "Engram: an embedding vector index engine with a memory layer for AI agents.",
+        subcommands: [InfoCommand.self, BenchCommand.self]
+    )
+
+    static func main() {
+        BLASSetup.ensureFastKernels()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import EngramIndex
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Print the BLAS library and distance kernels this process runs on.")
+
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let fields: [(String, JSONValue)] = [
+            ("blas_library", .string(BLASRuntime.libraryPath)),
+            ("openblas_core", .string(BLASRuntime.openBLASCore)),
+            ("openblas_config", .string(BLASRuntime.openBLASConfig)),
+            ("distance_kernels", .string(DistanceKernels.active.level.rawValue)),
+            ("cpu_level", .string(DistanceKernels.Level.supported.rawValue)),
+        ]
+        if json {
+            print(JSONValue.object(fields).text)
+        } else {
+            for (key, value) in fields { print("\(key): \(value.plain)") }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/// A small JSON value that keeps object keys in the order given, so output lines read the same way
+/// every time (scripts parse them; people read them).
+enum JSONValue {
+    case string(String?)
+    case number(Double?)
+    case int(Int)
+    case bool(Bool)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    var text: String {
+        switch self {
+        case .string(nil), .number(nil): "null"
+        case let .string(s?): Self.quote(s)
+        case let .number(x?): x.isFinite ? Self.format(x) : "null"
+        case let .int(i): String(i)
+        case let .bool(b): b ? "true" : "false"
+        case let .array(items): "[" + items.map(\.text).joined(separator: ", ") + "]"
+        case let .object(fields): "{" + fields.map { Self.quote($0.0) + ": " + $0.1.text }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// The value without JSON quoting, for tables.
+    var plain: String {
+        if case let .string(s) = self { return s ?? "-" }
+        return text
+    }
+
+    private static func format(_ x: Double) -> String {
+        if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
+        return String(x)
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
