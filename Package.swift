@@ -43,11 +43,8 @@ let package = Package(
 
         // MARK: - Tests
 
-        .testTarget(
-            name: "EngramIndexTests",
-            dependencies: ["EngramIndex"],
-            resources: []
-        ),
+        .testTarget(name: "EngramIndexTests", dependencies: ["EngramIndex"]),
+        .testTarget(name: "EngramCLITests", dependencies: ["engram"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,13 @@
 #include "CEngramKernels.h"
 
+static size_t next_candidate_scalar(const float *dots, const float *norms, size_t j, size_t n, float t) {
+    for (; j < n; j++) {
+        float key = norms ? 2 * dots[j] - norms[j] : dots[j];
+        if (key >= t) return j;
+    }
+    return n;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -106,6 +114,28 @@ AVX512 float engram_l2sq_avx512(const float *a, const float *b, size_t n) {
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
+AVX2 static size_t next_candidate_avx2(const float *dots, const float *norms, size_t j, size_t n, float t) {
+    const __m256 tv = _mm256_set1_ps(t), two = _mm256_set1_ps(2);
+    for (; j + 8 <= n; j += 8) {
+        __m256 key = _mm256_loadu_ps(dots + j);
+        if (norms) key = _mm256_fmsub_ps(two, key, _mm256_loadu_ps(norms + j));
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(key, tv, _CMP_GE_OQ));
+        if (mask) return j + (size_t)__builtin_ctz((unsigned)mask);
+    }
+    return next_candidate_scalar(dots, norms, j, n, t);
+}
+
+static int cached_level = -1;
+
+size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t) {
+    int level = __atomic_load_n(&cached_level, __ATOMIC_RELAXED);
+    if (level < 0) {
+        level = engram_cpu_level();
+        __atomic_store_n(&cached_level, level, __ATOMIC_RELAXED);
+    }
+    return level >= 1 ? next_candidate_avx2(dots, norms, start, n, t) : next_candidate_scalar(dots, norms, start, n, t);
+}
+
 #else
 
 int engram_cpu_level(void) { return 0; }
@@ -114,5 +144,9 @@ float engram_dot_avx2(const float *a, const float *b, size_t n) { (void)a; (void
 float engram_l2sq_avx2(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 float engram_dot_avx512(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 float engram_l2sq_avx512(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
+
+size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t) {
+    return next_candidate_scalar(dots, norms, start, n, t);
+}
 
 #endif

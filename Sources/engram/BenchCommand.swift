@@ -11,9 +11,11 @@ struct BenchCommand: ParsableCommand {
             in one call. --json prints one JSON object per line per measured configuration.
             """)
 
-    @Option(help: "Base vectors (.fvecs or .npy).") var base: String
-    @Option(help: "Query vectors (.fvecs or .npy).") var queries: String
-    @Option(help: "Ground-truth neighbour ids (.ivecs), best first.") var groundtruth: String?
+    @Option(help: "Base vectors (.fvecs or .npy).") var base: String?
+    @Option(help: "Query vectors (.fvecs or .npy).") var queries: String?
+    @Option(help: "Ground-truth neighbour ids (.ivecs), best first; computed exactly when omitted.") var groundtruth: String?
+    @Option(help: "Instead of files: N random Gaussian base vectors (and 100 queries), for scale tests.") var synthetic: Int?
+    @Option(help: "Dimension of --synthetic vectors.") var dim = 384
     @Option(help: "Index kind: flat or hnsw.") var index: IndexKind = .flat
     @Option(help: "Metric: cosine, ip or l2.") var metric: Metric = .cosine
     @Option(help: "Neighbours per query.") var k = 10
@@ -30,14 +32,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let baseVectors = try VectorFile.readVectors(base)
-        let queryVectors = try VectorFile.readVectors(queries)
-        guard let groundtruth else { throw ValidationError("--groundtruth is required") }
-        let truth = try VectorFile.readIvecs(groundtruth)
-        guard truth.count >= queryVectors.count else {
-            throw ValidationError("ground truth has \(truth.count) rows for \(queryVectors.count) queries")
-        }
-        guard truth.allSatisfy({ $0.count >= k }) else { throw ValidationError("ground truth rows are shorter than k = \(k)") }
+        let (baseVectors, queryVectors) = try loadVectors()
+        let truth = try loadTruth(base: baseVectors, queries: queryVectors)
 
         let built = try Progress.timed("building \(index.rawValue) index over \(baseVectors.count) vectors") {
             let flat = try FlatIndex(dimension: baseVectors.dimension, metric: metric)
@@ -45,10 +41,40 @@ struct BenchCommand: ParsableCommand {
             return flat
         }
         let measurement = try measure(built.value, queryVectors, truth: truth)
-        report(BenchRow(
+        var row = BenchRow(
             index: index.rawValue, metric: metric, n: baseVectors.count, dim: baseVectors.dimension, k: k,
             ef: nil, threads: threads, batch: batch, buildSeconds: built.seconds,
-            recall: measurement.recall, qps: measurement.qps))
+            recall: measurement.recall, qps: measurement.qps)
+        let figures = Throughput.flatFigures(n: row.n, dim: row.dim, qps: row.qps, batch: batch, threads: threads)
+        row.extra = figures.keys.sorted().map { ($0, JSONValue.number(figures[$0])) }
+        report(row)
+    }
+
+    private func loadVectors() throws -> (VectorMatrix, VectorMatrix) {
+        if let synthetic {
+            guard synthetic > 0, dim > 0 else { throw ValidationError("--synthetic and --dim must be positive") }
+            return (Synthetic.gaussian(count: synthetic, dimension: dim, seed: 1),
+                    Synthetic.gaussian(count: 100, dimension: dim, seed: 2))
+        }
+        guard let base, let queries else { throw ValidationError("--base and --queries are required (or --synthetic N)") }
+        return (try VectorFile.readVectors(base), try VectorFile.readVectors(queries))
+    }
+
+    /// The ground truth from --groundtruth, or computed exactly with the flat index.
+    private func loadTruth(base: VectorMatrix, queries: VectorMatrix) throws -> [[Int32]] {
+        guard let groundtruth else {
+            let flat = try FlatIndex(dimension: base.dimension, metric: metric)
+            try flat.add(base, ids: (0..<UInt64(base.count)).map { $0 })
+            return try Progress.timed("computing exact ground truth") {
+                try flat.search(batch: queries, k: k, threads: ProcessInfo.processInfo.activeProcessorCount)
+            }.value.map { $0.map { Int32($0.id) } }
+        }
+        let truth = try VectorFile.readIvecs(groundtruth)
+        guard truth.count >= queries.count else {
+            throw ValidationError("ground truth has \(truth.count) rows for \(queries.count) queries")
+        }
+        guard truth.allSatisfy({ $0.count >= k }) else { throw ValidationError("ground truth rows are shorter than k = \(k)") }
+        return truth
     }
 
     private func measure(_ flat: FlatIndex, _ queries: VectorMatrix, truth: [[Int32]]) throws -> (recall: Double, qps: Double) {

@@ -22,3 +22,12 @@ struct InfoCommand: ParsableCommand {
         }
     }
 }
+
+struct SGEMMProbe: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sgemm", abstract: "Measure cblas_sgemm GFLOP/s.")
+    @Option var m = 2048
+    @Option var n = 2048
+    @Option var k = 2048
+    @Option var threads = 1
+    func run() { print(String(format: "%.1f GFLOP/s", BLASRuntime.measureSGEMM(m: m, n: n, k: k, threads: threads))) }
+}

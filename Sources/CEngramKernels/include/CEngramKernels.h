@@ -16,6 +16,11 @@ float engram_l2sq_avx2(const float *a, const float *b, size_t n);
 float engram_dot_avx512(const float *a, const float *b, size_t n);
 float engram_l2sq_avx512(const float *a, const float *b, size_t n);
 
+/// The first index j in [start, n) where key(j) >= t, or n; key(j) = dots[j], or 2·dots[j] - norms[j]
+/// when norms is not NULL (the L2 form, up to a per-query constant). Scans a block of scores for the
+/// few that can enter a top-k heap.
+size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t);
+
 // BLAS introspection through dlsym, so the same binary reports whichever libblas.so.3 the
 // alternatives system resolved (OpenBLAS, BLIS, netlib).
 const char *engram_blas_library_path(void);

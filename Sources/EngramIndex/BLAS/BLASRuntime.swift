@@ -43,3 +43,52 @@ public enum BLASRuntime {
         return parts.joined(separator: " ")
     }
 }
+
+import CBLAS
+
+extension BLASRuntime {
+    /// The GFLOP/s of `cblas_sgemm` on an `m × k` by `k × n` product (best of `repeats`), on
+    /// `threads` threads each running its own product, as Engram's batch search does.
+    public static func measureSGEMM(m: Int, n: Int, k: Int, threads: Int = 1, repeats: Int = 3) -> Double {
+        _ = singleThreaded
+        let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: n * k)
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = ContinuousClock.now
+            parallelFor(threads, threads: threads) { _ in
+                var c = [Float](repeating: 0, count: m * n)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                            1, a, Int32(k), b, Int32(k), 0, &c, Int32(n))
+            }
+            let elapsed = ContinuousClock.now - start
+            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        return 2 * Double(m) * Double(n) * Double(k) * Double(threads) / best / 1e9
+    }
+}
+
+/// The memory bandwidth a plain streaming read reaches, through the same distance kernels the
+/// scans use (a dot product of a buffer with itself reads each byte once).
+public enum MemoryBandwidth {
+    /// GB/s of reading `bytes` (best of 3), split over `threads` threads.
+    public static func streamingReadGBs(bytes: Int, threads: Int = 1) -> Double {
+        let floats = bytes / 4
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: floats)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1)
+        let base = UnsafeSendable(UnsafePointer(buffer.baseAddress!))
+        let kernels = DistanceKernels.active
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            parallelFor(threads, threads: threads) { t in
+                let chunk = floats / threads
+                let p = base.value + t * chunk
+                _ = kernels.dot(p, p, chunk)
+            }
+            let elapsed = ContinuousClock.now - start
+            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        return Double(bytes) / best / 1e9
+    }
+}

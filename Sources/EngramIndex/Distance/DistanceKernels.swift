@@ -26,8 +26,8 @@ public struct DistanceKernels: Sendable {
     }
 
     public let level: Level
-    @usableFromInline let dot: Function
-    @usableFromInline let l2Squared: Function
+    package let dot: Function
+    package let l2Squared: Function
 
     /// Kernels for `level`, or for the widest supported level below it.
     public init(level requested: Level) {
@@ -47,18 +47,17 @@ public struct DistanceKernels: Sendable {
     }()
 
     /// The internal distance for `metric`: smaller is better for every metric.
-    @inlinable @inline(__always)
+    @inline(__always)
     func distance(_ metric: Metric, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         metric == .l2 ? l2Squared(a, b, n) : -dot(a, b, n)
     }
 
     /// The distance function for `metric`, for loops that call it many times.
-    @inlinable
     func function(for metric: Metric) -> Function {
         metric == .l2 ? l2Squared : negatedDot
     }
 
-    @usableFromInline var negatedDot: Function {
+    var negatedDot: Function {
         switch level {
         case .avx512: { -engram_dot_avx512($0, $1, $2) }
         case .avx2: { -engram_dot_avx2($0, $1, $2) }

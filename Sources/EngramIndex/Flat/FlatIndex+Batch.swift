@@ -1,16 +1,20 @@
 import CBLAS
+import CEngramKernels
 import Dispatch
 
 extension FlatIndex {
     /// Below this many queries a batch is answered by one SIMD scan per query; from it on, by
-    /// `cblas_sgemm` on blocks. Measured with `engram bench --index flat --batch` on 20k × 384
-    /// (see README): sgemm wins from about this size on, where its packing cost is amortized.
-    public static let sgemmCrossover = 16
+    /// `cblas_sgemm` on blocks. Measured with `engram bench --index flat --batch` on 20k × 384 on an
+    /// AMD EPYC (Zen 3): 1 query 511 q/s scan vs 193 sgemm, 2: 640 vs 356, 4: 477 vs 799,
+    /// 8: 593 vs 1,203, 64: 494 vs 3,682. Below 4 the packing cost of sgemm is not amortized.
+    public static let sgemmCrossover = 4
 
-    /// Queries per sgemm block: with ``rowsPerBlock`` it keeps the score block (64 × 2048 floats,
-    /// 512 KiB) in L2 while the selection pass reads it back.
-    static let queriesPerBlock = 64
-    static let rowsPerBlock = 2048
+    /// Queries and rows per sgemm block, chosen by a sweep on the same data (64…512 × 1,024…4,096):
+    /// 256 × 1,024 was best (4,800 q/s; 64 × 2,048 gave 3,400, 512 × 4,096 4,560). The 1 MiB score
+    /// block stays in L2 while the selection pass reads it back, and 256 queries amortize the packing
+    /// of each row block.
+    static let queriesPerBlock = 256
+    static let rowsPerBlock = 1024
 
     /// The `k` nearest stored vectors to each query (row) of `queries`, in query order.
     ///
@@ -85,54 +89,28 @@ extension FlatIndex {
     }
 
     /// Offers one query's block of inner products to its heap. Most entries cannot enter, so a SIMD
-    /// pass compares 16 at a time against the current threshold and only survivors are examined.
+    /// pass (`engram_next_candidate`) skips to the next one that can, and only those are examined.
     @inline(__always)
     private func select(_ dots: UnsafePointer<Float>, count: Int, firstSlot: Int, queryNorm: Float, into top: inout TopK) {
         let isL2 = metric == .l2
         let hasHoles = !freeSlots.isEmpty
-        func offer(_ j: Int) {
-            let slot = firstSlot + j
-            guard !hasHoles || live[slot] else { return }
-            let d = isL2 ? queryNorm + squaredNorms[slot] - 2 * dots[j] : -dots[j]
-            if d <= top.threshold { top.insert(d, id: ids[slot]) }
-        }
-        var j = 0
-        if !isL2 {
-            let raw = UnsafeRawPointer(dots)
-            while j + 16 <= count {
-                // -dot <= threshold  <=>  dot >= -threshold
-                let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-                if any(v .>= SIMD16(repeating: -top.threshold)) {
-                    for t in j..<j + 16 { offer(t) }
+        squaredNorms.withUnsafeBufferPointer { norms in
+            // Key and bound such that key >= bound <=> distance <= threshold:
+            // inner product: -dot <= thr <=> dot >= -thr; L2: |q|² + |x|² - 2 q·x <= thr <=> 2 q·x - |x|² >= |q|² - thr.
+            let blockNorms = isL2 ? norms.baseAddress! + firstSlot : nil
+            var j = 0
+            while true {
+                let bound = isL2 ? queryNorm - top.threshold : -top.threshold
+                j = engram_next_candidate(dots, blockNorms, j, count, bound)
+                guard j < count else { return }
+                let slot = firstSlot + j
+                if !hasHoles || live[slot] {
+                    let d = isL2 ? queryNorm + norms[slot] - 2 * dots[j] : -dots[j]
+                    if d <= top.threshold { top.insert(d, id: ids[slot]) }
                 }
-                j += 16
+                j += 1
             }
         }
-        while j < count { offer(j); j += 1 }
     }
 }
 
-/// Runs `body(i)` for `i` in `0..<iterations` on up to `threads` threads.
-func parallelFor(_ iterations: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
-    let workers = min(threads, iterations)
-    guard workers > 1 else {
-        for i in 0..<iterations { body(i) }
-        return
-    }
-    // Workers pull the next iteration from a shared counter, so uneven iterations balance.
-    let next = AtomicCounter()
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-        while true {
-            let i = next.increment()
-            guard i < iterations else { return }
-            body(i)
-        }
-    }
-}
-
-/// Carries a value the caller promises is used safely across threads (disjoint writes, or reads of
-/// data that outlives the parallel loop).
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

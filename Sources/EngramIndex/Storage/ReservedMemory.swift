@@ -12,15 +12,15 @@ import Darwin
 /// no memory and count against no commit limit (`PROT_NONE`). Pages are zero when committed.
 ///
 /// Not thread-safe for `commit`: its owner serializes growth.
-final class ReservedMemory: @unchecked Sendable {  // base never changes; commit is serialized by the owner
-    let base: UnsafeMutableRawPointer
+package final class ReservedMemory: @unchecked Sendable {  // base never changes; commit is serialized by the owner
+    package let base: UnsafeMutableRawPointer
     let reservedBytes: Int
-    private(set) var committedBytes = 0
+    package private(set) var committedBytes = 0
 
-    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    package static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Reserves `bytes` of address space (rounded up to whole pages; at least one page).
-    init(reserving bytes: Int) throws {
+    package init(reserving bytes: Int) throws {
         let size = Self.roundUpToPage(max(bytes, 1))
         #if canImport(Glibc)
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
@@ -38,7 +38,7 @@ final class ReservedMemory: @unchecked Sendable {  // base never changes; commit
     deinit { munmap(base, reservedBytes) }
 
     /// Makes the first `bytes` readable and writable. Shrinking is a no-op.
-    func commit(_ bytes: Int) throws {
+    package func commit(_ bytes: Int) throws {
         guard bytes > committedBytes else { return }
         guard bytes <= reservedBytes else { throw EngramError.capacityExceeded(limit: reservedBytes) }
         // Grow geometrically so that a stream of single adds makes O(log n) system calls.

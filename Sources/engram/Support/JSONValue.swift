@@ -1,6 +1,6 @@
 /// A small JSON value that keeps object keys in the order given, so output lines read the same way
 /// every time (scripts parse them; people read them).
-enum JSONValue {
+indirect enum JSONValue: Sendable {
     case string(String?)
     case number(Double?)
     case int(Int)

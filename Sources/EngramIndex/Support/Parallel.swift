@@ -1,0 +1,26 @@
+import Dispatch
+
+/// Runs `body(i)` for `i` in `0..<iterations` on up to `threads` threads.
+func parallelFor(_ iterations: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    let workers = min(threads, iterations)
+    guard workers > 1 else {
+        for i in 0..<iterations { body(i) }
+        return
+    }
+    // Workers pull the next iteration from a shared counter, so uneven iterations balance.
+    let next = AtomicCounter()
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while true {
+            let i = next.increment()
+            guard i < iterations else { return }
+            body(i)
+        }
+    }
+}
+
+/// Carries a value the caller promises is used safely across threads (disjoint writes, or reads of
+/// data that outlives the parallel loop).
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,34 @@
+import EngramIndex
+
+enum Synthetic {
+    /// `count` vectors with independent standard normal components, reproducible from `seed`.
+    static func gaussian(count: Int, dimension: Int, seed: UInt64) -> VectorMatrix {
+        var rng = SplitMix64(seed: seed)
+        var values = [Float](repeating: 0, count: count * dimension)
+        var i = 0
+        while i < values.count {
+            // Box–Muller: two normals from two uniforms.
+            let u1 = max(Double(rng.next() >> 11) / Double(1 << 53), .leastNonzeroMagnitude)
+            let u2 = Double(rng.next() >> 11) / Double(1 << 53)
+            let r = (-2 * log(u1)).squareRoot()
+            values[i] = Float(r * cos(2 * .pi * u2))
+            if i + 1 < values.count { values[i + 1] = Float(r * sin(2 * .pi * u2)) }
+            i += 2
+        }
+        return try! VectorMatrix(dimension: dimension, values: values)
+    }
+}
+
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+import Foundation

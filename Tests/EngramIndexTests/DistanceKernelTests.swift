@@ -1,0 +1,42 @@
+import Testing
+import EngramIndex
+
+@Suite("Distance kernels")
+struct DistanceKernelTests {
+    static let levels = DistanceKernels.Level.allCases.filter { $0 <= .supported }
+
+    @Test("every supported level agrees with a naive loop on dimensions 1…1000", arguments: levels)
+    func kernelsMatchNaive(level: DistanceKernels.Level) {
+        let kernels = DistanceKernels(level: level)
+        #expect(kernels.level == level)
+        var rng = TestRNG(seed: 7)
+        for n in Array(1...70) + [127, 128, 129, 383, 384, 385, 511, 768, 999, 1000] {
+            let a = (0..<n).map { _ in Float.random(in: -2...2, using: &rng) }
+            let b = (0..<n).map { _ in Float.random(in: -2...2, using: &rng) }
+            var dot = 0.0, l2 = 0.0, mag = 0.0
+            for i in 0..<n {
+                dot += Double(a[i]) * Double(b[i])
+                l2 += Double(a[i] - b[i]) * Double(a[i] - b[i])
+                mag += abs(Double(a[i]) * Double(b[i]))
+            }
+            let gotDot = Double(kernels.dot(a, b, n)), gotL2 = Double(kernels.l2Squared(a, b, n))
+            #expect(abs(gotDot - dot) <= 1e-5 * max(mag, 1), "dot n=\(n) level=\(level)")
+            #expect(abs(gotL2 - l2) <= 1e-5 * max(l2, 1), "l2 n=\(n) level=\(level)")
+        }
+    }
+
+    @Test("kernels read no element past n (guard page after the buffer)")
+    func tailsStayInBounds() throws {
+        let memory = try ReservedMemory(reserving: 1 << 20)
+        try memory.commit(1)  // the rest of the reservation stays inaccessible: an overread faults
+        let base = memory.base.assumingMemoryBound(to: Float.self)
+        for level in Self.levels {
+            let kernels = DistanceKernels(level: level)
+            for n in [1, 3, 7, 9, 15, 17, 31, 33] {
+                let end = base + memory.committedBytes / 4 - n  // the last n accessible floats
+                (0..<n).forEach { end[$0] = 1 }
+                #expect(kernels.dot(end, end, n) == Float(n))
+            }
+        }
+    }
+}
