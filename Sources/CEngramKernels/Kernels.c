@@ -93,6 +93,8 @@ AVX512 float engram_dot_avx512(const float *a, const float *b, size_t n) {
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
+AVX2 float engram_negdot_avx2(const float *a, const float *b, size_t n) { return -engram_dot_avx2(a, b, n); }
+
 AVX512 float engram_l2sq_avx512(const float *a, const float *b, size_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
@@ -113,6 +115,8 @@ AVX512 float engram_l2sq_avx512(const float *a, const float *b, size_t n) {
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
+
+AVX512 float engram_negdot_avx512(const float *a, const float *b, size_t n) { return -engram_dot_avx512(a, b, n); }
 
 AVX2 static size_t next_candidate_avx2(const float *dots, const float *norms, size_t j, size_t n, float t) {
     const __m256 tv = _mm256_set1_ps(t), two = _mm256_set1_ps(2);
@@ -144,6 +148,9 @@ float engram_dot_avx2(const float *a, const float *b, size_t n) { (void)a; (void
 float engram_l2sq_avx2(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 float engram_dot_avx512(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 float engram_l2sq_avx512(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
+
+float engram_negdot_avx2(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
+float engram_negdot_avx512(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 
 size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t) {
     return next_candidate_scalar(dots, norms, start, n, t);

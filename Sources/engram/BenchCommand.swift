@@ -19,16 +19,22 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Index kind: flat or hnsw.") var index: IndexKind = .flat
     @Option(help: "Metric: cosine, ip or l2.") var metric: Metric = .cosine
     @Option(help: "Neighbours per query.") var k = 10
-    @Option(help: "Threads: batch workers, concurrent query threads, and HNSW build threads.") var threads = 1
+    @Option(help: "Threads: HNSW build threads and --batch workers.") var threads = 1
+    @Option(name: .customLong("query-threads"), help: "Threads issuing single queries concurrently (default 1, as ann-benchmarks).") var queryThreads = 1
     @Flag(help: "Time all queries in one batch call.") var batch = false
     @Flag(help: "One JSON object per line.") var json = false
     @Option(help: "Timed passes over the queries; the fastest is reported.") var runs = 1
+    @Option(help: "HNSW: links per node (level 0 keeps 2·m).") var m = 16
+    @Option(name: .customLong("ef-construction"), help: "HNSW: candidate list size while building.") var efConstruction = 200
+    @Option(help: "HNSW: comma-separated search breadths; one result line per ef.") var ef = "16,32,64,128"
+    @Option(help: "Filtered benchmark: JSONL lines {name, allowed, queries: [{query, topk}]}.") var filtered: String?
 
     func validate() throws {
         guard k > 0 else { throw ValidationError("--k must be positive") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        guard index == .flat else { throw ValidationError("--index hnsw is not available yet") }
+        guard queryThreads > 0 else { throw ValidationError("--query-threads must be positive") }
+        guard !efValues.isEmpty, efValues.allSatisfy({ $0 > 0 }) else { throw ValidationError("--ef must be a comma list of positive integers") }
     }
 
     func run() throws {
@@ -36,18 +42,49 @@ struct BenchCommand: ParsableCommand {
         let truth = try loadTruth(base: baseVectors, queries: queryVectors)
 
         let built = try Progress.timed("building \(index.rawValue) index over \(baseVectors.count) vectors") {
-            let flat = try FlatIndex(dimension: baseVectors.dimension, metric: metric)
-            try flat.add(baseVectors, ids: (0..<UInt64(baseVectors.count)).map { $0 })
-            return flat
+            try BenchIndex.build(index, baseVectors, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
         }
-        let measurement = try measure(built.value, queryVectors, truth: truth)
-        var row = BenchRow(
-            index: index.rawValue, metric: metric, n: baseVectors.count, dim: baseVectors.dimension, k: k,
-            ef: nil, threads: threads, batch: batch, buildSeconds: built.seconds,
-            recall: measurement.recall, qps: measurement.qps)
-        let figures = Throughput.flatFigures(n: row.n, dim: row.dim, qps: row.qps, batch: batch, threads: threads)
-        row.extra = figures.keys.sorted().map { ($0, JSONValue.number(figures[$0])) }
-        report(row)
+        let efs: [Int?] = index == .flat ? [nil] : efValues
+        if let filtered {
+            try runFiltered(built.value, base: baseVectors, queries: queryVectors, file: filtered, efs: efs, buildSeconds: built.seconds)
+            return
+        }
+        for ef in efs {
+            let measurement = try measure(queryVectors, truth: truth) { q, batchAll in
+                batchAll ? try built.value.searchBatch(q, k: k, threads: threads) : [try built.value.search(Array(q[0]), k: k, ef: ef, filter: nil)]
+            }
+            var row = BenchRow(
+                index: index.rawValue, metric: metric, n: baseVectors.count, dim: baseVectors.dimension, k: k,
+                ef: ef, threads: threads, batch: batch, buildSeconds: built.seconds,
+                recall: measurement.recall, qps: measurement.qps)
+            if index == .flat {
+                let figures = Throughput.flatFigures(n: row.n, dim: row.dim, qps: row.qps, batch: batch, threads: batch ? threads : queryThreads)
+                row.extra = figures.keys.sorted().map { ($0, JSONValue.number(figures[$0])) }
+            }
+            report(row)
+        }
+    }
+
+    private var efValues: [Int] { ef.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    /// For each filter line and each ef: recall of the allowed-only top-k and queries/second.
+    private func runFiltered(_ built: BenchIndex, base: VectorMatrix, queries: VectorMatrix, file: String, efs: [Int?], buildSeconds: Double) throws {
+        for spec in try FilterSpec.read(file) {
+            let filter = built.filter(allowing: spec.allowed)
+            let subset = try VectorMatrix(dimension: queries.dimension, rows: spec.queries.map { Array(queries[$0.query]) })
+            let truth = spec.queries.map { $0.topk.map(Int32.init) }
+            for ef in efs {
+                let measurement = try measure(subset, truth: truth, recallAgainstTruthCount: true) { q, _ in
+                    [try built.search(Array(q[0]), k: k, ef: ef, filter: filter)]
+                }
+                var row = BenchRow(
+                    index: index.rawValue, metric: metric, n: base.count, dim: base.dimension, k: k, ef: ef,
+                    threads: threads, batch: false, buildSeconds: buildSeconds, recall: measurement.recall, qps: measurement.qps)
+                row.extra = [("filter", .string(spec.name)), ("selectivity", .number(Double(spec.allowed.count) / Double(base.count))),
+                             ("plan", .string(built.plan(for: filter)))]
+                report(row)
+            }
+        }
     }
 
     private func loadVectors() throws -> (VectorMatrix, VectorMatrix) {
@@ -77,27 +114,34 @@ struct BenchCommand: ParsableCommand {
         return truth
     }
 
-    private func measure(_ flat: FlatIndex, _ queries: VectorMatrix, truth: [[Int32]]) throws -> (recall: Double, qps: Double) {
+    /// Times `search` over all queries (one call per query, on `threads` threads; or one batch call)
+    /// and computes recall against `truth`. `search` gets the query rows and whether to batch them all.
+    private func measure(
+        _ queries: VectorMatrix, truth: [[Int32]], recallAgainstTruthCount: Bool = false,
+        _ search: @escaping @Sendable (VectorMatrix, Bool) throws -> [[SearchResult]]
+    ) throws -> (recall: Double, qps: Double) {
         var results: [[SearchResult]] = []
         var best = Double.infinity
+        let rows = (0..<queries.count).map { queries.prefix(0).appending(queries[$0]) }
         // One untimed pass warms caches and page tables.
         for pass in 0...runs {
             let start = ContinuousClock.now
             if batch {
-                results = try flat.search(batch: queries, k: k, threads: threads)
+                results = try search(queries, true)
             } else {
-                results = try concurrentQueries(queries.count) { try flat.search(Array(queries[$0]), k: k) }
+                results = try concurrentQueries(queries.count) { try search(rows[$0], false)[0] }
             }
             if pass > 0 { best = min(best, (ContinuousClock.now - start).seconds) }
         }
-        return (Recall.mean(results, truth: truth, k: k), Double(queries.count) / best)
+        let recall = recallAgainstTruthCount ? Recall.meanOverTruth(results, truth: truth) : Recall.mean(results, truth: truth, k: k)
+        return (recall, Double(queries.count) / best)
     }
 
     /// Runs `search(i)` for every query, one at a time per thread, on `threads` threads.
     private func concurrentQueries(_ n: Int, _ search: @escaping @Sendable (Int) throws -> [SearchResult]) throws -> [[SearchResult]] {
         let results = ResultSlots<[SearchResult]>(n)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            for i in stride(from: t, to: n, by: threads) { results.set(i, Result { try search(i) }) }
+        DispatchQueue.concurrentPerform(iterations: queryThreads) { t in
+            for i in stride(from: t, to: n, by: queryThreads) { results.set(i, Result { try search(i) }) }
         }
         return try results.values()
     }

@@ -15,6 +15,9 @@ float engram_dot_avx2(const float *a, const float *b, size_t n);
 float engram_l2sq_avx2(const float *a, const float *b, size_t n);
 float engram_dot_avx512(const float *a, const float *b, size_t n);
 float engram_l2sq_avx512(const float *a, const float *b, size_t n);
+// Negated inner products: the distance form of ip/cosine (smaller is better), without a wrapper call.
+float engram_negdot_avx2(const float *a, const float *b, size_t n);
+float engram_negdot_avx512(const float *a, const float *b, size_t n);
 
 /// The first index j in [start, n) where key(j) >= t, or n; key(j) = dots[j], or 2·dots[j] - norms[j]
 /// when norms is not NULL (the L2 form, up to a per-query constant). Scans a block of scores for the

@@ -59,8 +59,8 @@ public struct DistanceKernels: Sendable {
 
     var negatedDot: Function {
         switch level {
-        case .avx512: { -engram_dot_avx512($0, $1, $2) }
-        case .avx2: { -engram_dot_avx2($0, $1, $2) }
+        case .avx512: engram_negdot_avx512
+        case .avx2: engram_negdot_avx2
         case .swiftSIMD: { -SIMDKernels.dot($0!, $1!, $2) }
         }
     }

@@ -6,4 +6,7 @@ final class AtomicCounter: Sendable {
 
     /// Returns the value before incrementing.
     func increment() -> Int { value.add(1, ordering: .relaxed).oldValue }
+
+    /// Adds `n`; returns the new value.
+    func add(_ n: Int) -> Int { value.add(n, ordering: .relaxed).newValue }
 }

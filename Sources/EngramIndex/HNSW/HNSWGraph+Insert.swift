@@ -1,0 +1,120 @@
+import CEngramKernels
+
+extension HNSWGraph {
+    /// Allocates a slot for `id` and writes its vector and level; the node is not yet linked.
+    /// An existing node with the same id is tombstoned (vectors are never rewritten in place, so
+    /// concurrent searches never read a torn vector). Returns the new slot and its level.
+    func allocate(_ vector: UnsafePointer<Float>, id: UInt64) throws -> (UInt32, Int) {
+        try allocation.withLock { a in
+            let slot = a.nodeCount
+            guard slot < capacity else { throw EngramError.capacityExceeded(limit: capacity) }
+            let level = randomLevel(for: slot)
+            let upperWords = level * (1 + m)
+            try vectors.reserve(rows: slot + 1)
+            try level0.reserve((slot + 1) * (1 + maxM0))
+            for array in [levels, nodeLocks, tombstones] as [ReservedArray<UInt8>] { try array.reserve(slot + 1) }
+            try upperOffset.reserve(slot + 1)
+            try externalIDs.reserve(slot + 1)
+            try upperLinks.reserve(a.upperUsed + upperWords)
+            vectors.row(slot).update(from: vector, count: dimension)
+            levels.base[slot] = UInt8(level)
+            upperOffset.base[slot] = UInt32(a.upperUsed)
+            externalIDs.base[slot] = id
+            a.upperUsed += upperWords
+            a.nodeCount += 1
+            if let old = a.slotOfID.updateValue(UInt32(slot), forKey: id) {
+                engram_store_release_u8(tombstones.base + Int(old), 1)
+                a.tombstoneCount += 1
+            }
+            return (UInt32(slot), level)
+        }
+    }
+
+    /// Links an allocated node into the graph (Malkov–Yashunin insertion with the heuristic neighbour
+    /// selection). Safe to run concurrently with other inserts and with searches.
+    func link(_ slot: UInt32, level: Int) {
+        if let top = entryPoint, level <= top.level {
+            link(slot, level: level, from: top)
+            return
+        }
+        // This node may raise the top level: such inserts are serialized, so that each starts from
+        // the current top and publishes itself as the entry point only once fully linked.
+        entryLock.withLock { _ in
+            guard let top = entryPoint else {
+                entry.store(UInt64(level) << 32 | UInt64(slot), ordering: .releasing)
+                return
+            }
+            link(slot, level: level, from: top)
+            if level > top.level { entry.store(UInt64(level) << 32 | UInt64(slot), ordering: .releasing) }
+        }
+    }
+
+    private func link(_ slot: UInt32, level: Int, from top: (slot: UInt32, level: Int)) {
+        let query = UnsafePointer(vector(slot))
+        var (entrySlot, entryDistance) = descend(query, from: top, to: level)
+        scratch.withScratch(nodeCount: nodeCount) { scratch in
+            for l in stride(from: min(level, top.level), through: 0, by: -1) {
+                scratch.begin(nodeCount: nodeCount)
+                searchLayer(query, entry: entrySlot, entryDistance: entryDistance, ef: efConstruction, level: l,
+                            admission: .all, scratch: scratch)
+                var found = drainResults(scratch).filter { $0.1 != slot }
+                if let nearest = found.first { (entryDistance, entrySlot) = nearest }
+                keepDiverse(&found, limit: m)
+                setLinks(slot, level: l, to: found)
+                for (_, neighbor) in found { addLink(from: neighbor, to: slot, level: l) }
+            }
+        }
+    }
+
+    /// The heuristic of Malkov & Yashunin (algorithm 4): walking candidates from nearest, keep one
+    /// only if it is closer to the base node than to every neighbour already kept. This spreads links
+    /// across directions instead of clustering them. `candidates` (distance to the base node, slot)
+    /// must be sorted nearest first; the kept ones are compacted to its front, in place.
+    func keepDiverse(_ candidates: inout [(Float, UInt32)], limit: Int) {
+        guard candidates.count > limit else { return }
+        var kept = 0
+        for i in candidates.indices where kept < limit {
+            let candidate = candidates[i]
+            var diverse = true
+            for j in 0..<kept where distance(between: candidate.1, candidates[j].1) < candidate.0 {
+                diverse = false
+                break
+            }
+            if diverse {
+                candidates[kept] = candidate
+                kept += 1
+            }
+        }
+        candidates.removeLast(candidates.count - kept)
+    }
+
+    private func setLinks(_ slot: UInt32, level: Int, to neighbors: [(Float, UInt32)]) {
+        withNodeLock(slot) { writeList(links(slot, level: level), neighbors) }
+    }
+
+    /// Writes a list's links before its count, each with release order, for lock-free readers.
+    private func writeList(_ list: UnsafeMutablePointer<UInt32>, _ neighbors: [(Float, UInt32)]) {
+        for (i, n) in neighbors.enumerated() { engram_store_release_u32(list + 1 + i, n.1) }
+        engram_store_release_u32(list, UInt32(neighbors.count))
+    }
+
+    /// Adds the reverse link `from → to`; a full list is re-pruned with the same heuristic.
+    private func addLink(from node: UInt32, to new: UInt32, level: Int) {
+        let limit = level == 0 ? maxM0 : m
+        withNodeLock(node) {
+            let list = links(node, level: level)
+            let n = Int(list[0])
+            if n < limit {
+                engram_store_release_u32(list + 1 + n, new)
+                engram_store_release_u32(list, UInt32(n + 1))
+                return
+            }
+            var candidates = [(distance(between: node, new), new)]
+            candidates.reserveCapacity(n + 1)
+            for i in 1...n { candidates.append((distance(between: node, list[i]), list[i])) }
+            candidates.sort { $0.0 < $1.0 }
+            keepDiverse(&candidates, limit: limit)
+            writeList(list, candidates)
+        }
+    }
+}

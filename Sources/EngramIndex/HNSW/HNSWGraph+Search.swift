@@ -1,0 +1,153 @@
+import CEngramKernels
+
+/// Which nodes a layer search may put in its results (all nodes still guide the traversal).
+enum ResultAdmission {
+    /// Construction: every node, tombstoned or not, is a valid neighbour.
+    case all
+    /// Queries: live nodes only.
+    case live
+    /// Filtered queries: live nodes in the bitset.
+    case allowed(Bitset)
+    /// Filtered queries with a low pass rate (ACORN-style): only allowed live nodes are expanded,
+    /// and a disallowed neighbour is looked through to its own neighbours (two hops), which keeps
+    /// the allowed subgraph connected.
+    case allowedTwoHop(Bitset)
+
+    @inline(__always)
+    func admits(_ slot: UInt32, _ graph: HNSWGraph) -> Bool {
+        switch self {
+        case .all: true
+        case .live: !graph.isDeleted(slot)
+        case let .allowed(bits), let .allowedTwoHop(bits): bits.contains(Int(slot)) && !graph.isDeleted(slot)
+        }
+    }
+}
+
+extension HNSWGraph {
+    /// Greedy descent from the entry point through the upper levels down to `targetLevel`: returns
+    /// the closest node found and its distance.
+    func descend(_ query: UnsafePointer<Float>, from start: (slot: UInt32, level: Int), to targetLevel: Int) -> (UInt32, Float) {
+        var current = start.slot
+        var best = distance(query, current)
+        var level = start.level
+        while level > targetLevel {
+            var improved = true
+            while improved {
+                improved = false
+                let list = links(current, level: level)
+                let n = Int(engram_load_acquire_u32(list))
+                for i in 1...max(n, 1) where i <= n {
+                    let candidate = engram_load_acquire_u32(list + i)
+                    let d = distance(query, candidate)
+                    if d < best {
+                        best = d
+                        current = candidate
+                        improved = true
+                    }
+                }
+            }
+            level -= 1
+        }
+        return (current, best)
+    }
+
+    /// Best-first search of one level from `entry`, keeping the `ef` best admitted nodes in
+    /// `scratch.results` (a max-heap: worst on top).
+    func searchLayer(
+        _ query: UnsafePointer<Float>, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
+        admission: ResultAdmission, scratch: SearchScratch
+    ) {
+        _ = scratch.visit(entry)
+        scratch.candidates.push(entryDistance, entry)
+        if admission.admits(entry, self) { scratch.results.push(entryDistance, entry) }
+        let twoHop: Bool = if case .allowedTwoHop = admission { true } else { false }
+
+        while !scratch.candidates.isEmpty {
+            let (d, current) = scratch.candidates.pop()
+            if scratch.results.count >= ef && d > scratch.results.topDistance { break }
+            let list = links(current, level: level)
+            let n = Int(engram_load_acquire_u32(list))
+            if n > 0 {
+                engram_prefetch(vector(engram_load_acquire_u32(list + 1)))
+            }
+            var i = 1
+            while i <= n {
+                let neighbor = engram_load_acquire_u32(list + i)
+                if i < n {
+                    let next = engram_load_acquire_u32(list + i + 1)
+                    scratch.prefetchVisited(next)
+                    engram_prefetch(vector(next))
+                }
+                i += 1
+                if twoHop && !admission.admits(neighbor, self) {
+                    expandTwoHop(query, through: neighbor, ef: ef, level: level, admission: admission, scratch: scratch)
+                    continue
+                }
+                consider(query, neighbor, ef: ef, admission: admission, scratch: scratch)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func consider(_ query: UnsafePointer<Float>, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
+        guard scratch.visit(slot) else { return }
+        let d = distance(query, slot)
+        guard scratch.results.count < ef || d < scratch.results.topDistance else { return }
+        scratch.candidates.push(d, slot)
+        guard admission.admits(slot, self) else { return }
+        scratch.results.push(d, slot)
+        if scratch.results.count > ef { scratch.results.pop() }
+    }
+
+    private func expandTwoHop(
+        _ query: UnsafePointer<Float>, through hop: UInt32, ef: Int, level: Int, admission: ResultAdmission, scratch: SearchScratch
+    ) {
+        guard scratch.visit(hop) else { return }
+        let list = links(hop, level: level)
+        let n = Int(engram_load_acquire_u32(list))
+        for i in stride(from: 1, through: n, by: 1) {
+            let second = engram_load_acquire_u32(list + i)
+            if admission.admits(second, self) { consider(query, second, ef: ef, admission: admission, scratch: scratch) }
+        }
+    }
+
+    /// Drains `scratch.results` into (distance, slot) pairs, best first.
+    func drainResults(_ scratch: SearchScratch) -> [(Float, UInt32)] {
+        var out = [(Float, UInt32)](repeating: (0, 0), count: scratch.results.count)
+        var i = out.count
+        while !scratch.results.isEmpty {
+            i -= 1
+            out[i] = scratch.results.pop()
+        }
+        return out
+    }
+
+    /// A query: descend to level 0, then search it with `ef`, admitting per `admission`. Returns up
+    /// to `ef` (distance, slot) pairs, best first.
+    func search(_ query: UnsafePointer<Float>, ef: Int, admission: ResultAdmission) -> [(Float, UInt32)] {
+        guard let start = entryPoint else { return [] }
+        return scratch.withScratch(nodeCount: nodeCount) { scratch in
+            let (entry, d) = descend(query, from: start, to: 0)
+            searchLayer(query, entry: entry, entryDistance: d, ef: ef, level: 0, admission: admission, scratch: scratch)
+            return drainResults(scratch)
+        }
+    }
+
+    /// Exact scan over the live slots of `allowed`.
+    func exactScan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset) -> [(Float, UInt32)] {
+        var best = DistanceHeap(minHeap: false)
+        defer { best.deallocate() }
+        let n = nodeCount
+        allowed.forEach { s in
+            guard s < n else { return }
+            let slot = UInt32(s)
+            guard !isDeleted(slot) else { return }
+            let d = distance(query, slot)
+            if best.count < k { best.push(d, slot) } else if d < best.topDistance { best.pop(); best.push(d, slot) }
+        }
+        var out = [(Float, UInt32)](repeating: (0, 0), count: best.count)
+        var i = out.count
+        while !best.isEmpty { i -= 1; out[i] = best.pop() }
+        return out
+    }
+}

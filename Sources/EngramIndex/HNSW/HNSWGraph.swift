@@ -1,0 +1,131 @@
+import CEngramKernels
+import Synchronization
+
+/// The graph and vectors of one generation of an ``HNSWIndex``.
+///
+/// Memory layout: vectors in a ``VectorStorage``; level-0 link lists in one flat array of
+/// `1 + 2m` words per node (`[count, links…]`); upper-level lists (`1 + m` words per level) in an
+/// append-only arena, found through a per-node offset. Every array sits in a reservation that never
+/// moves, so searches run without locks: they read link words with acquire loads, while writers
+/// change a node's lists under that node's spin lock and publish with release stores. A node's
+/// vector and lists are complete before any other node links to it, so a search never sees a
+/// half-linked node.
+final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node locks, atomics, `allocation`
+    let dimension: Int
+    let metric: Metric
+    let m: Int
+    let maxM0: Int
+    let efConstruction: Int
+    let levelMultiplier: Double
+    let seed: UInt64
+    let capacity: Int
+    /// Bumped by compaction (a new graph); filters record it.
+    let generation: UInt64
+
+    let vectors: VectorStorage
+    let level0: ReservedArray<UInt32>
+    let upperLinks: ReservedArray<UInt32>
+    let upperOffset: ReservedArray<UInt32>
+    let levels: ReservedArray<UInt8>
+    let nodeLocks: ReservedArray<UInt8>
+    let tombstones: ReservedArray<UInt8>
+    let externalIDs: ReservedArray<UInt64>
+    let distance: DistanceKernels.Function
+
+    /// Slot allocation, the id map and the arena cursor.
+    struct Allocation {
+        var nodeCount = 0
+        var upperUsed = 0
+        var slotOfID: [UInt64: UInt32] = [:]
+        var tombstoneCount = 0
+    }
+    let allocation = Mutex(Allocation())
+
+    /// Entry point and top level, published together: `level << 32 | slot`, or `UInt64.max` when empty.
+    let entry = Atomic<UInt64>(.max)
+    /// Serializes inserts that raise the top level (rare: about one in m^level).
+    let entryLock = Mutex(())
+
+    let scratch: ScratchPool
+
+    init(dimension: Int, metric: Metric, parameters p: HNSWParameters, generation: UInt64) throws {
+        self.dimension = dimension
+        self.metric = metric
+        self.m = p.m
+        self.maxM0 = 2 * p.m
+        self.efConstruction = max(p.efConstruction, p.m)
+        self.levelMultiplier = 1 / log(Double(p.m))
+        self.seed = p.seed
+        self.generation = generation
+        let capacity = p.capacity ?? VectorStorage.defaultCapacity(dimension: dimension)
+        self.capacity = capacity
+        vectors = try VectorStorage(dimension: dimension, capacity: capacity)
+        level0 = try ReservedArray(capacity: capacity * (1 + 2 * p.m))
+        // Nodes average 1/(m-1) upper-level lists; reserving one per node is ample and only address space.
+        upperLinks = try ReservedArray(capacity: min(Int(UInt32.max), (capacity + 64) * (1 + p.m)))
+        upperOffset = try ReservedArray(capacity: capacity)
+        levels = try ReservedArray(capacity: capacity)
+        nodeLocks = try ReservedArray(capacity: capacity)
+        tombstones = try ReservedArray(capacity: capacity)
+        externalIDs = try ReservedArray(capacity: capacity)
+        distance = DistanceKernels.active.function(for: metric)
+        scratch = ScratchPool()
+    }
+
+    // MARK: - Node access
+
+    @inline(__always)
+    func vector(_ slot: UInt32) -> UnsafeMutablePointer<Float> { vectors.row(Int(slot)) }
+
+    /// The link list `[count, links…]` of `slot` on `level`.
+    @inline(__always)
+    func links(_ slot: UInt32, level: Int) -> UnsafeMutablePointer<UInt32> {
+        if level == 0 { return level0.base + Int(slot) &* (1 &+ maxM0) }
+        let offset: Int = Int(upperOffset.base[Int(slot)]) &+ (level &- 1) &* (1 &+ m)
+        return upperLinks.base + offset
+    }
+
+    @inline(__always)
+    func isDeleted(_ slot: UInt32) -> Bool { engram_load_acquire_u8(tombstones.base + Int(slot)) != 0 }
+
+    @inline(__always)
+    func distance(_ query: UnsafePointer<Float>, _ slot: UInt32) -> Float {
+        distance(query, vectors.row(Int(slot)), dimension)
+    }
+
+    @inline(__always)
+    func distance(between a: UInt32, _ b: UInt32) -> Float {
+        distance(vectors.row(Int(a)), vectors.row(Int(b)), dimension)
+    }
+
+    func withNodeLock<R>(_ slot: UInt32, _ body: () -> R) -> R {
+        engram_spin_lock(nodeLocks.base + Int(slot))
+        defer { engram_spin_unlock(nodeLocks.base + Int(slot)) }
+        return body()
+    }
+
+    var entryPoint: (slot: UInt32, level: Int)? {
+        let e = entry.load(ordering: .acquiring)
+        return e == .max ? nil : (UInt32(truncatingIfNeeded: e), Int(e >> 32))
+    }
+
+    var nodeCount: Int { allocation.withLock { $0.nodeCount } }
+    var liveCount: Int { allocation.withLock { $0.slotOfID.count } }
+
+    /// The level of a new node: floor(-ln(U) / ln(m)), from a hash of (seed, slot), so that the draw
+    /// does not depend on thread timing.
+    func randomLevel(for slot: Int) -> Int {
+        var x = seed &+ UInt64(slot) &* 0x9E37_79B9_7F4A_7C15
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        x ^= x >> 31
+        let u = (Double(x >> 11) + 0.5) / Double(1 << 53)
+        return min(Int(-log(u) * levelMultiplier), 32)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

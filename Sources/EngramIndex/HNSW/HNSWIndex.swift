@@ -1,0 +1,153 @@
+import Synchronization
+
+/// An approximate nearest-neighbour index: a hierarchical navigable small-world graph
+/// (Malkov & Yashunin) with the heuristic neighbour selection.
+///
+/// - Searches take `ef` per call (never a shared mutable setting) and run lock-free, concurrently
+///   with each other and with adds.
+/// - Adds run concurrently with each other (a batch add uses several threads); each node's links
+///   are guarded by its own spin lock.
+/// - ``remove(id:)`` leaves a tombstone: never returned, still traversed. ``compact()`` rebuilds
+///   without tombstones and reclaims their space.
+/// - Filtered search never comes up short: when at least `k` live items pass the filter, `k` are
+///   returned (see ``search(_:k:ef:filter:)``).
+public final class HNSWIndex: @unchecked Sendable {  // `current` is a Mutex; `mutation` orders adds against compaction
+    public let dimension: Int
+    public let metric: Metric
+    public let parameters: HNSWParameters
+
+    /// The graph searches use; replaced as a whole by compaction (readers keep the one they took).
+    private let current: Mutex<HNSWGraph>
+    /// Adds hold it shared, compaction exclusive; searches never take it.
+    private let mutation = ReadWriteLock()
+
+    /// Creates an empty index.
+    /// - Throws: ``EngramError/invalidParameter(_:)`` for a dimension or parameter out of range.
+    public init(dimension: Int, metric: Metric = .cosine, parameters: HNSWParameters = HNSWParameters()) throws {
+        guard (1...65_536).contains(dimension) else {
+            throw EngramError.invalidParameter("dimension must be in 1...65536, got \(dimension)")
+        }
+        try parameters.validate()
+        self.dimension = dimension
+        self.metric = metric
+        self.parameters = parameters
+        current = Mutex(try HNSWGraph(dimension: dimension, metric: metric, parameters: parameters, generation: 0))
+    }
+
+    var graph: HNSWGraph { current.withLock { $0 } }
+
+    /// The number of live (not removed) vectors.
+    public var count: Int { graph.liveCount }
+
+    /// The number of removed vectors still in the graph (reclaimed by ``compact()``).
+    public var tombstoneCount: Int { graph.allocation.withLock { $0.tombstoneCount } }
+
+    /// Whether a live vector has `id`.
+    public func contains(id: UInt64) -> Bool { graph.allocation.withLock { $0.slotOfID[id] != nil } }
+
+    /// Adds one vector; an existing `id` is replaced (its old node becomes a tombstone).
+    /// - Throws: the vector errors of ``FlatIndex/add(_:id:)``, ``EngramError/capacityExceeded(limit:)``.
+    /// - Complexity: O(efConstruction · m · log n) distance computations.
+    public func add(_ vector: [Float], id: UInt64) throws {
+        let prepared = try VectorValidation.prepared(vector, dimension: dimension, metric: metric)
+        try mutation.withReadLock {
+            let graph = graph
+            let (slot, level) = try prepared.withUnsafeBufferPointer { try graph.allocate($0.baseAddress!, id: id) }
+            graph.link(slot, level: level)
+        }
+    }
+
+    /// Adds a batch (row `i` gets `ids[i]`) on `threads` threads. Every row is validated before any
+    /// is added. With `threads == 1` the graph is reproducible from ``HNSWParameters/seed``.
+    ///
+    /// - Parameter progress: called with the number of rows added so far (from worker threads).
+    /// - Throws: as ``add(_:id:)``, and ``EngramError/duplicateID(_:)``.
+    public func add(
+        _ vectors: VectorMatrix, ids: [UInt64], threads: Int = 1, progress: (@Sendable (Int) -> Void)? = nil
+    ) throws {
+        guard vectors.dimension == dimension else {
+            throw EngramError.dimensionMismatch(expected: dimension, actual: vectors.dimension)
+        }
+        guard vectors.count == ids.count else { throw EngramError.invalidParameter("\(vectors.count) vectors but \(ids.count) ids") }
+        guard threads > 0 else { throw EngramError.invalidParameter("threads must be positive, got \(threads)") }
+        var rows = vectors.values
+        try VectorValidation.prepareRows(&rows, dimension: dimension, metric: metric)
+        var seen = Set<UInt64>(minimumCapacity: ids.count)
+        for id in ids where !seen.insert(id).inserted { throw EngramError.duplicateID(id) }
+        try mutation.withReadLock { try insert(rows, ids: ids, into: graph, threads: threads, progress: progress) }
+    }
+
+    private func insert(
+        _ rows: [Float], ids: [UInt64], into graph: HNSWGraph, threads: Int, progress: (@Sendable (Int) -> Void)?
+    ) throws {
+        let n = ids.count, dimension = dimension
+        guard graph.nodeCount + n <= graph.capacity else { throw EngramError.capacityExceeded(limit: graph.capacity) }
+        let done = AtomicCounter()
+        let failure = Mutex<EngramError?>(nil)
+        try rows.withUnsafeBufferPointer { buf in
+            let base = UnsafeSendable(buf.baseAddress!)
+            let chunk = 64
+            parallelFor((n + chunk - 1) / chunk, threads: threads) { c in
+                for i in c * chunk..<min(n, (c + 1) * chunk) {
+                    do {
+                        let (slot, level) = try graph.allocate(base.value + i * dimension, id: ids[i])
+                        graph.link(slot, level: level)
+                    } catch {
+                        failure.withLock { $0 = $0 ?? (error as? EngramError) }
+                        return
+                    }
+                }
+                let finished = done.add(min(n, (c + 1) * chunk) - c * chunk)
+                progress?(finished)
+            }
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+    }
+
+    /// Removes the vector with `id`: it is never returned again but keeps guiding searches until
+    /// ``compact()``.
+    /// - Throws: ``EngramError/unknownID(_:)``.
+    public func remove(id: UInt64) throws {
+        try mutation.withReadLock {
+            let graph = graph
+            try graph.allocation.withLock { a in
+                guard let slot = a.slotOfID.removeValue(forKey: id) else { throw EngramError.unknownID(id) }
+                engram_store_release_u8(graph.tombstones.base + Int(slot), 1)
+                a.tombstoneCount += 1
+            }
+        }
+    }
+
+    /// Rebuilds the graph from the live vectors only, reclaiming tombstones' space. Searches keep
+    /// running on the old graph meanwhile; adds and removes wait. Filters made before are stale.
+    public func compact(threads: Int = 1) throws {
+        try mutation.withWriteLock {
+            let old = graph
+            let fresh = try HNSWGraph(dimension: dimension, metric: metric, parameters: parameters, generation: old.generation + 1)
+            let live = old.allocation.withLock { a in a.slotOfID.sorted { $0.value < $1.value } }
+            var rows = [Float](repeating: 0, count: live.count * dimension)
+            for (i, (_, slot)) in live.enumerated() {
+                rows.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * dimension).update(from: old.vector(slot), count: dimension) }
+            }
+            try insert(rows, ids: live.map(\.key), into: fresh, threads: threads, progress: nil)
+            current.withLock { $0 = fresh }
+        }
+    }
+
+    /// A filter that allows the live items among `ids` (unknown ids are ignored).
+    public func filter(allowing allowedIDs: some Sequence<UInt64>) -> SearchFilter {
+        let graph = graph
+        return graph.allocation.withLock { a in
+            var bits = Bitset(capacity: a.nodeCount)
+            var n = 0
+            for id in allowedIDs {
+                guard let slot = a.slotOfID[id], !bits.contains(Int(slot)) else { continue }
+                bits.insert(Int(slot))
+                n += 1
+            }
+            return SearchFilter(allowed: bits, allowedCount: n, layoutVersion: graph.generation)
+        }
+    }
+}
+
+import CEngramKernels

@@ -1,0 +1,27 @@
+/// Construction parameters of an ``HNSWIndex``.
+public struct HNSWParameters: Sendable, Equatable {
+    /// Links per node on the upper levels; level 0 keeps `2·m`. Range 2…256. Default 16.
+    public var m: Int
+    /// Candidate list size while inserting; larger builds a better graph, slower. Default 200.
+    public var efConstruction: Int
+    /// Seed of the level draws: with one build thread, the same seed and input give the same graph.
+    public var seed: UInt64
+    /// The most nodes (including tombstones until ``HNSWIndex/compact()``); only address space is
+    /// reserved up front. `nil` picks a default from the dimension (up to 2^26).
+    public var capacity: Int?
+
+    public init(m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 100, capacity: Int? = nil) {
+        self.m = m
+        self.efConstruction = efConstruction
+        self.seed = seed
+        self.capacity = capacity
+    }
+
+    func validate() throws {
+        guard (2...256).contains(m) else { throw EngramError.invalidParameter("m must be in 2...256, got \(m)") }
+        guard efConstruction >= 1 else { throw EngramError.invalidParameter("efConstruction must be positive, got \(efConstruction)") }
+        if let capacity, !(1...Int(UInt32.max - 1)).contains(capacity) {
+            throw EngramError.invalidParameter("capacity must be in 1...\(UInt32.max - 1), got \(capacity)")
+        }
+    }
+}

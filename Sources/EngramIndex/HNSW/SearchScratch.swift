@@ -1,0 +1,159 @@
+import Synchronization
+
+/// Per-search working memory, pooled so that a search allocates nothing: a generation-stamped
+/// visited set and the two heaps of the best-first search.
+final class SearchScratch: @unchecked Sendable {  // used by one search at a time, handed over through ScratchPool's mutex
+    /// visited[slot] == stamp means visited in the current search; bumping the stamp clears the set
+    /// in O(1). On wrap-around the tags are zeroed once.
+    private var visited: UnsafeMutablePointer<UInt16>
+    private var visitedCapacity: Int
+    private var stamp: UInt16 = 0
+    var candidates = DistanceHeap(minHeap: true)
+    var results = DistanceHeap(minHeap: false)
+
+    init(capacity: Int) {
+        visitedCapacity = max(capacity, 1024)
+        visited = .allocate(capacity: visitedCapacity)
+        visited.initialize(repeating: 0, count: visitedCapacity)
+    }
+
+    deinit {
+        visited.deallocate()
+        candidates.deallocate()
+        results.deallocate()
+    }
+
+    /// Starts a new search over `nodeCount` nodes.
+    func begin(nodeCount: Int) {
+        if nodeCount > visitedCapacity {
+            visited.deallocate()
+            visitedCapacity = max(nodeCount, visitedCapacity * 2)
+            visited = .allocate(capacity: visitedCapacity)
+            visited.initialize(repeating: 0, count: visitedCapacity)
+            stamp = 0
+        }
+        stamp &+= 1
+        if stamp == 0 {
+            visited.update(repeating: 0, count: visitedCapacity)
+            stamp = 1
+        }
+        candidates.removeAll()
+        results.removeAll()
+    }
+
+    /// Marks `slot` visited; returns whether it was new. Slots at or past the capacity given to
+    /// `begin` (nodes added during this search) are reported as visited, so they are skipped.
+    @inline(__always)
+    func visit(_ slot: UInt32) -> Bool {
+        let i = Int(slot)
+        guard i < visitedCapacity, visited[i] != stamp else { return false }
+        visited[i] = stamp
+        return true
+    }
+
+    @inline(__always)
+    func isVisited(_ slot: UInt32) -> Bool {
+        let i = Int(slot)
+        return i >= visitedCapacity || visited[i] == stamp
+    }
+
+    @inline(__always)
+    func prefetchVisited(_ slot: UInt32) {
+        if Int(slot) < visitedCapacity { engram_prefetch(visited + Int(slot)) }
+    }
+}
+
+/// A stack of reusable ``SearchScratch`` objects shared by the threads searching one graph.
+final class ScratchPool: Sendable {
+    private let free = Mutex<[SearchScratch]>([])
+
+    func withScratch<R>(nodeCount: Int, _ body: (SearchScratch) throws -> R) rethrows -> R {
+        let scratch = free.withLock { $0.popLast() } ?? SearchScratch(capacity: nodeCount)
+        defer { free.withLock { $0.append(scratch) } }
+        scratch.begin(nodeCount: nodeCount)
+        return try body(scratch)
+    }
+}
+
+/// A binary heap of (distance, slot) on storage it owns and reuses across searches.
+struct DistanceHeap {
+    private(set) var distances: UnsafeMutablePointer<Float>
+    private(set) var slots: UnsafeMutablePointer<UInt32>
+    private var capacity = 64
+    private(set) var count = 0
+    /// true: the root is the smallest distance; false: the largest.
+    let minHeap: Bool
+
+    init(minHeap: Bool) {
+        self.minHeap = minHeap
+        distances = .allocate(capacity: 64)
+        slots = .allocate(capacity: 64)
+    }
+
+    // Owned by one SearchScratch for its whole life; freed with it.
+    func deallocate() {
+        distances.deallocate()
+        slots.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
+    @inline(__always) var topDistance: Float { distances[0] }
+    @inline(__always) var topSlot: UInt32 { slots[0] }
+
+    mutating func removeAll() { count = 0 }
+
+    @inline(__always)
+    private func above(_ a: Float, _ b: Float) -> Bool { minHeap ? a < b : a > b }
+
+    mutating func push(_ d: Float, _ s: UInt32) {
+        if count == capacity { grow() }
+        var i = count
+        count += 1
+        while i > 0 {
+            let parent = (i - 1) >> 1
+            guard above(d, distances[parent]) else { break }
+            distances[i] = distances[parent]
+            slots[i] = slots[parent]
+            i = parent
+        }
+        distances[i] = d
+        slots[i] = s
+    }
+
+    @discardableResult
+    mutating func pop() -> (Float, UInt32) {
+        let top = (distances[0], slots[0])
+        count -= 1
+        guard count > 0 else { return top }
+        let d = distances[count], s = slots[count]
+        var i = 0
+        while true {
+            let l = 2 * i + 1
+            guard l < count else { break }
+            let r = l + 1
+            let c = r < count && above(distances[r], distances[l]) ? r : l
+            guard above(distances[c], d) else { break }
+            distances[i] = distances[c]
+            slots[i] = slots[c]
+            i = c
+        }
+        distances[i] = d
+        slots[i] = s
+        return top
+    }
+
+    private mutating func grow() {
+        let newCapacity = capacity * 2
+        let d = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
+        let s = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+        d.update(from: distances, count: count)
+        s.update(from: slots, count: count)
+        distances.deallocate()
+        slots.deallocate()
+        distances = d
+        slots = s
+        capacity = newCapacity
+    }
+}
+
+import CEngramKernels
