@@ -88,8 +88,22 @@ extension HNSWGraph {
         candidates.removeLast(candidates.count - kept)
     }
 
+    /// Sets a new node's list on `level`. Another insert may already have linked itself to this
+    /// node (having found it through a higher level), so existing links are merged, not overwritten.
     private func setLinks(_ slot: UInt32, level: Int, to neighbors: [(Float, UInt32)]) {
-        withNodeLock(slot) { writeList(links(slot, level: level), neighbors) }
+        let limit = level == 0 ? maxM0 : m
+        withNodeLock(slot) {
+            let list = links(slot, level: level)
+            let existing = Int(list[0])
+            guard existing > 0 else { return writeList(list, neighbors) }
+            var merged = neighbors
+            for i in 1...existing where !merged.contains(where: { $0.1 == list[i] }) {
+                merged.append((distance(between: slot, list[i]), list[i]))
+            }
+            merged.sort { $0.0 < $1.0 }
+            keepDiverse(&merged, limit: limit)
+            writeList(list, merged)
+        }
     }
 
     /// Writes a list's links before its count, each with release order, for lock-free readers.

@@ -62,41 +62,46 @@ extension HNSWGraph {
         if admission.admits(entry, self) { scratch.results.push(entryDistance, entry) }
         let twoHop: Bool = if case .allowedTwoHop = admission { true } else { false }
 
+        let vectorBytes = dimension * 4
         while !scratch.candidates.isEmpty {
             let (d, current) = scratch.candidates.pop()
             if scratch.results.count >= ef && d > scratch.results.topDistance { break }
             let list = links(current, level: level)
             let n = Int(engram_load_acquire_u32(list))
-            if n > 0 {
-                engram_prefetch(vector(engram_load_acquire_u32(list + 1)))
-            }
-            var i = 1
-            while i <= n {
-                let neighbor = engram_load_acquire_u32(list + i)
-                if i < n {
-                    let next = engram_load_acquire_u32(list + i + 1)
-                    scratch.prefetchVisited(next)
-                    engram_prefetch(vector(next))
+            if twoHop {
+                for i in stride(from: 1, through: n, by: 1) {
+                    let neighbor = engram_load_acquire_u32(list + i)
+                    if admission.admits(neighbor, self) {
+                        consider(query, neighbor, ef: ef, admission: admission, scratch: scratch)
+                    } else {
+                        expandTwoHop(query, through: neighbor, ef: ef, level: level, admission: admission, scratch: scratch)
+                    }
                 }
-                i += 1
-                if twoHop && !admission.admits(neighbor, self) {
-                    expandTwoHop(query, through: neighbor, ef: ef, level: level, admission: admission, scratch: scratch)
-                    continue
-                }
-                consider(query, neighbor, ef: ef, admission: admission, scratch: scratch)
+                continue
             }
+            // Gather the unvisited neighbours and prefetch all their vectors before computing any
+            // distance, so that the cache misses overlap instead of queueing one after another.
+            let fresh = scratch.gather(list, count: n)
+            for j in 0..<fresh.count { engram_prefetch_range(vector(fresh[j]), vectorBytes) }
+            for j in 0..<fresh.count { offer(query, fresh[j], ef: ef, admission: admission, scratch: scratch) }
         }
     }
 
+    /// Offers an unvisited node (already marked visited) to the candidate and result heaps.
     @inline(__always)
-    private func consider(_ query: UnsafePointer<Float>, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
-        guard scratch.visit(slot) else { return }
+    private func offer(_ query: UnsafePointer<Float>, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
         let d = distance(query, slot)
         guard scratch.results.count < ef || d < scratch.results.topDistance else { return }
         scratch.candidates.push(d, slot)
         guard admission.admits(slot, self) else { return }
         scratch.results.push(d, slot)
         if scratch.results.count > ef { scratch.results.pop() }
+    }
+
+    @inline(__always)
+    private func consider(_ query: UnsafePointer<Float>, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
+        guard scratch.visit(slot) else { return }
+        offer(query, slot, ef: ef, admission: admission, scratch: scratch)
     }
 
     private func expandTwoHop(

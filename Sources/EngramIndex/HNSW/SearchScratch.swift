@@ -19,6 +19,7 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
 
     deinit {
         visited.deallocate()
+        gathered.deallocate()
         candidates.deallocate()
         results.deallocate()
     }
@@ -50,6 +51,27 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
         visited[i] = stamp
         return true
     }
+
+    /// The not-yet-visited links of a list `[count, links…]`, marked visited, in a reused buffer.
+    @inline(__always)
+    func gather(_ list: UnsafePointer<UInt32>, count n: Int) -> UnsafeBufferPointer<UInt32> {
+        if n > gatherCapacity {
+            gathered.deallocate()
+            gatherCapacity = n
+            gathered = .allocate(capacity: n)
+        }
+        var found = 0
+        for i in stride(from: 1, through: n, by: 1) {
+            let slot = engram_load_acquire_u32(list + i)
+            if visit(slot) {
+                gathered[found] = slot
+                found += 1
+            }
+        }
+        return UnsafeBufferPointer(start: gathered, count: found)
+    }
+    private var gathered = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+    private var gatherCapacity = 64
 
     @inline(__always)
     func isVisited(_ slot: UInt32) -> Bool {

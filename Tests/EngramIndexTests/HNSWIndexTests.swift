@@ -1,0 +1,194 @@
+import Testing
+import EngramIndex
+
+@Suite("HNSWIndex")
+struct HNSWIndexTests {
+    /// Shared real data: 20k MiniLM vectors and 100 queries with exact ground truth.
+    static let base = try! VectorFile.readFvecs(TestData.minilm + "/base.fvecs")
+    static let queries = try! VectorFile.readFvecs(TestData.minilm + "/queries.fvecs").prefix(100)
+    static let truth = try! VectorFile.readIvecs(TestData.minilm + "/groundtruth.ivecs")
+
+    static func recall(_ index: HNSWIndex, _ queries: VectorMatrix, truth: [[UInt64]], k: Int = 10, ef: Int = 64,
+                       filter: SearchFilter? = nil) throws -> Double {
+        var hits = 0, total = 0
+        for i in 0..<queries.count {
+            let got = try index.search(Array(queries[i]), k: k, ef: ef, filter: filter).map(\.id)
+            let expected = Set(truth[i].prefix(k))
+            hits += got.count { expected.contains($0) }
+            total += expected.count
+        }
+        return Double(hits) / Double(max(total, 1))
+    }
+
+    static func exactTruth(_ base: VectorMatrix, ids: [UInt64], _ queries: VectorMatrix, k: Int, metric: Metric,
+                           allowed: Set<UInt64>? = nil) throws -> [[UInt64]] {
+        let flat = try FlatIndex(dimension: base.dimension, metric: metric)
+        try flat.add(base, ids: ids)
+        let filter = allowed.map { flat.filter(allowing: $0) }
+        return try (0..<queries.count).map { try flat.search(Array(queries[$0]), k: k, filter: filter).map(\.id) }
+    }
+
+    @Test("recall@10 against exact ground truth on the real MiniLM data (2 build threads)")
+    func realDataRecall() throws {
+        let index = try HNSWIndex(dimension: 384, metric: .cosine)
+        try index.add(Self.base, ids: (0..<20_000).map { UInt64($0) }, threads: 2)
+        #expect(index.count == 20_000)
+        let truth = Self.truth.map { $0.map { UInt64($0) } }
+        let r = try Self.recall(index, Self.queries, truth: truth, ef: 64)
+        #expect(r >= 0.97, "recall \(r)")
+    }
+
+    @Test("agrees with Flat on clustered synthetic data, every metric", arguments: Metric.allCases)
+    func syntheticRecall(metric: Metric) throws {
+        // Clustered points near the unit sphere (inner product search over vectors of very different
+        // norms is not a metric space, and no graph index serves it well).
+        var rng = TestRNG(seed: 11)
+        let centers = (0..<20).map { _ in (0..<32).map { _ in Float.random(in: -1...1, using: &rng) } }
+        func point(_ c: Int) -> [Float] {
+            let v = centers[c].map { $0 + Float.random(in: -0.4...0.4, using: &rng) }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm * Float.random(in: 0.9...1.1, using: &rng) }
+        }
+        let base = try VectorMatrix(dimension: 32, rows: (0..<3_000).map { point($0 % 20) })
+        let queries = try VectorMatrix(dimension: 32, rows: (0..<50).map { point($0 % 20) })
+        let ids = (0..<3_000).map { UInt64($0) }
+        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100))
+        try index.add(base, ids: ids)
+        let truth = try Self.exactTruth(base, ids: ids, queries, k: 10, metric: metric)
+        let r = try Self.recall(index, queries, truth: truth, ef: 100)
+        #expect(r >= 0.95, "recall \(r) for \(metric)")
+        // Scores agree with Flat's for the same ids.
+        let flat = try FlatIndex(dimension: 32, metric: metric)
+        try flat.add(base, ids: ids)
+        let h = try index.search(Array(queries[0]), k: 3, ef: 100), f = try flat.search(Array(queries[0]), k: 3)
+        if h.map(\.id) == f.map(\.id) {
+            for (a, b) in zip(h, f) { #expect(abs(a.score - b.score) <= 1e-4 * max(1, abs(b.score))) }
+        }
+    }
+
+    @Test("one build thread with the same seed gives the same graph")
+    func reproducible() throws {
+        let base = TestData.random(count: 1_500, dimension: 16, seed: 3)
+        let ids = (0..<1_500).map { UInt64($0) }
+        let a = try HNSWIndex(dimension: 16, metric: .l2), b = try HNSWIndex(dimension: 16, metric: .l2)
+        try a.add(base, ids: ids)
+        try b.add(base, ids: ids)
+        for i in 0..<20 {
+            let q = Array(base[i * 7])
+            #expect(try a.search(q, k: 10, ef: 20) == b.search(q, k: 10, ef: 20))
+        }
+    }
+
+    @Test("deleting 20% keeps recall within 0.01 of a fresh build; removed ids never return; compact reclaims")
+    func deletes() throws {
+        let n = 20_000
+        let ids = (0..<n).map { UInt64($0) }
+        let index = try HNSWIndex(dimension: 384, metric: .cosine)
+        try index.add(Self.base, ids: ids, threads: 2)
+        var rng = TestRNG(seed: 5)
+        let removed = Set(ids.shuffled(using: &rng).prefix(n / 5))
+        for id in removed { try index.remove(id: id) }
+        #expect(index.count == n - removed.count && index.tombstoneCount == removed.count)
+        let keptIDs = ids.filter { !removed.contains($0) }
+        let keptRows = try VectorMatrix(dimension: 384, rows: keptIDs.map { Array(Self.base[Int($0)]) })
+        let truth = try Self.exactTruth(keptRows, ids: keptIDs, Self.queries, k: 10, metric: .cosine)
+        let fresh = try HNSWIndex(dimension: 384, metric: .cosine)
+        try fresh.add(keptRows, ids: keptIDs, threads: 2)
+        let afterDelete = try Self.recall(index, Self.queries, truth: truth, ef: 64)
+        let freshRecall = try Self.recall(fresh, Self.queries, truth: truth, ef: 64)
+        #expect(afterDelete >= freshRecall - 0.01, "after delete \(afterDelete), fresh \(freshRecall)")
+        for i in 0..<Self.queries.count {
+            #expect(try index.search(Array(Self.queries[i]), k: 10).allSatisfy { !removed.contains($0.id) })
+        }
+        try index.compact(threads: 2)
+        #expect(index.tombstoneCount == 0 && index.count == n - removed.count)
+        let afterCompact = try Self.recall(index, Self.queries, truth: truth, ef: 64)
+        #expect(afterCompact >= freshRecall - 0.01, "after compact \(afterCompact)")
+    }
+
+    @Test("re-adding an id replaces its vector")
+    func replace() throws {
+        let index = try HNSWIndex(dimension: 2, metric: .l2)
+        try index.add(TestData.random(count: 200, dimension: 2, seed: 1), ids: (0..<200).map { UInt64($0) })
+        try index.add([50, 50], id: 7)
+        #expect(try index.search([50, 50], k: 1).first?.id == 7)
+        #expect(index.count == 200 && index.tombstoneCount == 1)
+    }
+
+    @Test("filtered search: only allowed ids, k results whenever k pass, recall against filtered exact truth")
+    func filters() throws {
+        let index = try HNSWIndex(dimension: 384, metric: .cosine)
+        let ids = (0..<20_000).map { UInt64($0) }
+        try index.add(Self.base, ids: ids, threads: 2)
+        var rng = TestRNG(seed: 21)
+        // Pass rates covering every plan: exact scan, two-hop graph, filtered graph.
+        for (passRate, plan) in [(0.0004, HNSWIndex.SearchPlan.exactScan), (0.05, .exactScan), (0.15, .twoHopGraph), (0.5, .filteredGraph)] {
+            let allowed = Set(ids.filter { _ in Double.random(in: 0..<1, using: &rng) < passRate })
+            let filter = index.filter(allowing: allowed)
+            #expect(index.plan(for: filter) == plan || allowed.count > HNSWIndex.exactScanLimit || plan == .exactScan)
+            let queries = Self.queries.prefix(30)
+            let truth = try Self.exactTruth(Self.base, ids: ids, queries, k: 10, metric: .cosine, allowed: allowed)
+            for i in 0..<queries.count {
+                let got = try index.search(Array(queries[i]), k: 10, ef: 64, filter: filter)
+                #expect(got.allSatisfy { allowed.contains($0.id) })
+                #expect(got.count == min(10, allowed.count))
+            }
+            let r = try Self.recall(index, queries, truth: truth, ef: 64, filter: filter)
+            #expect(r >= 0.95, "pass rate \(passRate): recall \(r)")
+        }
+    }
+
+    @Test("concurrent adds and searches: results stay valid, nothing is lost")
+    func concurrency() async throws {
+        let base = TestData.random(count: 4_000, dimension: 24, seed: 8)
+        let index = try HNSWIndex(dimension: 24, metric: .l2, parameters: HNSWParameters(m: 8, efConstruction: 64))
+        try index.add(base.prefix(500), ids: (0..<500).map { UInt64($0) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<2 {
+                group.addTask {
+                    for i in stride(from: 500 + w, to: 4_000, by: 2) { try index.add(Array(base[i]), id: UInt64(i)) }
+                }
+            }
+            for t in 0..<3 {
+                group.addTask {
+                    for i in 0..<400 {
+                        let q = Array(base[(i * 13 + t) % 500])
+                        let r = try index.search(q, k: 5, ef: 32)
+                        #expect(!r.isEmpty && r.count <= 5 && r.allSatisfy { $0.id < 4_000 }, "got \(r)")
+                        #expect(zip(r, r.dropFirst()).allSatisfy { $0.score <= $1.score })
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(index.count == 4_000)
+        // Every node is reachable: each finds itself.
+        for i in stride(from: 0, to: 4_000, by: 97) {
+            #expect(try index.search(Array(base[i]), k: 1, ef: 64).first?.id == UInt64(i))
+        }
+    }
+
+    @Test("bad input gets typed errors")
+    func badInput() throws {
+        #expect(throws: EngramError.invalidParameter("m must be in 2...256, got 1")) {
+            try HNSWIndex(dimension: 4, parameters: HNSWParameters(m: 1))
+        }
+        let index = try HNSWIndex(dimension: 3, metric: .cosine)
+        #expect(throws: EngramError.emptyIndex) { try index.search([1, 2, 3], k: 1) }
+        try index.add([1, 2, 3], id: 1)
+        #expect(throws: EngramError.invalidK(0)) { try index.search([1, 2, 3], k: 0) }
+        #expect(throws: EngramError.invalidParameter("ef must be positive, got 0")) { try index.search([1, 2, 3], k: 1, ef: 0) }
+        #expect(throws: EngramError.dimensionMismatch(expected: 3, actual: 2)) { try index.search([1, 2], k: 1) }
+        #expect(throws: EngramError.dimensionMismatch(expected: 3, actual: 4)) { try index.add([1, 2, 3, 4], id: 2) }
+        #expect(throws: EngramError.nonFiniteComponent(index: 2)) { try index.add([1, 2, .nan], id: 2) }
+        #expect(throws: EngramError.zeroVector) { try index.add([0, 0, 0], id: 2) }
+        #expect(throws: EngramError.unknownID(42)) { try index.remove(id: 42) }
+        let filter = index.filter(allowing: [1])
+        try index.compact()
+        #expect(throws: EngramError.staleFilter) { try index.search([1, 2, 3], k: 1, filter: filter) }
+        let small = try HNSWIndex(dimension: 2, metric: .l2, parameters: HNSWParameters(capacity: 2))
+        #expect(throws: EngramError.capacityExceeded(limit: 2)) {
+            try small.add(VectorMatrix(dimension: 2, values: [1, 1, 2, 2, 3, 3]), ids: [1, 2, 3])
+        }
+    }
+}
