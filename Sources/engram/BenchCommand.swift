@@ -81,7 +81,7 @@ struct BenchCommand: ParsableCommand {
                     index: index.rawValue, metric: metric, n: base.count, dim: base.dimension, k: k, ef: ef,
                     threads: threads, batch: false, buildSeconds: buildSeconds, recall: measurement.recall, qps: measurement.qps)
                 row.extra = [("filter", .string(spec.name)), ("selectivity", .number(Double(spec.allowed.count) / Double(base.count))),
-                             ("plan", .string(built.plan(for: filter)))]
+                             ("plan", .string(built.plan(for: filter, ef: ef)))]
                 report(row)
             }
         }

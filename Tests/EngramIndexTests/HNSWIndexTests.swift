@@ -122,10 +122,10 @@ struct HNSWIndexTests {
         try index.add(Self.base, ids: ids, threads: 2)
         var rng = TestRNG(seed: 21)
         // Pass rates covering every plan: exact scan, two-hop graph, filtered graph.
-        for (passRate, plan) in [(0.0004, HNSWIndex.SearchPlan.exactScan), (0.05, .exactScan), (0.15, .twoHopGraph), (0.5, .filteredGraph)] {
+        for (passRate, plan) in [(0.0004, HNSWIndex.SearchPlan.exactScan), (0.05, .exactScan), (0.5, .filteredGraph)] {
             let allowed = Set(ids.filter { _ in Double.random(in: 0..<1, using: &rng) < passRate })
             let filter = index.filter(allowing: allowed)
-            #expect(index.plan(for: filter) == plan || allowed.count > HNSWIndex.exactScanLimit || plan == .exactScan)
+            #expect(index.plan(for: filter, ef: 64) == plan)
             let queries = Self.queries.prefix(30)
             let truth = try Self.exactTruth(Self.base, ids: ids, queries, k: 10, metric: .cosine, allowed: allowed)
             for i in 0..<queries.count {
@@ -135,6 +135,26 @@ struct HNSWIndexTests {
             }
             let r = try Self.recall(index, queries, truth: truth, ef: 64, filter: filter)
             #expect(r >= 0.95, "pass rate \(passRate): recall \(r)")
+        }
+    }
+
+    @Test("the two-hop plan (low pass rate on a large graph) returns k allowed results with high recall")
+    func twoHop() throws {
+        // 60k synthetic points with a 12.5% pass rate: too many allowed items for the exact scan at ef 16.
+        let base = TestData.random(count: 60_000, dimension: 8, seed: 30)
+        let ids = (0..<60_000).map { UInt64($0) }
+        let index = try HNSWIndex(dimension: 8, metric: .l2, parameters: HNSWParameters(m: 8, efConstruction: 64))
+        try index.add(base, ids: ids, threads: 2)
+        let allowed = Set(ids.filter { $0 % 8 == 3 })
+        let filter = index.filter(allowing: allowed)
+        #expect(index.plan(for: filter, ef: 16) == .twoHopGraph)
+        let queries = TestData.random(count: 30, dimension: 8, seed: 31)
+        let truth = try Self.exactTruth(base, ids: ids, queries, k: 10, metric: .l2, allowed: allowed)
+        let r = try Self.recall(index, queries, truth: truth, ef: 16, filter: filter)
+        #expect(r >= 0.9, "recall \(r)")
+        for i in 0..<queries.count {
+            let got = try index.search(Array(queries[i]), k: 10, ef: 16, filter: filter)
+            #expect(got.count == 10 && got.allSatisfy { allowed.contains($0.id) })
         }
     }
 

@@ -11,18 +11,23 @@ extension HNSWIndex {
         case twoHopGraph
     }
 
-    /// Filters allowing at most this many items are scanned exactly; below it a graph search costs
-    /// more distance computations than the scan. Measured on 20k × 384 (see README).
+    /// Filters allowing at most this many items are always scanned exactly.
     public static let exactScanLimit = 2_000
 
     /// Pass rates (allowed / nodes) below this use the two-hop expansion.
     public static let twoHopBelow = 0.2
 
-    /// The plan ``search(_:k:ef:filter:)`` will use for `filter`.
-    public func plan(for filter: SearchFilter?) -> SearchPlan {
+    /// The plan ``search(_:k:ef:filter:)`` will use for `filter` at breadth `ef`.
+    ///
+    /// Cost model, fitted on 20k × 384 MiniLM vectors (`engram bench --filtered`, see README): an
+    /// unfiltered graph search at breadth `ef` computes about `30·ef` distances; a filtered one about
+    /// that divided by the pass rate; an exact scan one per allowed item. The exact scan is chosen
+    /// when it is the cheaper: `allowed ≤ 30·ef / passRate`.
+    public func plan(for filter: SearchFilter?, ef: Int = 64) -> SearchPlan {
         guard let filter else { return .graph }
-        if filter.allowedCount <= Self.exactScanLimit { return .exactScan }
-        let passRate = Double(filter.allowedCount) / Double(max(1, graph.nodeCount))
+        let allowed = Double(filter.allowedCount)
+        let passRate = allowed / Double(max(1, graph.nodeCount))
+        if filter.allowedCount <= Self.exactScanLimit || allowed * passRate <= 30 * Double(ef) { return .exactScan }
         return passRate < Self.twoHopBelow ? .twoHopGraph : .filteredGraph
     }
 
@@ -47,13 +52,14 @@ extension HNSWIndex {
         let breadth = max(k, ef ?? max(k, 64))
         let found = q.withUnsafeBufferPointer { buf -> [(Float, UInt32)] in
             let query = buf.baseAddress!
-            switch plan(for: filter) {
+            let plan = plan(for: filter, ef: breadth)
+            switch plan {
             case .graph:
                 return graph.search(query, ef: breadth, admission: .live)
             case .exactScan:
                 return graph.exactScan(query, k: k, allowed: filter!.allowed)
             case .filteredGraph, .twoHopGraph:
-                let admission: ResultAdmission = plan(for: filter) == .twoHopGraph ? .allowedTwoHop(filter!.allowed) : .allowed(filter!.allowed)
+                let admission: ResultAdmission = plan == .twoHopGraph ? .allowedTwoHop(filter!.allowed) : .allowed(filter!.allowed)
                 let hits = graph.search(query, ef: breadth, admission: admission)
                 return hits.count >= min(k, filter!.allowedCount) ? hits : graph.exactScan(query, k: k, allowed: filter!.allowed)
             }

@@ -42,10 +42,10 @@ enum BenchIndex: Sendable {
         }
     }
 
-    func plan(for filter: SearchFilter) -> String {
+    func plan(for filter: SearchFilter, ef: Int?) -> String {
         switch self {
         case .flat: "flatScan"
-        case let .hnsw(index): index.plan(for: filter).rawValue
+        case let .hnsw(index): index.plan(for: filter, ef: ef ?? 64).rawValue
         }
     }
 }
