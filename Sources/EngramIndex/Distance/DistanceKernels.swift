@@ -40,6 +40,18 @@ public struct DistanceKernels: Sendable {
         }
     }
 
+    /// The inner product of two equal-length vectors.
+    public func dotProduct(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count, "lengths differ")
+        return dot(a, b, a.count)
+    }
+
+    /// The squared Euclidean distance of two equal-length vectors.
+    public func squaredL2(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count, "lengths differ")
+        return l2Squared(a, b, a.count)
+    }
+
     /// The process-wide choice.
     public static let active: DistanceKernels = {
         let requested = getenv("ENGRAM_KERNELS").flatMap { Level(rawValue: String(cString: $0)) }
