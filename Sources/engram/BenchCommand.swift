@@ -50,9 +50,10 @@ struct BenchCommand: ParsableCommand {
             return
         }
         for ef in efs {
-            let measurement = try measure(queryVectors, truth: truth) { q, batchAll in
-                batchAll ? try built.value.searchBatch(q, k: k, threads: threads) : [try built.value.search(Array(q[0]), k: k, ef: ef, filter: nil)]
-            }
+            let measurement = try measure(
+                queryVectors, truth: truth,
+                batched: { try built.value.searchBatch(queryVectors, k: k, threads: threads) },
+                single: { try built.value.search($0, k: k, ef: ef, filter: nil) })
             var row = BenchRow(
                 index: index.rawValue, metric: metric, n: baseVectors.count, dim: baseVectors.dimension, k: k,
                 ef: ef, threads: threads, batch: batch, buildSeconds: built.seconds,
@@ -74,9 +75,9 @@ struct BenchCommand: ParsableCommand {
             let subset = try VectorMatrix(dimension: queries.dimension, rows: spec.queries.map { Array(queries[$0.query]) })
             let truth = spec.queries.map { $0.topk.map(Int32.init) }
             for ef in efs {
-                let measurement = try measure(subset, truth: truth, recallAgainstTruthCount: true) { q, _ in
-                    [try built.search(Array(q[0]), k: k, ef: ef, filter: filter)]
-                }
+                let measurement = try measure(
+                    subset, truth: truth, recallAgainstTruthCount: true, batched: nil,
+                    single: { try built.search($0, k: k, ef: ef, filter: filter) })
                 var row = BenchRow(
                     index: index.rawValue, metric: metric, n: base.count, dim: base.dimension, k: k, ef: ef,
                     threads: threads, batch: false, buildSeconds: buildSeconds, recall: measurement.recall, qps: measurement.qps)
@@ -114,22 +115,23 @@ struct BenchCommand: ParsableCommand {
         return truth
     }
 
-    /// Times `search` over all queries (one call per query, on `threads` threads; or one batch call)
-    /// and computes recall against `truth`. `search` gets the query rows and whether to batch them all.
+    /// Times the queries, one call each on `--query-threads` threads (or the `batched` call with
+    /// `--batch`), and computes recall against `truth`. Query rows are copied out before timing.
     private func measure(
         _ queries: VectorMatrix, truth: [[Int32]], recallAgainstTruthCount: Bool = false,
-        _ search: @escaping @Sendable (VectorMatrix, Bool) throws -> [[SearchResult]]
+        batched: (() throws -> [[SearchResult]])?,
+        single: @escaping @Sendable ([Float]) throws -> [SearchResult]
     ) throws -> (recall: Double, qps: Double) {
         var results: [[SearchResult]] = []
         var best = Double.infinity
-        let rows = (0..<queries.count).map { queries.prefix(0).appending(queries[$0]) }
+        let rows = (0..<queries.count).map { Array(queries[$0]) }
         // One untimed pass warms caches and page tables.
         for pass in 0...runs {
             let start = ContinuousClock.now
-            if batch {
-                results = try search(queries, true)
+            if batch, let batched {
+                results = try batched()
             } else {
-                results = try concurrentQueries(queries.count) { try search(rows[$0], false)[0] }
+                results = try concurrentQueries(rows.count) { try single(rows[$0]) }
             }
             if pass > 0 { best = min(best, (ContinuousClock.now - start).seconds) }
         }
@@ -137,7 +139,7 @@ struct BenchCommand: ParsableCommand {
         return (recall, Double(queries.count) / best)
     }
 
-    /// Runs `search(i)` for every query, one at a time per thread, on `threads` threads.
+    /// Runs `search(i)` for every query, one at a time per thread, on `--query-threads` threads.
     private func concurrentQueries(_ n: Int, _ search: @escaping @Sendable (Int) throws -> [SearchResult]) throws -> [[SearchResult]] {
         let results = ResultSlots<[SearchResult]>(n)
         DispatchQueue.concurrentPerform(iterations: queryThreads) { t in

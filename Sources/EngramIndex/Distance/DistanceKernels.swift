@@ -58,12 +58,6 @@ public struct DistanceKernels: Sendable {
         return DistanceKernels(level: requested ?? .supported)
     }()
 
-    /// The internal distance for `metric`: smaller is better for every metric.
-    @inline(__always)
-    func distance(_ metric: Metric, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        metric == .l2 ? l2Squared(a, b, n) : -dot(a, b, n)
-    }
-
     /// The distance function for `metric`, for loops that call it many times.
     func function(for metric: Metric) -> Function {
         metric == .l2 ? l2Squared : negatedDot

@@ -115,10 +115,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     /// The level of a new node: floor(-ln(U) / ln(m)), from a hash of (seed, slot), so that the draw
     /// does not depend on thread timing.
     func randomLevel(for slot: Int) -> Int {
-        var x = seed &+ UInt64(slot) &* 0x9E37_79B9_7F4A_7C15
-        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
-        x ^= x >> 31
+        let x = SplitMix64.mix(seed &+ UInt64(slot) &* 0x9E37_79B9_7F4A_7C15)
         let u = (Double(x >> 11) + 0.5) / Double(1 << 53)
         return min(Int(-log(u) * levelMultiplier), 32)
     }

@@ -74,12 +74,6 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
     private var gatherCapacity = 64
 
     @inline(__always)
-    func isVisited(_ slot: UInt32) -> Bool {
-        let i = Int(slot)
-        return i >= visitedCapacity || visited[i] == stamp
-    }
-
-    @inline(__always)
     func prefetchVisited(_ slot: UInt32) {
         if Int(slot) < visitedCapacity { engram_prefetch(visited + Int(slot)) }
     }

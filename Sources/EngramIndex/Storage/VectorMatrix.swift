@@ -38,12 +38,6 @@ public struct VectorMatrix: Sendable, Equatable {
         VectorMatrix(unchecked: dimension, Array(values.prefix(n * dimension)))
     }
 
-    /// This matrix with `row` appended.
-    public func appending(_ row: ArraySlice<Float>) -> VectorMatrix {
-        precondition(row.count == dimension, "row dimension differs")
-        return VectorMatrix(unchecked: dimension, values + row)
-    }
-
     init(unchecked dimension: Int, _ values: [Float]) {
         self.dimension = dimension
         self.values = values

@@ -1,0 +1,20 @@
+/// SplitMix64 (Steele, Lea & Flood): a small, fast, reproducible generator for seeded draws
+/// (HNSW levels, synthetic data, tests). Not for anything that needs unpredictability.
+package struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    package init(seed: UInt64) { state = seed }
+
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return Self.mix(state)
+    }
+
+    /// The output function alone: a well-mixed hash of `x`.
+    package static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
