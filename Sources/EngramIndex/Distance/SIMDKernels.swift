@@ -4,6 +4,11 @@
 /// x86-64 with AVX2 or AVX-512 the C kernels chosen by ``DistanceKernels`` take over. Two
 /// independent 16-lane accumulators keep the adds from forming one serial chain; the tail is
 /// handled with 4-lane steps and then scalars, so any dimension works.
+///
+/// Multiply and add stay separate: `addingProduct` promises a fused result, which a baseline
+/// x86-64 build (no FMA) computes lane by lane through libm's `fma` — measured 56x slower
+/// (1,138 ns against 19 ns for AVX2 on a 384-d dot product, `Benchmarks/`); with `+=` of a product
+/// it takes 48 ns (SSE2 baseline) against 17 ns for the AVX2 kernel.
 enum SIMDKernels {
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
@@ -68,6 +73,6 @@ enum SIMDKernels {
 extension SIMD where Scalar == Float {
     @inline(__always)
     fileprivate mutating func addProduct(_ a: Self, _ b: Self) {
-        self = self.addingProduct(a, b)
+        self += a * b
     }
 }
