@@ -26,6 +26,8 @@ public enum EngramError: Error, Equatable, Sendable {
     case staleFilter
     /// A file could not be parsed; `reason` says where and why.
     case malformedFile(path: String, reason: String)
+    /// An index file failed validation; `reason` names the field, section or check at fault.
+    case corruptIndex(path: String, reason: String)
     /// A system call failed on a file.
     case io(path: String, operation: String, errno: Int32)
 }
@@ -55,6 +57,8 @@ extension EngramError: CustomStringConvertible {
             "the filter was built before slots were reused or compacted; build it again"
         case let .malformedFile(path, reason):
             "\(path): \(reason)"
+        case let .corruptIndex(path, reason):
+            "\(path): corrupt index file: \(reason)"
         case let .io(path, operation, errno):
             "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
         }

@@ -24,6 +24,10 @@ float engram_negdot_avx512(const float *a, const float *b, size_t n);
 /// few that can enter a top-k heap.
 size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t);
 
+/// XXH64 of `length` bytes (Yann Collet's xxHash, 64-bit): the section and header checksum of the
+/// index file format. Runs at several GB/s, so verifying a file is bounded by I/O.
+uint64_t engram_xxh64(const void *data, size_t length, uint64_t seed);
+
 // BLAS introspection through dlsym, so the same binary reports whichever libblas.so.3 the
 // alternatives system resolved (OpenBLAS, BLIS, netlib).
 const char *engram_blas_library_path(void);

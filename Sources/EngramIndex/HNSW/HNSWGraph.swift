@@ -39,12 +39,12 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         var slotOfID: [UInt64: UInt32] = [:]
         var tombstoneCount = 0
     }
-    let allocation = Mutex(Allocation())
+    let allocation = Locked(Allocation())
 
     /// Entry point and top level, published together: `level << 32 | slot`, or `UInt64.max` when empty.
     let entry = Atomic<UInt64>(.max)
     /// Serializes inserts that raise the top level (rare: about one in m^level).
-    let entryLock = Mutex(())
+    let entryLock = Locked(())
 
     let scratch: ScratchPool
 

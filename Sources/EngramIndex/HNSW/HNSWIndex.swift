@@ -1,4 +1,3 @@
-import Synchronization
 
 /// An approximate nearest-neighbour index: a hierarchical navigable small-world graph
 /// (Malkov & Yashunin) with the heuristic neighbour selection.
@@ -11,13 +10,13 @@ import Synchronization
 ///   without tombstones and reclaims their space.
 /// - Filtered search never comes up short: when at least `k` live items pass the filter, `k` are
 ///   returned (see ``search(_:k:ef:filter:)``).
-public final class HNSWIndex: @unchecked Sendable {  // `current` is a Mutex; `mutation` orders adds against compaction
+public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mutation` orders adds against compaction
     public let dimension: Int
     public let metric: Metric
     public let parameters: HNSWParameters
 
     /// The graph searches use; replaced as a whole by compaction (readers keep the one they took).
-    private let current: Mutex<HNSWGraph>
+    private let current: Locked<HNSWGraph>
     /// Adds hold it shared, compaction exclusive; searches never take it.
     private let mutation = ReadWriteLock()
 
@@ -31,7 +30,7 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is a Mutex; `m
         self.dimension = dimension
         self.metric = metric
         self.parameters = parameters
-        current = Mutex(try HNSWGraph(dimension: dimension, metric: metric, parameters: parameters, generation: 0))
+        current = Locked(try HNSWGraph(dimension: dimension, metric: metric, parameters: parameters, generation: 0))
     }
 
     var graph: HNSWGraph { current.withLock { $0 } }
@@ -83,7 +82,7 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is a Mutex; `m
         let n = ids.count, dimension = dimension
         guard graph.nodeCount + n <= graph.capacity else { throw EngramError.capacityExceeded(limit: graph.capacity) }
         let done = AtomicCounter()
-        let failure = Mutex<EngramError?>(nil)
+        let failure = Locked<EngramError?>(nil)
         try rows.withUnsafeBufferPointer { buf in
             let base = UnsafeSendable(buf.baseAddress!)
             let chunk = 64

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Per-search working memory, pooled so that a search allocates nothing: a generation-stamped
 /// visited set and the two heaps of the best-first search.
@@ -81,7 +80,7 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
 
 /// A stack of reusable ``SearchScratch`` objects shared by the threads searching one graph.
 final class ScratchPool: Sendable {
-    private let free = Mutex<[SearchScratch]>([])
+    private let free = Locked<[SearchScratch]>([])
 
     func withScratch<R>(nodeCount: Int, _ body: (SearchScratch) throws -> R) rethrows -> R {
         let scratch = free.withLock { $0.popLast() } ?? SearchScratch(capacity: nodeCount)

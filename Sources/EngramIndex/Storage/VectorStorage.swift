@@ -3,13 +3,12 @@
 ///
 /// The row stride is the dimension rounded up to 16 floats (64 bytes), so every row starts on a
 /// cache line and rows can feed `cblas_sgemm` directly (leading dimension = stride). Rows are
-/// immutable once written: a slot is written before it is published to readers and is never
-/// rewritten while readers may see it, which is what lets searches run without locks.
+/// immutable once published: a slot is written before readers can reach it and is never
+/// rewritten while they may, which is what lets searches run without locks.
 final class VectorStorage: @unchecked Sendable {  // rows are write-once; growth is serialized by the owning index
     let dimension: Int
     let stride: Int
-    let capacity: Int
-    private let memory: ReservedMemory
+    let rows: ReservedArray<Float>
 
     /// - Parameters:
     ///   - dimension: floats per vector, at least 1.
@@ -18,29 +17,38 @@ final class VectorStorage: @unchecked Sendable {  // rows are write-once; growth
     init(dimension: Int, capacity: Int) throws {
         precondition(dimension > 0 && capacity > 0)
         self.dimension = dimension
-        self.stride = (dimension + 15) & ~15
-        self.capacity = capacity
-        let (bytes, overflow) = capacity.multipliedReportingOverflow(by: stride * 4)
+        self.stride = Self.stride(dimension)
+        let (count, overflow) = capacity.multipliedReportingOverflow(by: stride)
         guard !overflow else { throw EngramError.invalidParameter("capacity \(capacity) is too large") }
-        memory = try ReservedMemory(reserving: bytes)
+        rows = try ReservedArray(capacity: count)
     }
+
+    /// `count` rows in place in a mapped file section.
+    init(dimension: Int, mapping: MappedFile, offset: Int, count: Int) {
+        self.dimension = dimension
+        self.stride = Self.stride(dimension)
+        rows = ReservedArray(mapping: mapping, offset: offset, count: count * stride)
+    }
+
+    static func stride(_ dimension: Int) -> Int { (dimension + 15) & ~15 }
 
     /// Default capacity: as many rows as fit in 256 GiB of address space, at most 2^26.
     static func defaultCapacity(dimension: Int) -> Int {
-        let stride = (dimension + 15) & ~15
-        return min(1 << 26, (256 << 30) / (stride * 4))
+        min(1 << 26, (256 << 30) / (stride(dimension) * 4))
     }
 
-    @inline(__always)
-    var base: UnsafeMutablePointer<Float> { memory.base.assumingMemoryBound(to: Float.self) }
+    var capacity: Int { rows.capacity / stride }
 
     @inline(__always)
-    func row(_ slot: Int) -> UnsafeMutablePointer<Float> { base + slot &* stride }
+    var base: UnsafeMutablePointer<Float> { rows.base }
+
+    @inline(__always)
+    func row(_ slot: Int) -> UnsafeMutablePointer<Float> { rows.base + slot &* stride }
 
     /// Makes rows `0..<count` writable.
     func reserve(rows count: Int) throws {
         guard count <= capacity else { throw EngramError.capacityExceeded(limit: capacity) }
-        try memory.commit(count * stride * 4)
+        try rows.reserve(count * stride)
     }
 
     /// Writes `vector` (already validated) into `slot`; padding lanes stay zero.

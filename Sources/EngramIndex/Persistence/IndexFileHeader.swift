@@ -1,0 +1,137 @@
+import CEngramKernels
+
+/// The fixed header of an Engram index file (see `docs/FORMAT.md` for every field and offset).
+///
+/// One page long; sections follow, each aligned to ``alignment`` so they can be used in place
+/// through `mmap`. Decoding validates every field, offset, length and count against the file size
+/// and against each other before anything is used.
+public struct IndexFileHeader: Sendable, Equatable {
+    public enum Kind: UInt32, Sendable { case flat = 1, hnsw = 2 }
+
+    public enum SectionID: UInt32, Sendable, CaseIterable {
+        case vectors = 1, ids, tombstones, level0Links, upperOffsets, levels, upperLinks
+
+        public var name: String {
+            switch self {
+            case .vectors: "vectors"
+            case .ids: "ids"
+            case .tombstones: "tombstones"
+            case .level0Links: "level0_links"
+            case .upperOffsets: "upper_offsets"
+            case .levels: "levels"
+            case .upperLinks: "upper_links"
+            }
+        }
+    }
+
+    public struct Section: Sendable, Equatable {
+        public var id: SectionID
+        public var offset: Int
+        public var length: Int
+        public var checksum: UInt64
+    }
+
+    static let magic: UInt64 = 0x5849_4D41_5247_4E45  // "ENGRAMIX" read as little-endian UInt64
+    public static let formatVersion: UInt32 = 1
+    static let byteOrderMark: UInt32 = 0x0102_0304
+    public static let size = 4096
+    public static let alignment = 4096
+    static let maxSections = 12
+    static let checksumOffset = 480
+
+    public var kind: Kind
+    public var metric: Metric
+    public var dimension: Int
+    public var slotCount: Int
+    public var liveCount: Int
+    /// HNSW only (zero for flat).
+    public var m = 0
+    public var efConstruction = 0
+    public var entrySlot: UInt32 = .max
+    public var maxLevel = 0
+    public var seed: UInt64 = 0
+    public var upperWords = 0
+    public var sections: [Section] = []
+
+    public var stride: Int { VectorStorage.stride(dimension) }
+
+    /// The length each section must have for these counts.
+    func expectedLength(_ id: SectionID) -> Int {
+        switch id {
+        case .vectors: slotCount * stride * 4
+        case .ids: slotCount * 8
+        case .tombstones, .levels: slotCount
+        case .level0Links: slotCount * (1 + 2 * m) * 4
+        case .upperOffsets: slotCount * 4
+        case .upperLinks: upperWords * 4
+        }
+    }
+
+    var requiredSections: [SectionID] {
+        kind == .flat ? [.vectors, .ids, .tombstones] : SectionID.allCases
+    }
+
+    func section(_ id: SectionID) -> Section { sections.first { $0.id == id }! }
+
+    /// Lays out `lengths` after the header page, aligned, and returns the header with its table.
+    mutating func layOut(_ lengths: [(SectionID, Int)], checksums: [UInt64]) {
+        var offset = Self.size
+        sections = zip(lengths, checksums).map { entry, checksum in
+            defer { offset += (entry.1 + Self.alignment - 1) / Self.alignment * Self.alignment }
+            return Section(id: entry.0, offset: offset, length: entry.1, checksum: checksum)
+        }
+    }
+
+    /// The encoded header page.
+    func encoded() -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Self.size)
+        bytes.withUnsafeMutableBytes { raw in
+            func put<T: FixedWidthInteger>(_ value: T, _ offset: Int) { raw.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self) }
+            put(Self.magic, 0)
+            put(Self.formatVersion, 8)
+            put(Self.byteOrderMark, 12)
+            put(kind.rawValue, 16)
+            put(metric.code, 20)
+            put(UInt32(dimension), 24)
+            put(UInt32(stride), 28)
+            put(UInt64(slotCount), 32)
+            put(UInt64(liveCount), 40)
+            put(UInt32(m), 48)
+            put(UInt32(efConstruction), 52)
+            put(entrySlot, 56)
+            put(UInt32(maxLevel), 60)
+            put(seed, 64)
+            put(UInt64(upperWords), 72)
+            put(UInt32(sections.count), 80)
+            put(UInt32(Self.alignment), 84)
+            for (i, s) in sections.enumerated() {
+                let base = 96 + 32 * i
+                put(s.id.rawValue, base)
+                put(UInt64(s.offset), base + 8)
+                put(UInt64(s.length), base + 16)
+                put(s.checksum, base + 24)
+            }
+            put(engram_xxh64(raw.baseAddress!, Self.checksumOffset, 0), Self.checksumOffset)
+        }
+        return bytes
+    }
+}
+
+extension Metric {
+    var code: UInt32 {
+        switch self {
+        case .l2: 0
+        case .innerProduct: 1
+        case .cosine: 2
+        }
+    }
+
+    init?(code: UInt32) {
+        switch code {
+        case 0: self = .l2
+        case 1: self = .innerProduct
+        case 2: self = .cosine
+        default: return nil
+        }
+    }
+}
