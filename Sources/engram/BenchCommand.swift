@@ -12,6 +12,7 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: "Base vectors (.fvecs or .npy).") var base: String?
+    @Option(name: .customLong("index-file"), help: "Benchmark a saved index instead (opened as users open it).") var indexFile: String?
     @Option(help: "Query vectors (.fvecs or .npy).") var queries: String?
     @Option(help: "Ground-truth neighbour ids (.ivecs), best first; computed exactly when omitted.") var groundtruth: String?
     @Option(help: "Instead of files: N random Gaussian base vectors (and 100 queries), for scale tests.") var synthetic: Int?
@@ -38,38 +39,66 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let indexFile { return try runSaved(indexFile) }
         let (baseVectors, queryVectors) = try loadVectors()
         let truth = try loadTruth(base: baseVectors, queries: queryVectors)
 
         let built = try Progress.timed("building \(index.rawValue) index over \(baseVectors.count) vectors") {
-            try BenchIndex.build(index, baseVectors, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
+            try AnyIndex.build(index, baseVectors, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
         }
-        let efs: [Int?] = index == .flat ? [nil] : efValues
         if let filtered {
-            try runFiltered(built.value, base: baseVectors, queries: queryVectors, file: filtered, efs: efs, buildSeconds: built.seconds)
+            try runFiltered(built.value, base: baseVectors, queries: queryVectors, file: filtered, buildSeconds: built.seconds)
             return
         }
-        for ef in efs {
+        try sweep(built.value, n: baseVectors.count, queries: queryVectors, truth: truth, buildSeconds: built.seconds)
+    }
+
+    /// One result line per ef (one line for flat).
+    private func sweep(_ built: AnyIndex, n: Int, queries: VectorMatrix, truth: [[Int32]], buildSeconds: Double,
+                       extra: [(String, JSONValue)] = []) throws {
+        for ef in efs(for: built) {
             let measurement = try measure(
-                queryVectors, truth: truth,
-                batched: { try built.value.searchBatch(queryVectors, k: k, threads: threads) },
-                single: { try built.value.search($0, k: k, ef: ef, filter: nil) })
+                queries, truth: truth,
+                batched: { try built.searchBatch(queries, k: k, threads: threads) },
+                single: { try built.search($0, k: k, ef: ef, filter: nil) })
             var row = BenchRow(
-                index: index.rawValue, metric: metric, n: baseVectors.count, dim: baseVectors.dimension, k: k,
-                ef: ef, threads: threads, batch: batch, buildSeconds: built.seconds,
+                index: built.kind.rawValue, metric: metric, n: n, dim: queries.dimension, k: k,
+                ef: ef, threads: threads, batch: batch, buildSeconds: buildSeconds,
                 recall: measurement.recall, qps: measurement.qps)
-            if index == .flat {
+            row.extra = extra
+            if built.kind == .flat {
                 let figures = Throughput.flatFigures(n: row.n, dim: row.dim, qps: row.qps, batch: batch, threads: batch ? threads : queryThreads)
-                row.extra = figures.keys.sorted().map { ($0, JSONValue.number(figures[$0])) }
+                row.extra += figures.keys.sorted().map { ($0, JSONValue.number(figures[$0])) }
             }
             report(row)
         }
     }
 
+    /// Benchmarks a saved index: open time, first query after open against a warm one, then the sweep.
+    private func runSaved(_ path: String) throws {
+        guard let queries, let groundtruth else { throw ValidationError("--index-file needs --queries and --groundtruth") }
+        let queryVectors = try VectorFile.readVectors(queries)
+        let truth = try VectorFile.readIvecs(groundtruth)
+        guard truth.count >= queryVectors.count, truth.allSatisfy({ $0.count >= k }) else {
+            throw ValidationError("ground truth must have a row of at least k ids per query")
+        }
+        let opened = try Progress.timed("opened \(path)") { try AnyIndex.open(path) }
+        let query = Array(queryVectors[0])
+        let first = try Progress.timed("first query") { try opened.value.search(query, k: k, ef: efValues.first, filter: nil) }
+        let warm = try Progress.timed("warm query") { try opened.value.search(query, k: k, ef: efValues.first, filter: nil) }
+        try sweep(opened.value, n: opened.value.count, queries: queryVectors, truth: truth, buildSeconds: 0, extra: [
+            ("open_seconds", .number(opened.seconds)),
+            ("first_query_ms", .number(first.seconds * 1e3)), ("warm_query_ms", .number(warm.seconds * 1e3)),
+        ])
+    }
+
+    private func efs(for index: AnyIndex) -> [Int?] { index.kind == .flat ? [nil] : efValues }
+
     private var efValues: [Int] { ef.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     /// For each filter line and each ef: recall of the allowed-only top-k and queries/second.
-    private func runFiltered(_ built: BenchIndex, base: VectorMatrix, queries: VectorMatrix, file: String, efs: [Int?], buildSeconds: Double) throws {
+    private func runFiltered(_ built: AnyIndex, base: VectorMatrix, queries: VectorMatrix, file: String, buildSeconds: Double) throws {
+        let efs = efs(for: built)
         for spec in try FilterSpec.read(file) {
             let filter = built.filter(allowing: spec.allowed)
             let subset = try VectorMatrix(dimension: queries.dimension, rows: spec.queries.map { Array(queries[$0.query]) })

@@ -40,3 +40,17 @@ struct DistanceKernelTests {
         }
     }
 }
+
+@Suite("Checksum")
+struct ChecksumTests {
+    @Test("XXH64 matches the reference implementation's values (python xxhash 3.x)")
+    func referenceValues() {
+        func h(_ bytes: [UInt8], _ seed: UInt64 = 0) -> UInt64 { bytes.withUnsafeBytes { IndexChecksum.xxh64($0, seed: seed) } }
+        #expect(h([]) == 0xEF46_DB37_51D8_E999)
+        #expect(h(Array("a".utf8)) == 0xD24E_C4F1_A98C_6E5B)
+        #expect(h(Array("abc".utf8)) == 0x44BC_2CF5_AD77_0999)
+        #expect(h(Array(0..<100)) == 0x6AC1_E580_3216_6597)
+        #expect(h(Array(0..<100), 7) == 0x8065_3E7E_9B88_7CDD)
+        #expect(h(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x0B24_2D36_1FDA_71BC)
+    }
+}

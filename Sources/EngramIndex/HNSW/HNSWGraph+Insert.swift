@@ -25,6 +25,8 @@ extension HNSWGraph {
             if let old = a.slotOfID.updateValue(UInt32(slot), forKey: id) {
                 engram_store_release_u8(tombstones.base + Int(old), 1)
                 a.tombstoneCount += 1
+            } else {
+                a.liveCount += 1
             }
             return (UInt32(slot), level)
         }
@@ -51,7 +53,7 @@ extension HNSWGraph {
 
     private func link(_ slot: UInt32, level: Int, from top: (slot: UInt32, level: Int)) {
         let query = UnsafePointer(vector(slot))
-        var (entrySlot, entryDistance) = descend(query, from: top, to: level)
+        var (entrySlot, entryDistance) = descend(query, from: top, to: level, bound: nodeCount)
         scratch.withScratch(nodeCount: nodeCount) { scratch in
             for l in stride(from: min(level, top.level), through: 0, by: -1) {
                 scratch.begin(nodeCount: nodeCount)

@@ -25,8 +25,10 @@ enum ResultAdmission {
 
 extension HNSWGraph {
     /// Greedy descent from the entry point through the upper levels down to `targetLevel`: returns
-    /// the closest node found and its distance.
-    func descend(_ query: UnsafePointer<Float>, from start: (slot: UInt32, level: Int), to targetLevel: Int) -> (UInt32, Float) {
+    /// the closest node found and its distance. Links to slots at or past `bound` are ignored.
+    func descend(
+        _ query: UnsafePointer<Float>, from start: (slot: UInt32, level: Int), to targetLevel: Int, bound: Int
+    ) -> (UInt32, Float) {
         var current = start.slot
         var best = distance(query, current)
         var level = start.level
@@ -35,9 +37,10 @@ extension HNSWGraph {
             while improved {
                 improved = false
                 let list = links(current, level: level)
-                let n = Int(engram_load_acquire_u32(list))
-                for i in 1...max(n, 1) where i <= n {
+                let n = linkCount(list, level: level)
+                for i in stride(from: 1, through: n, by: 1) {
                     let candidate = engram_load_acquire_u32(list + i)
+                    guard Int(candidate) < bound else { continue }
                     let d = distance(query, candidate)
                     if d < best {
                         best = d
@@ -67,10 +70,11 @@ extension HNSWGraph {
             let (d, current) = scratch.candidates.pop()
             if scratch.results.count >= ef && d > scratch.results.topDistance { break }
             let list = links(current, level: level)
-            let n = Int(engram_load_acquire_u32(list))
+            let n = linkCount(list, level: level)
             if twoHop {
                 for i in stride(from: 1, through: n, by: 1) {
                     let neighbor = engram_load_acquire_u32(list + i)
+                    guard Int(neighbor) < scratch.bound else { continue }
                     if admission.admits(neighbor, self) {
                         consider(query, neighbor, ef: ef, admission: admission, scratch: scratch)
                     } else {
@@ -109,10 +113,10 @@ extension HNSWGraph {
     ) {
         guard scratch.visit(hop) else { return }
         let list = links(hop, level: level)
-        let n = Int(engram_load_acquire_u32(list))
+        let n = linkCount(list, level: level)
         for i in stride(from: 1, through: n, by: 1) {
             let second = engram_load_acquire_u32(list + i)
-            if admission.admits(second, self) { consider(query, second, ef: ef, admission: admission, scratch: scratch) }
+            if Int(second) < scratch.bound, admission.admits(second, self) { consider(query, second, ef: ef, admission: admission, scratch: scratch) }
         }
     }
 
@@ -131,8 +135,9 @@ extension HNSWGraph {
     /// to `ef` (distance, slot) pairs, best first.
     func search(_ query: UnsafePointer<Float>, ef: Int, admission: ResultAdmission) -> [(Float, UInt32)] {
         guard let start = entryPoint else { return [] }
-        return scratch.withScratch(nodeCount: nodeCount) { scratch in
-            let (entry, d) = descend(query, from: start, to: 0)
+        let bound = nodeCount
+        return scratch.withScratch(nodeCount: bound) { scratch in
+            let (entry, d) = descend(query, from: start, to: 0, bound: bound)
             searchLayer(query, entry: entry, entryDistance: d, ef: ef, level: 0, admission: admission, scratch: scratch)
             return drainResults(scratch)
         }

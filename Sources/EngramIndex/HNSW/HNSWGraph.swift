@@ -36,8 +36,12 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     struct Allocation {
         var nodeCount = 0
         var upperUsed = 0
-        var slotOfID: [UInt64: UInt32] = [:]
+        var liveCount = 0
         var tombstoneCount = 0
+        /// External id → live slot. A graph opened from a file builds it on first use (see
+        /// ``HNSWGraph/withIDMap(_:)``), so that opening does not scan the file.
+        var slotOfID: [UInt64: UInt32] = [:]
+        var idMapComplete = true
     }
     let allocation = Locked(Allocation())
 
@@ -47,6 +51,9 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     let entryLock = Locked(())
 
     let scratch: ScratchPool
+    /// A zero-length link list, returned for upper-level lists that would lie outside the arena
+    /// (only a corrupted file can ask for one).
+    private let emptyList: UnsafeMutablePointer<UInt32>
 
     init(dimension: Int, metric: Metric, parameters p: HNSWParameters, generation: UInt64) throws {
         self.dimension = dimension
@@ -70,6 +77,70 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         externalIDs = try ReservedArray(capacity: capacity)
         distance = DistanceKernels.active.function(for: metric)
         scratch = ScratchPool()
+        emptyList = Self.makeEmptyList()
+    }
+
+    deinit { emptyList.deallocate() }
+
+    static func makeEmptyList() -> UnsafeMutablePointer<UInt32> {
+        let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }
+
+    /// A graph used in place from a validated index file: read-only, opened in O(1).
+    init(header: IndexFileHeader, file: MappedFile, generation: UInt64) throws {
+        func array<T>(_ id: IndexFileHeader.SectionID, _: T.Type) -> ReservedArray<T> {
+            let s = header.section(id)
+            return ReservedArray(mapping: file, offset: s.offset, count: s.length / MemoryLayout<T>.stride)
+        }
+        dimension = header.dimension
+        metric = header.metric
+        m = header.m
+        maxM0 = 2 * header.m
+        efConstruction = max(header.efConstruction, header.m)
+        levelMultiplier = 1 / log(Double(header.m))
+        seed = header.seed
+        self.generation = generation
+        capacity = header.slotCount
+        vectors = VectorStorage(dimension: header.dimension, mapping: file, offset: header.section(.vectors).offset, count: header.slotCount)
+        level0 = array(.level0Links, UInt32.self)
+        upperLinks = array(.upperLinks, UInt32.self)
+        upperOffset = array(.upperOffsets, UInt32.self)
+        levels = array(.levels, UInt8.self)
+        tombstones = array(.tombstones, UInt8.self)
+        externalIDs = array(.ids, UInt64.self)
+        nodeLocks = try ReservedArray(capacity: 1)
+        distance = DistanceKernels.active.function(for: metric)
+        scratch = ScratchPool()
+        emptyList = Self.makeEmptyList()
+        allocation.withLock { a in
+            a.nodeCount = header.slotCount
+            a.upperUsed = header.upperWords
+            a.liveCount = header.liveCount
+            a.tombstoneCount = header.slotCount - header.liveCount
+            a.idMapComplete = false
+        }
+        if header.slotCount > 0 { entry.store(UInt64(header.maxLevel) << 32 | UInt64(header.entrySlot), ordering: .releasing) }
+        file.advise(offset: header.section(.vectors).offset, length: header.section(.vectors).length, MADV_RANDOM)
+    }
+
+    /// Whether this graph is used in place from a read-only file (it must be copied before writes).
+    var isMapped: Bool { vectors.rows.isMapped }
+
+    /// Runs `body` with the allocation state, building the id map first if this graph came from a
+    /// file and has not needed it yet.
+    func withIDMap<R>(_ body: (inout Allocation) throws -> R) rethrows -> R {
+        try allocation.withLock { a in
+            if !a.idMapComplete {
+                a.slotOfID.reserveCapacity(a.liveCount)
+                for slot in 0..<a.nodeCount where tombstones.base[slot] == 0 {
+                    a.slotOfID[externalIDs.base[slot]] = UInt32(slot)
+                }
+                a.idMapComplete = true
+            }
+            return try body(&a)
+        }
     }
 
     // MARK: - Node access
@@ -77,12 +148,21 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     @inline(__always)
     func vector(_ slot: UInt32) -> UnsafeMutablePointer<Float> { vectors.row(Int(slot)) }
 
-    /// The link list `[count, links…]` of `slot` on `level`.
+    /// The link list `[count, links…]` of `slot` on `level`. An upper-level list that would lie
+    /// outside the arena (a corrupted file) reads as empty.
     @inline(__always)
     func links(_ slot: UInt32, level: Int) -> UnsafeMutablePointer<UInt32> {
         if level == 0 { return level0.base + Int(slot) &* (1 &+ maxM0) }
         let offset: Int = Int(upperOffset.base[Int(slot)]) &+ (level &- 1) &* (1 &+ m)
+        guard offset &+ 1 &+ m <= upperLinks.capacity else { return emptyList }
         return upperLinks.base + offset
+    }
+
+    /// The number of links in `list` on `level`, never more than the level allows (a corrupted
+    /// count cannot make a search read past the list).
+    @inline(__always)
+    func linkCount(_ list: UnsafePointer<UInt32>, level: Int) -> Int {
+        min(Int(engram_load_acquire_u32(list)), level == 0 ? maxM0 : m)
     }
 
     @inline(__always)
@@ -110,7 +190,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     }
 
     var nodeCount: Int { allocation.withLock { $0.nodeCount } }
-    var liveCount: Int { allocation.withLock { $0.slotOfID.count } }
+    var liveCount: Int { allocation.withLock { $0.liveCount } }
 
     /// The level of a new node: floor(-ln(U) / ln(m)), from a hash of (seed, slot), so that the draw
     /// does not depend on thread timing.

@@ -18,7 +18,7 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
     /// The graph searches use; replaced as a whole by compaction (readers keep the one they took).
     private let current: Locked<HNSWGraph>
     /// Adds hold it shared, compaction exclusive; searches never take it.
-    private let mutation = ReadWriteLock()
+    let mutation = ReadWriteLock()
 
     /// Creates an empty index.
     /// - Throws: ``EngramError/invalidParameter(_:)`` for a dimension or parameter out of range.
@@ -33,6 +33,13 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
         current = Locked(try HNSWGraph(dimension: dimension, metric: metric, parameters: parameters, generation: 0))
     }
 
+    init(graph: HNSWGraph, parameters: HNSWParameters) throws {
+        dimension = graph.dimension
+        metric = graph.metric
+        self.parameters = parameters
+        current = Locked(graph)
+    }
+
     var graph: HNSWGraph { current.withLock { $0 } }
 
     /// The number of live (not removed) vectors.
@@ -42,13 +49,14 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
     public var tombstoneCount: Int { graph.allocation.withLock { $0.tombstoneCount } }
 
     /// Whether a live vector has `id`.
-    public func contains(id: UInt64) -> Bool { graph.allocation.withLock { $0.slotOfID[id] != nil } }
+    public func contains(id: UInt64) -> Bool { graph.withIDMap { $0.slotOfID[id] != nil } }
 
     /// Adds one vector; an existing `id` is replaced (its old node becomes a tombstone).
     /// - Throws: the vector errors of ``FlatIndex/add(_:id:)``, ``EngramError/capacityExceeded(limit:)``.
     /// - Complexity: O(efConstruction · m · log n) distance computations.
     public func add(_ vector: [Float], id: UInt64) throws {
         let prepared = try VectorValidation.prepared(vector, dimension: dimension, metric: metric)
+        try prepareForWrites()
         try mutation.withReadLock {
             let graph = graph
             let (slot, level) = try prepared.withUnsafeBufferPointer { try graph.allocate($0.baseAddress!, id: id) }
@@ -73,6 +81,7 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
         try VectorValidation.prepareRows(&rows, dimension: dimension, metric: metric)
         var seen = Set<UInt64>(minimumCapacity: ids.count)
         for id in ids where !seen.insert(id).inserted { throw EngramError.duplicateID(id) }
+        try prepareForWrites()
         try mutation.withReadLock { try insert(rows, ids: ids, into: graph, threads: threads, progress: progress) }
     }
 
@@ -107,23 +116,38 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
     /// ``compact()``.
     /// - Throws: ``EngramError/unknownID(_:)``.
     public func remove(id: UInt64) throws {
+        try prepareForWrites()
         try mutation.withReadLock {
             let graph = graph
-            try graph.allocation.withLock { a in
+            try graph.withIDMap { a in
                 guard let slot = a.slotOfID.removeValue(forKey: id) else { throw EngramError.unknownID(id) }
                 engram_store_release_u8(graph.tombstones.base + Int(slot), 1)
                 a.tombstoneCount += 1
+                a.liveCount -= 1
             }
+        }
+    }
+
+    /// A graph opened from a file is read-only and used in place; the first mutation loads it into
+    /// memory (one copy of every section), then swaps it in. Searches keep running meanwhile.
+    private func prepareForWrites() throws {
+        guard graph.isMapped else { return }
+        try mutation.withWriteLock {
+            let mapped = graph
+            guard mapped.isMapped else { return }
+            let copy = try HNSWGraph(copying: mapped, parameters: parameters)
+            current.withLock { $0 = copy }
         }
     }
 
     /// Rebuilds the graph from the live vectors only, reclaiming tombstones' space. Searches keep
     /// running on the old graph meanwhile; adds and removes wait. Filters made before are stale.
     public func compact(threads: Int = 1) throws {
+        try prepareForWrites()
         try mutation.withWriteLock {
             let old = graph
             let fresh = try HNSWGraph(dimension: dimension, metric: metric, parameters: parameters, generation: old.generation + 1)
-            let live = old.allocation.withLock { a in a.slotOfID.sorted { $0.value < $1.value } }
+            let live = old.withIDMap { a in a.slotOfID.sorted { $0.value < $1.value } }
             var rows = [Float](repeating: 0, count: live.count * dimension)
             for (i, (_, slot)) in live.enumerated() {
                 rows.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * dimension).update(from: old.vector(slot), count: dimension) }
@@ -136,7 +160,7 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
     /// A filter that allows the live items among `ids` (unknown ids are ignored).
     public func filter(allowing allowedIDs: some Sequence<UInt64>) -> SearchFilter {
         let graph = graph
-        return graph.allocation.withLock { a in
+        return graph.withIDMap { a in
             var bits = Bitset(capacity: a.nodeCount)
             var n = 0
             for id in allowedIDs {

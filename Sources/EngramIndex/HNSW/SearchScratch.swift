@@ -7,6 +7,9 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
     private var visited: UnsafeMutablePointer<UInt16>
     private var visitedCapacity: Int
     private var stamp: UInt16 = 0
+    /// Slots at or past this (nodes added after the search began, or links in a corrupted file)
+    /// are never visited.
+    private(set) var bound = 0
     var candidates = DistanceHeap(minHeap: true)
     var results = DistanceHeap(minHeap: false)
 
@@ -37,16 +40,17 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
             visited.update(repeating: 0, count: visitedCapacity)
             stamp = 1
         }
+        bound = nodeCount
         candidates.removeAll()
         results.removeAll()
     }
 
-    /// Marks `slot` visited; returns whether it was new. Slots at or past the capacity given to
-    /// `begin` (nodes added during this search) are reported as visited, so they are skipped.
+    /// Marks `slot` visited; returns whether it was new. Slots at or past ``bound`` are reported
+    /// as visited, so they are skipped.
     @inline(__always)
     func visit(_ slot: UInt32) -> Bool {
         let i = Int(slot)
-        guard i < visitedCapacity, visited[i] != stamp else { return false }
+        guard i < bound, visited[i] != stamp else { return false }
         visited[i] = stamp
         return true
     }

@@ -5,9 +5,9 @@ import Darwin
 #endif
 
 /// Whole-file reads and crash-safe whole-file writes on POSIX calls.
-enum FileIO {
+package enum FileIO {
     /// The bytes of the file at `path`.
-    static func read(_ path: String) throws -> [UInt8] {
+    package static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw EngramError.io(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
@@ -30,7 +30,7 @@ enum FileIO {
     /// Replaces the file at `path` atomically: writes a temporary file in the same directory, fsyncs
     /// it, renames it over `path` and fsyncs the directory. A crash at any point leaves either the old
     /// file or the new one. `write` receives a sink to call with consecutive chunks.
-    static func writeAtomically(_ path: String, _ write: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    package static func writeAtomically(_ path: String, _ write: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let dir = directory(of: path)
         let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)

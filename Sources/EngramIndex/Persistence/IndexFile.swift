@@ -20,7 +20,7 @@ public enum IndexFile {
     public static func verify(_ path: String) throws -> IndexFileHeader {
         let (header, file) = try open(path)
         for section in header.sections {
-            let sum = engram_xxh64(file.base + section.offset, section.length, 0)
+            let sum = IndexChecksum.xxh64(UnsafeRawBufferPointer(start: file.base + section.offset, count: section.length))
             guard sum == section.checksum else {
                 throw EngramError.corruptIndex(path: path, reason: "section \(section.id.name) checksum mismatch")
             }
@@ -39,7 +39,7 @@ public enum IndexFile {
     static func write(_ path: String, header: IndexFileHeader, sections: [(IndexFileHeader.SectionID, UnsafeRawBufferPointer)]) throws {
         var header = header
         header.layOut(sections.map { ($0.0, $0.1.count) },
-                      checksums: sections.map { engram_xxh64($0.1.baseAddress, $0.1.count, 0) })
+                      checksums: sections.map { IndexChecksum.xxh64($0.1) })
         let padding = [UInt8](repeating: 0, count: IndexFileHeader.alignment)
         try FileIO.writeAtomically(path) { sink in
             try header.encoded().withUnsafeBytes { try sink($0) }

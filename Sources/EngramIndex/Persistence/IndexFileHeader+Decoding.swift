@@ -73,5 +73,12 @@ extension IndexFileHeader {
         for id in requiredSections where !sections.contains(where: { $0.id == id }) {
             throw fail("required section \(id.name) is missing")
         }
+        // The writer pads the last section to the alignment: any other size is a damaged file.
+        let expectedSize = (end + Self.alignment - 1) / Self.alignment * Self.alignment
+        guard fileSize == expectedSize else {
+            throw fail(fileSize < expectedSize
+                ? "file is \(fileSize) bytes, its sections end at \(expectedSize): truncated"
+                : "file is \(fileSize) bytes, \(fileSize - expectedSize) more than its sections: trailing data")
+        }
     }
 }

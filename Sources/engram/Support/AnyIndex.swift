@@ -1,12 +1,43 @@
 import EngramIndex
 
-/// The index under benchmark, flat or HNSW, behind one search call.
-enum BenchIndex: Sendable {
+/// A flat or HNSW index behind one set of calls, for the commands that take either.
+enum AnyIndex: Sendable {
     case flat(FlatIndex)
     case hnsw(HNSWIndex)
 
-    static func build(_ kind: IndexKind, _ base: VectorMatrix, metric: Metric, m: Int, efConstruction: Int, threads: Int) throws -> BenchIndex {
-        let ids = (0..<UInt64(base.count)).map { $0 }
+    /// Opens an index file the way library users do (HNSW mapped in place, flat loaded).
+    static func open(_ path: String) throws -> AnyIndex {
+        switch try IndexFile.inspect(path).kind {
+        case .flat: .flat(try FlatIndex.open(path))
+        case .hnsw: .hnsw(try HNSWIndex.open(path))
+        }
+    }
+
+    func save(to path: String) throws {
+        switch self {
+        case let .flat(index): try index.save(to: path)
+        case let .hnsw(index): try index.save(to: path)
+        }
+    }
+
+    var kind: IndexKind {
+        switch self {
+        case .flat: .flat
+        case .hnsw: .hnsw
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case let .flat(index): index.count
+        case let .hnsw(index): index.count
+        }
+    }
+
+    static func build(
+        _ kind: IndexKind, _ base: VectorMatrix, ids: [UInt64]? = nil, metric: Metric, m: Int, efConstruction: Int, threads: Int
+    ) throws -> AnyIndex {
+        let ids = ids ?? (0..<UInt64(base.count)).map { $0 }
         switch kind {
         case .flat:
             let flat = try FlatIndex(dimension: base.dimension, metric: metric)

@@ -1,0 +1,51 @@
+extension HNSWGraph {
+    /// A writable in-memory copy of `source` (typically a graph mapped from a file).
+    convenience init(copying source: HNSWGraph, parameters: HNSWParameters) throws {
+        let (n, upperUsed) = source.allocation.withLock { ($0.nodeCount, $0.upperUsed) }
+        var p = parameters
+        p.capacity = max(parameters.capacity ?? VectorStorage.defaultCapacity(dimension: source.dimension), n)
+        p.m = source.m
+        p.efConstruction = source.efConstruction
+        p.seed = source.seed
+        try self.init(dimension: source.dimension, metric: source.metric, parameters: p, generation: source.generation)
+        try vectors.reserve(rows: n)
+        try level0.reserve(n * (1 + maxM0))
+        try upperLinks.reserve(upperUsed)
+        for array in [levels, nodeLocks, tombstones] as [ReservedArray<UInt8>] { try array.reserve(n) }
+        try upperOffset.reserve(n)
+        try externalIDs.reserve(n)
+        vectors.base.update(from: source.vectors.base, count: n * vectors.stride)
+        level0.base.update(from: source.level0.base, count: n * (1 + maxM0))
+        upperLinks.base.update(from: source.upperLinks.base, count: upperUsed)
+        upperOffset.base.update(from: source.upperOffset.base, count: n)
+        levels.base.update(from: source.levels.base, count: n)
+        tombstones.base.update(from: source.tombstones.base, count: n)
+        externalIDs.base.update(from: source.externalIDs.base, count: n)
+        let state = source.withIDMap { $0 }
+        allocation.withLock { $0 = state }
+        entry.store(source.entry.load(ordering: .acquiring), ordering: .releasing)
+    }
+
+    /// The header fields and the sections of this graph, for saving. The caller excludes writers.
+    func withSections<R>(_ body: (IndexFileHeader, [(IndexFileHeader.SectionID, UnsafeRawBufferPointer)]) throws -> R) rethrows -> R {
+        let a = allocation.withLock { $0 }
+        let top = entryPoint
+        var header = IndexFileHeader(kind: .hnsw, metric: metric, dimension: dimension, slotCount: a.nodeCount, liveCount: a.liveCount)
+        header.m = m
+        header.efConstruction = efConstruction
+        header.entrySlot = top?.slot ?? .max
+        header.maxLevel = top?.level ?? 0
+        header.seed = seed
+        header.upperWords = a.upperUsed
+        let n = a.nodeCount
+        return try body(header, [
+            (.vectors, vectors.rows.bytes(count: n * vectors.stride)),
+            (.ids, externalIDs.bytes(count: n)),
+            (.tombstones, tombstones.bytes(count: n)),
+            (.level0Links, level0.bytes(count: n * (1 + maxM0))),
+            (.upperOffsets, upperOffset.bytes(count: n)),
+            (.levels, levels.bytes(count: n)),
+            (.upperLinks, upperLinks.bytes(count: a.upperUsed)),
+        ])
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+import EngramIndex
+
+@Suite("Persistence")
+struct PersistenceTests {
+    let dir: String = {
+        let d = NSTemporaryDirectory() + "engram-persist-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }()
+
+    static func smallHNSW(count: Int = 400, dimension: Int = 16, metric: Metric = .cosine) throws -> (HNSWIndex, VectorMatrix) {
+        let base = TestData.random(count: count, dimension: dimension, seed: 77)
+        let index = try HNSWIndex(dimension: dimension, metric: metric, parameters: HNSWParameters(m: 6, efConstruction: 40))
+        try index.add(base, ids: (0..<UInt64(count)).map { $0 * 10 })
+        return (index, base)
+    }
+
+    @Test("HNSW: save, open mapped, identical results; tombstones survive; writes after open load to memory", arguments: Metric.allCases)
+    func hnswRoundTrip(metric: Metric) throws {
+        let (index, base) = try Self.smallHNSW(metric: metric)
+        try index.remove(id: 30)
+        let path = dir + "/h-\(metric.rawValue).engram"
+        try index.save(to: path)
+        let opened = try HNSWIndex.open(path)
+        #expect(opened.count == index.count && opened.dimension == 16 && opened.metric == metric)
+        #expect(!opened.contains(id: 30) && opened.contains(id: 40))
+        let queries = TestData.random(count: 25, dimension: 16, seed: 78)
+        for i in 0..<queries.count {
+            #expect(try opened.search(Array(queries[i]), k: 10, ef: 32) == index.search(Array(queries[i]), k: 10, ef: 32))
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        try opened.add(Array(base[0]), id: 999_999)
+        try opened.remove(id: 40)
+        #expect(opened.contains(id: 999_999) && !opened.contains(id: 40))
+        #expect(try opened.search(Array(base[0]), k: 2).map(\.id).contains(999_999))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "the opened file is never written")
+        #expect(try IndexFile.verify(path).liveCount == index.count)
+    }
+
+    @Test("Flat: save, open, identical results, holes preserved")
+    func flatRoundTrip() throws {
+        let base = TestData.random(count: 300, dimension: 12, seed: 5)
+        for metric in Metric.allCases {
+            let index = try FlatIndex(dimension: 12, metric: metric)
+            try index.add(base, ids: (0..<300).map { UInt64($0) })
+            try index.remove(id: 7)
+            let path = dir + "/f-\(metric.rawValue).engram"
+            try index.save(to: path)
+            let opened = try FlatIndex.open(path)
+            #expect(opened.count == 299)
+            for i in 0..<10 {
+                #expect(try opened.search(Array(base[i]), k: 5) == index.search(Array(base[i]), k: 5))
+            }
+            try opened.add(Array(base[7]), id: 7)
+            #expect(opened.count == 300 && opened.contains(id: 7))
+            #expect(try opened.search(Array(base[7]), k: 300).contains { $0.id == 7 })
+        }
+    }
+
+    @Test("empty indexes save and open")
+    func empty() throws {
+        let h = try HNSWIndex(dimension: 4)
+        try h.save(to: dir + "/e.engram")
+        let opened = try HNSWIndex.open(dir + "/e.engram")
+        #expect(opened.count == 0)
+        #expect(throws: EngramError.emptyIndex) { try opened.search([1, 2, 3, 4], k: 1) }
+        try opened.add([1, 2, 3, 4], id: 1)
+        #expect(try opened.search([1, 2, 3, 4], k: 1).first?.id == 1)
+    }
+
+    @Test("a failed save leaves the old file intact and no temporary file behind")
+    func atomicity() throws {
+        let (index, _) = try Self.smallHNSW()
+        let path = dir + "/a.engram"
+        try index.save(to: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        struct Interrupted: Error {}
+        #expect(throws: Interrupted.self) {
+            try FileIO.writeAtomically(path) { sink in
+                try [UInt8](repeating: 0xAB, count: 10_000).withUnsafeBytes { try sink($0) }
+                throw Interrupted()
+            }
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["a.engram"])
+        #expect(try IndexFile.verify(path).slotCount == 400)
+    }
+
+    @Test("typed errors name the problem: magic, version, truncation, checksums, kind")
+    func namedErrors() throws {
+        let (index, _) = try Self.smallHNSW()
+        let path = dir + "/n.engram"
+        try index.save(to: path)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        func reason(_ bytes: Data, verify: Bool = false) -> String {
+            let p = dir + "/bad.engram"
+            try! bytes.write(to: URL(fileURLWithPath: p))
+            do {
+                if verify { try IndexFile.verify(p) } else { _ = try HNSWIndex.open(p) }
+                return "no error"
+            } catch let EngramError.corruptIndex(_, reason) {
+                return reason
+            } catch {
+                return "\(error)"
+            }
+        }
+        var bad = good
+        bad[0] = 0
+        #expect(reason(bad).contains("magic"))
+        bad = good
+        bad[8] = 9
+        #expect(reason(bad).contains("version"))
+        #expect(reason(good.prefix(good.count - 100)).contains("truncated"))
+        #expect(reason(good.prefix(100)).contains("shorter than"))
+        bad = good
+        bad[40] ^= 1  // live count: caught by the header checksum
+        #expect(reason(bad).contains("header checksum"))
+        bad = good
+        bad[5000] ^= 0x10  // inside the vectors section
+        #expect(reason(bad) == "no error")
+        #expect(reason(bad, verify: true).contains("vectors checksum"))
+        let flat = try FlatIndex(dimension: 3)
+        try flat.add([1, 2, 3], id: 1)
+        try flat.save(to: dir + "/flat.engram")
+        #expect(throws: EngramError.self) { try HNSWIndex.open(dir + "/flat.engram") }
+        #expect(throws: EngramError.self) { try FlatIndex.open(path) }
+    }
+
+    @Test("verify catches links outside the graph even when the checksums match")
+    func craftedLinks() throws {
+        let (index, _) = try Self.smallHNSW()
+        let path = dir + "/c.engram"
+        try index.save(to: path)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let header = try IndexFile.inspect(path)
+        let level0 = header.sections.first { $0.id == .level0Links }!
+        // Node 0's first link → 1,000,000, then recompute that section's checksum and the header's.
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(1_000_000), toByteOffset: level0.offset + 4, as: UInt32.self) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        try FuzzSupport.resealChecksums(path)
+        do {
+            try IndexFile.verify(path)
+            Issue.record("verify passed a link outside the graph")
+        } catch let EngramError.corruptIndex(_, reason) {
+            #expect(reason.contains("outside the graph"))
+        }
+        // Search on it is bounded: it works (skipping the bad link) rather than reading out of bounds.
+        let opened = try HNSWIndex.open(path)
+        #expect(try opened.search(TestData.random(count: 1, dimension: 16, seed: 1).values, k: 5).count == 5)
+    }
+
+    @Test("fuzz: thousands of corrupted copies open and search or throw, never trap")
+    func fuzz() throws {
+        let (index, _) = try Self.smallHNSW(count: 300, dimension: 8)
+        let path = dir + "/fuzz-src.engram"
+        try index.save(to: path)
+        let flat = try FlatIndex(dimension: 8, metric: .l2)
+        try flat.add(TestData.random(count: 100, dimension: 8, seed: 3), ids: (0..<100).map { UInt64($0) })
+        try flat.save(to: dir + "/fuzz-flat.engram")
+        let sources = [try Data(contentsOf: URL(fileURLWithPath: path)), try Data(contentsOf: URL(fileURLWithPath: dir + "/fuzz-flat.engram"))]
+        var rng = TestRNG(seed: 2026)
+        let query = TestData.random(count: 1, dimension: 8, seed: 9).values
+        var opened = 0, rejected = 0
+        for iteration in 0..<3_000 {
+            var bytes = [UInt8](sources[iteration % 2])
+            FuzzSupport.corrupt(&bytes, using: &rng)
+            let p = dir + "/fuzz.engram"
+            try Data(bytes).write(to: URL(fileURLWithPath: p))
+            if iteration % 3 == 0 { try? FuzzSupport.resealChecksums(p) }  // get past the header check too
+            do {
+                switch try IndexFile.inspect(p).kind {
+                case .hnsw: _ = try HNSWIndex.open(p).search(query, k: 5, ef: 16)
+                case .flat: _ = try FlatIndex.open(p).search(query, k: 5)
+                }
+                opened += 1
+            } catch {
+                rejected += 1
+            }
+            _ = try? IndexFile.verify(p)
+        }
+        #expect(opened + rejected == 3_000)
+        #expect(opened > 100 && rejected > 100, "opened \(opened), rejected \(rejected)")
+    }
+}
+
+/// Corruption helpers for the fuzz tests.
+enum FuzzSupport {
+    /// Flips bits, truncates, or overwrites a header field or a section byte range.
+    static func corrupt(_ bytes: inout [UInt8], using rng: inout TestRNG) {
+        switch Int.random(in: 0..<5, using: &rng) {
+        case 0:
+            for _ in 0..<Int.random(in: 1...8, using: &rng) {
+                bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
+            }
+        case 1:
+            bytes.removeLast(Int.random(in: 1..<bytes.count, using: &rng))
+        case 2:  // a header field (first 480 bytes) overwritten with a random or extreme value
+            let offset = Int.random(in: 0..<60, using: &rng) * 8
+            let value: UInt64 = [0, .max, UInt64(UInt32.max), UInt64.random(in: 0...UInt64.max, using: &rng), 1 << 40].randomElement(using: &rng)!
+            withUnsafeBytes(of: value) { for i in 0..<8 where offset + i < bytes.count { bytes[offset + i] = $0[i] } }
+        case 3:  // a run of random bytes somewhere in the sections
+            let start = Int.random(in: 4096..<max(4097, bytes.count), using: &rng)
+            for i in start..<min(bytes.count, start + Int.random(in: 1...64, using: &rng)) { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        default:  // a run of 0xFF (huge counts and link targets)
+            let start = Int.random(in: 4096..<max(4097, bytes.count), using: &rng)
+            for i in start..<min(bytes.count, start + Int.random(in: 4...256, using: &rng)) { bytes[i] = 0xFF }
+        }
+    }
+
+    /// Recomputes every section checksum and the header checksum in place, so that corruption
+    /// inside sections reaches the structural checks and the search guards.
+    static func resealChecksums(_ path: String) throws {
+        var bytes = try FileIO.read(path)
+        guard bytes.count >= 4096 else { return }
+        bytes.withUnsafeMutableBytes { raw in
+            let count = min(12, Int(raw.loadUnaligned(fromByteOffset: 80, as: UInt32.self)))
+            for i in 0..<count {
+                let base = 96 + 32 * i
+                let offset = Int(clamping: raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))
+                let length = Int(clamping: raw.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self))
+                guard offset <= raw.count, length <= raw.count - offset else { continue }
+                raw.storeBytes(of: IndexChecksum.xxh64(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + length])), toByteOffset: base + 24, as: UInt64.self)
+            }
+            raw.storeBytes(of: IndexChecksum.xxh64(UnsafeRawBufferPointer(rebasing: raw[0..<480])), toByteOffset: 480, as: UInt64.self)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+}
