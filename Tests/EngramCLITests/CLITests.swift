@@ -71,3 +71,47 @@ struct CLITests {
         #expect(k.status != 0 && k.err.contains("--k"))
     }
 }
+
+@Suite("engram index files")
+struct IndexFileCLITests {
+    @Test("build → inspect → verify → search → bench --index-file, and verify fails on a damaged file")
+    func roundTrip() throws {
+        let dir = NSTemporaryDirectory() + "engram-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // 2,000 real vectors keep the build short.
+        let base = dir + "/base.fvecs"
+        let all = try Data(contentsOf: URL(fileURLWithPath: CLI.data + "/base.fvecs"))
+        try all.prefix(2_000 * (4 + 384 * 4)).write(to: URL(fileURLWithPath: base))
+        let file = dir + "/i.engram"
+        let build = try CLI.run(["build", "--input", base, "--output", file, "--index", "hnsw", "--threads", "2"])
+        #expect(build.status == 0, "\(build.err)")
+
+        let inspect = try CLI.run(["inspect", file, "--json"])
+        let header = try #require(try CLI.jsonLines(inspect.out).first)
+        #expect(header["kind"] as? String == "hnsw" && header["live"] as? Int == 2_000 && header["dimension"] as? Int == 384)
+        #expect((header["sections"] as? [Any])?.count == 7)
+
+        let verify = try CLI.run(["verify", file])
+        #expect(verify.status == 0 && verify.out.contains("ok"))
+
+        let search = try CLI.run(["search", "--index-file", file, "--queries", CLI.data + "/queries.fvecs", "--k", "5", "--json"])
+        let lines = try CLI.jsonLines(search.out)
+        #expect(lines.count == 500)
+        let first = try #require(lines.first)
+        #expect(first["query"] as? Int == 0 && (first["ids"] as? [Int])?.count == 5 && (first["scores"] as? [Double])?.count == 5)
+
+        // Searching the saved index agrees with exact search on the same 2,000 vectors.
+        let flatFile = dir + "/f.engram"
+        #expect(try CLI.run(["build", "--input", base, "--output", flatFile, "--index", "flat"]).status == 0)
+        let exact = try CLI.jsonLines(try CLI.run(["search", "--index-file", flatFile, "--queries", CLI.data + "/queries.fvecs", "--k", "5", "--json"]).out)
+        var hits = 0
+        for (a, b) in zip(lines, exact) { hits += Set(a["ids"] as! [Int]).intersection(b["ids"] as! [Int]).count }
+        #expect(Double(hits) / 2_500 >= 0.97)
+
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        bytes[10_000] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: file))
+        let damaged = try CLI.run(["verify", file])
+        #expect(damaged.status != 0 && damaged.err.contains("checksum"))
+    }
+}
