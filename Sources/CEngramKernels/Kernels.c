@@ -1,4 +1,57 @@
 #include "CEngramKernels.h"
+#include <string.h>
+
+// Portable IEEE half <-> float conversions (round to nearest even), for CPUs without F16C.
+static inline float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
+    if (exp == 0) {
+        if (mant == 0) bits = sign;
+        else {  // subnormal: normalize
+            exp = 127 - 15 + 1;
+            while (!(mant & 0x400)) { mant <<= 1; exp--; }
+            bits = sign | (exp << 23) | ((mant & 0x3FF) << 13);
+        }
+    } else if (exp == 31) bits = sign | 0x7F800000 | (mant << 13);
+    else bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline uint16_t float_to_half(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000, mant = x & 0x7FFFFF;
+    int32_t exp = (int32_t)((x >> 23) & 0xFF) - 127 + 15;
+    if (((x >> 23) & 0xFF) == 0xFF) return (uint16_t)(sign | 0x7C00 | (mant ? 0x200 : 0));
+    if (exp >= 31) return (uint16_t)(sign | 0x7C00);
+    if (exp <= 0) {
+        if (exp < -10) return (uint16_t)sign;
+        mant |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - exp), half = mant >> shift, rem = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = sign | ((uint32_t)exp << 10) | (mant >> 13), rem = mant & 0x1FFF;
+    if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++;  // may carry into the exponent: correct
+    return (uint16_t)half;
+}
+
+void engram_f32_to_f16_scalar(const float *src, uint16_t *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = float_to_half(src[i]);
+}
+
+float engram_negdot_f16_scalar(const float *q, const uint16_t *x, size_t n) {
+    float s = 0;
+    for (size_t i = 0; i < n; i++) s += q[i] * half_to_float(x[i]);
+    return -s;
+}
+
+float engram_l2sq_f16_scalar(const float *q, const uint16_t *x, size_t n) {
+    float s = 0;
+    for (size_t i = 0; i < n; i++) { float d = q[i] - half_to_float(x[i]); s += d * d; }
+    return s;
+}
 
 static size_t next_candidate_scalar(const float *dots, const float *norms, size_t j, size_t n, float t) {
     for (; j < n; j++) {
@@ -129,15 +182,80 @@ AVX2 static size_t next_candidate_avx2(const float *dots, const float *norms, si
     return next_candidate_scalar(dots, norms, j, n, t);
 }
 
+#define F16 __attribute__((target("avx2,fma,f16c")))
+
+F16 static inline __m256 load_f16(const uint16_t *x, size_t i, size_t n) {
+    if (i + 8 <= n) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i)));
+    uint16_t tail[8] = {0};
+    for (size_t j = 0; i + j < n; j++) tail[j] = x[i + j];
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)tail));
+}
+
+F16 static inline __m256 load_f32(const float *q, size_t i, size_t n) {
+    if (i + 8 <= n) return _mm256_loadu_ps(q + i);
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), idx);
+    return _mm256_maskload_ps(q + i, mask);
+}
+
+F16 float engram_negdot_f16_avx2(const float *q, const uint16_t *x, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))), s1);
+    }
+    for (; i < n; i += 8) s0 = _mm256_fmadd_ps(load_f32(q, i, n), load_f16(x, i, n), s0);
+    return -hsum256(_mm256_add_ps(s0, s1));
+}
+
+F16 float engram_l2sq_f16_avx2(const float *q, const uint16_t *x, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        s1 = _mm256_fmadd_ps(d1, d1, s1);
+    }
+    for (; i < n; i += 8) {
+        __m256 d = _mm256_sub_ps(load_f32(q, i, n), load_f16(x, i, n));
+        s0 = _mm256_fmadd_ps(d, d, s0);
+    }
+    return hsum256(_mm256_add_ps(s0, s1));
+}
+
+F16 static void f32_to_f16_f16c(const float *src, uint16_t *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    if (i < n) {
+        float tail[8] = {0};
+        uint16_t out[8];
+        for (size_t j = 0; i + j < n; j++) tail[j] = src[i + j];
+        _mm_storeu_si128((__m128i *)out, _mm256_cvtps_ph(_mm256_loadu_ps(tail), _MM_FROUND_TO_NEAREST_INT));
+        for (size_t j = 0; i + j < n; j++) dst[i + j] = out[j];
+    }
+}
+
 static int cached_level = -1;
 
-size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t) {
+static int cpu_level_cached(void) {
     int level = __atomic_load_n(&cached_level, __ATOMIC_RELAXED);
     if (level < 0) {
         level = engram_cpu_level();
         __atomic_store_n(&cached_level, level, __ATOMIC_RELAXED);
     }
-    return level >= 1 ? next_candidate_avx2(dots, norms, start, n, t) : next_candidate_scalar(dots, norms, start, n, t);
+    return level;
+}
+
+size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t) {
+    return cpu_level_cached() >= 1 ? next_candidate_avx2(dots, norms, start, n, t) : next_candidate_scalar(dots, norms, start, n, t);
+}
+
+void engram_f32_to_f16(const float *src, uint16_t *dst, size_t n) {
+    if (cpu_level_cached() >= 1) f32_to_f16_f16c(src, dst, n);
+    else engram_f32_to_f16_scalar(src, dst, n);
 }
 
 #else
@@ -149,6 +267,9 @@ float engram_l2sq_avx2(const float *a, const float *b, size_t n) { (void)a; (voi
 float engram_dot_avx512(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 float engram_l2sq_avx512(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 
+float engram_negdot_f16_avx2(const float *q, const uint16_t *x, size_t n) { return engram_negdot_f16_scalar(q, x, n); }
+float engram_l2sq_f16_avx2(const float *q, const uint16_t *x, size_t n) { return engram_l2sq_f16_scalar(q, x, n); }
+void engram_f32_to_f16(const float *src, uint16_t *dst, size_t n) { engram_f32_to_f16_scalar(src, dst, n); }
 float engram_negdot_avx2(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 float engram_negdot_avx512(const float *a, const float *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import EngramIndex
 
@@ -52,5 +53,39 @@ struct ChecksumTests {
         #expect(h(Array(0..<100)) == 0x6AC1_E580_3216_6597)
         #expect(h(Array(0..<100), 7) == 0x8065_3E7E_9B88_7CDD)
         #expect(h(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x0B24_2D36_1FDA_71BC)
+    }
+}
+
+@Suite("Half-precision kernels")
+struct HalfPrecisionTests {
+    @Test("f32 → f16 conversion rounds like Swift's Float16, on every value class")
+    func conversion() {
+        var rng = TestRNG(seed: 4)
+        var values: [Float] = [0, -0, 1, -1, 65504, 70000, -70000, 1e-8, 6e-5, 5.96e-8, 2.98e-8, .infinity, -.infinity, 0.1, 1 / 3]
+        values += (0..<2_000).map { _ in Float.random(in: -4...4, using: &rng) * Float(pow(2.0, Double(Int.random(in: -20...12, using: &rng)))) }
+        var out = [UInt16](repeating: 0, count: values.count)
+        engramF32ToF16(values, &out)
+        for (v, h) in zip(values, out) { #expect(h == Float16(v).bitPattern, "\(v)") }
+        var scalar = [UInt16](repeating: 0, count: values.count)
+        engramF32ToF16Scalar(values, &scalar)
+        #expect(scalar == out)
+    }
+
+    @Test("f16 distance kernels agree with a naive loop on dimensions 1…400", arguments: [true, false])
+    func kernels(vectorized: Bool) {
+        var rng = TestRNG(seed: 8)
+        let kernels = DistanceKernels(level: vectorized ? .supported : .swiftSIMD)
+        for n in Array(1...40) + [127, 384, 400] {
+            let q = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
+            let x = (0..<n).map { _ in Float16(Float.random(in: -1...1, using: &rng)) }
+            let bits = x.map(\.bitPattern)
+            var dot = 0.0, l2 = 0.0
+            for i in 0..<n {
+                dot += Double(q[i]) * Double(Float(x[i]))
+                l2 += pow(Double(q[i]) - Double(Float(x[i])), 2)
+            }
+            #expect(abs(Double(kernels.halfDistance(.innerProduct, q, bits)) + dot) <= 1e-4 * Double(n))
+            #expect(abs(Double(kernels.halfDistance(.l2, q, bits)) - l2) <= 1e-4 * Double(n))
+        }
     }
 }

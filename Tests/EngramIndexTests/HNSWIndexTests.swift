@@ -38,8 +38,9 @@ struct HNSWIndexTests {
         #expect(r >= 0.97, "recall \(r)")
     }
 
-    @Test("agrees with Flat on clustered synthetic data, every metric", arguments: Metric.allCases)
-    func syntheticRecall(metric: Metric) throws {
+    @Test("agrees with Flat on clustered synthetic data, every metric, f16 traversal on and off",
+          arguments: Metric.allCases, [true, false])
+    func syntheticRecall(metric: Metric, half: Bool) throws {
         // Clustered points near the unit sphere (inner product search over vectors of very different
         // norms is not a metric space, and no graph index serves it well).
         var rng = TestRNG(seed: 11)
@@ -52,7 +53,7 @@ struct HNSWIndexTests {
         let base = try VectorMatrix(dimension: 32, rows: (0..<3_000).map { point($0 % 20) })
         let queries = try VectorMatrix(dimension: 32, rows: (0..<50).map { point($0 % 20) })
         let ids = (0..<3_000).map { UInt64($0) }
-        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100))
+        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100, halfPrecisionTraversal: half))
         try index.add(base, ids: ids)
         let truth = try Self.exactTruth(base, ids: ids, queries, k: 10, metric: metric)
         let r = try Self.recall(index, queries, truth: truth, ef: 100)

@@ -10,18 +10,20 @@ struct PersistenceTests {
         return d
     }()
 
-    static func smallHNSW(count: Int = 400, dimension: Int = 16, metric: Metric = .cosine) throws -> (HNSWIndex, VectorMatrix) {
+    static func smallHNSW(count: Int = 400, dimension: Int = 16, metric: Metric = .cosine, half: Bool = true) throws -> (HNSWIndex, VectorMatrix) {
         let base = TestData.random(count: count, dimension: dimension, seed: 77)
-        let index = try HNSWIndex(dimension: dimension, metric: metric, parameters: HNSWParameters(m: 6, efConstruction: 40))
+        let index = try HNSWIndex(dimension: dimension, metric: metric,
+                                  parameters: HNSWParameters(m: 6, efConstruction: 40, halfPrecisionTraversal: half))
         try index.add(base, ids: (0..<UInt64(count)).map { $0 * 10 })
         return (index, base)
     }
 
-    @Test("HNSW: save, open mapped, identical results; tombstones survive; writes after open load to memory", arguments: Metric.allCases)
-    func hnswRoundTrip(metric: Metric) throws {
-        let (index, base) = try Self.smallHNSW(metric: metric)
+    @Test("HNSW: save, open mapped, identical results; tombstones survive; writes after open load to memory",
+          arguments: Metric.allCases, [true, false])
+    func hnswRoundTrip(metric: Metric, half: Bool) throws {
+        let (index, base) = try Self.smallHNSW(metric: metric, half: half)
         try index.remove(id: 30)
-        let path = dir + "/h-\(metric.rawValue).engram"
+        let path = dir + "/h-\(metric.rawValue)-\(half).engram"
         try index.save(to: path)
         let opened = try HNSWIndex.open(path)
         #expect(opened.count == index.count && opened.dimension == 16 && opened.metric == metric)

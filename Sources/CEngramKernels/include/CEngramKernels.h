@@ -19,6 +19,16 @@ float engram_l2sq_avx512(const float *a, const float *b, size_t n);
 float engram_negdot_avx2(const float *a, const float *b, size_t n);
 float engram_negdot_avx512(const float *a, const float *b, size_t n);
 
+// Half-precision rows for graph traversal: the query stays f32, stored rows are IEEE f16 (half the
+// bytes per distance). Conversion needs F16C, which every AVX2 CPU has. n is any length.
+// The _avx2 kernels need AVX2+FMA+F16C (check engram_cpu_level() >= 1); the _scalar ones run anywhere.
+void engram_f32_to_f16(const float *src, uint16_t *dst, size_t n);  // dispatches itself
+void engram_f32_to_f16_scalar(const float *src, uint16_t *dst, size_t n);
+float engram_negdot_f16_avx2(const float *q, const uint16_t *x, size_t n);
+float engram_l2sq_f16_avx2(const float *q, const uint16_t *x, size_t n);
+float engram_negdot_f16_scalar(const float *q, const uint16_t *x, size_t n);
+float engram_l2sq_f16_scalar(const float *q, const uint16_t *x, size_t n);
+
 /// The first index j in [start, n) where key(j) >= t, or n; key(j) = dots[j], or 2·dots[j] - norms[j]
 /// when norms is not NULL (the L2 form, up to a per-query constant). Scans a block of scores for the
 /// few that can enter a top-k heap.

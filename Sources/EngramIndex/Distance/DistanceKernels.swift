@@ -40,6 +40,24 @@ public struct DistanceKernels: Sendable {
         }
     }
 
+    public typealias HalfFunction = @convention(c) (UnsafePointer<Float>?, UnsafePointer<UInt16>?, Int) -> Float
+
+    /// The distance of an f32 query to an f16 row for `metric` (smaller is better).
+    func halfFunction(for metric: Metric) -> HalfFunction {
+        switch (metric == .l2, level >= .avx2) {
+        case (true, true): engram_l2sq_f16_avx2
+        case (true, false): engram_l2sq_f16_scalar
+        case (false, true): engram_negdot_f16_avx2
+        case (false, false): engram_negdot_f16_scalar
+        }
+    }
+
+    /// The distance of `query` to the f16 row `row` (bit patterns) for `metric`; for tests and benchmarks.
+    package func halfDistance(_ metric: Metric, _ query: [Float], _ row: [UInt16]) -> Float {
+        precondition(query.count == row.count, "lengths differ")
+        return halfFunction(for: metric)(query, row, query.count)
+    }
+
     /// The inner product of two equal-length vectors.
     public func dotProduct(_ a: [Float], _ b: [Float]) -> Float {
         precondition(a.count == b.count, "lengths differ")
@@ -77,3 +95,15 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// Converts f32 values to IEEE f16 bit patterns (F16C where available); for tests.
+package func engramF32ToF16(_ src: [Float], _ dst: inout [UInt16]) {
+    precondition(src.count == dst.count)
+    engram_f32_to_f16(src, &dst, src.count)
+}
+
+/// The portable conversion, for comparison in tests.
+package func engramF32ToF16Scalar(_ src: [Float], _ dst: inout [UInt16]) {
+    precondition(src.count == dst.count)
+    engram_f32_to_f16_scalar(src, &dst, src.count)
+}

@@ -15,8 +15,10 @@ extension HNSWGraph {
             for array in [levels, nodeLocks, tombstones] as [ReservedArray<UInt8>] { try array.reserve(slot + 1) }
             try upperOffset.reserve(slot + 1)
             try externalIDs.reserve(slot + 1)
+            try halfVectors?.reserve((slot + 1) * vectors.stride)
             try upperLinks.reserve(a.upperUsed + upperWords)
             vectors.row(slot).update(from: vector, count: dimension)
+            if let halfVectors { engram_f32_to_f16(vector, halfVectors.base + slot * vectors.stride, dimension) }
             levels.base[slot] = UInt8(level)
             upperOffset.base[slot] = UInt32(a.upperUsed)
             externalIDs.base[slot] = id

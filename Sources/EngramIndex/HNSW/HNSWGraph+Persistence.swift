@@ -7,6 +7,7 @@ extension HNSWGraph {
         p.m = source.m
         p.efConstruction = source.efConstruction
         p.seed = source.seed
+        p.halfPrecisionTraversal = source.halfVectors != nil
         try self.init(dimension: source.dimension, metric: source.metric, parameters: p, generation: source.generation)
         try vectors.reserve(rows: n)
         try level0.reserve(n * (1 + maxM0))
@@ -21,6 +22,10 @@ extension HNSWGraph {
         levels.base.update(from: source.levels.base, count: n)
         tombstones.base.update(from: source.tombstones.base, count: n)
         externalIDs.base.update(from: source.externalIDs.base, count: n)
+        if let halfVectors, let sourceHalf = source.halfVectors {
+            try halfVectors.reserve(n * vectors.stride)
+            halfVectors.base.update(from: sourceHalf.base, count: n * vectors.stride)
+        }
         let state = source.withIDMap { $0 }
         allocation.withLock { $0 = state }
         entry.store(source.entry.load(ordering: .acquiring), ordering: .releasing)
@@ -37,7 +42,9 @@ extension HNSWGraph {
         header.maxLevel = top?.level ?? 0
         header.seed = seed
         header.upperWords = a.upperUsed
+        header.flags = halfVectors == nil ? 0 : IndexFileHeader.halfVectorsFlag
         let n = a.nodeCount
+        let half = halfVectors.map { [(IndexFileHeader.SectionID.halfVectors, $0.bytes(count: n * vectors.stride))] } ?? []
         return try body(header, [
             (.vectors, vectors.rows.bytes(count: n * vectors.stride)),
             (.ids, externalIDs.bytes(count: n)),
@@ -46,6 +53,6 @@ extension HNSWGraph {
             (.upperOffsets, upperOffset.bytes(count: n)),
             (.levels, levels.bytes(count: n)),
             (.upperLinks, upperLinks.bytes(count: a.upperUsed)),
-        ])
+        ] + half)
     }
 }

@@ -86,7 +86,11 @@ extension HNSWGraph {
             // Gather the unvisited neighbours and prefetch all their vectors before computing any
             // distance, so that the cache misses overlap instead of queueing one after another.
             let fresh = scratch.gather(list, count: n)
-            for j in 0..<fresh.count { engram_prefetch_range(vector(fresh[j]), vectorBytes) }
+            if scratch.half, let halfVectors {
+                for j in 0..<fresh.count { engram_prefetch_range(halfVectors.base + Int(fresh[j]) &* vectors.stride, vectorBytes / 2) }
+            } else {
+                for j in 0..<fresh.count { engram_prefetch_range(vector(fresh[j]), vectorBytes) }
+            }
             for j in 0..<fresh.count { offer(query, fresh[j], ef: ef, admission: admission, scratch: scratch) }
         }
     }
@@ -94,7 +98,7 @@ extension HNSWGraph {
     /// Offers an unvisited node (already marked visited) to the candidate and result heaps.
     @inline(__always)
     private func offer(_ query: UnsafePointer<Float>, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
-        let d = distance(query, slot)
+        let d = scratch.half ? halfDistance(query, halfVectors!.base + Int(slot) &* vectors.stride, dimension) : distance(query, slot)
         guard scratch.results.count < ef || d < scratch.results.topDistance else { return }
         scratch.candidates.push(d, slot)
         guard admission.admits(slot, self) else { return }
@@ -138,8 +142,16 @@ extension HNSWGraph {
         let bound = nodeCount
         return scratch.withScratch(nodeCount: bound) { scratch in
             let (entry, d) = descend(query, from: start, to: 0, bound: bound)
+            // Walk on the f16 copy, then re-score the candidates in full precision.
+            scratch.half = halfVectors != nil
+            defer { scratch.half = false }
             searchLayer(query, entry: entry, entryDistance: d, ef: ef, level: 0, admission: admission, scratch: scratch)
-            return drainResults(scratch)
+            var found = drainResults(scratch)
+            if scratch.half {
+                for i in found.indices { found[i].0 = distance(query, found[i].1) }
+                found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+            }
+            return found
         }
     }
 

@@ -30,7 +30,10 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     let nodeLocks: ReservedArray<UInt8>
     let tombstones: ReservedArray<UInt8>
     let externalIDs: ReservedArray<UInt64>
+    /// The f16 copy of the vectors that queries traverse the graph on (nil when disabled).
+    let halfVectors: ReservedArray<UInt16>?
     let distance: DistanceKernels.Function
+    let halfDistance: DistanceKernels.HalfFunction
 
     /// Slot allocation, the id map and the arena cursor.
     struct Allocation {
@@ -75,7 +78,9 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         nodeLocks = try ReservedArray(capacity: capacity)
         tombstones = try ReservedArray(capacity: capacity)
         externalIDs = try ReservedArray(capacity: capacity)
+        halfVectors = p.halfPrecisionTraversal ? try ReservedArray(capacity: capacity * VectorStorage.stride(dimension)) : nil
         distance = DistanceKernels.active.function(for: metric)
+        halfDistance = DistanceKernels.active.halfFunction(for: metric)
         scratch = ScratchPool()
         emptyList = Self.makeEmptyList()
     }
@@ -110,6 +115,8 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         levels = array(.levels, UInt8.self)
         tombstones = array(.tombstones, UInt8.self)
         externalIDs = array(.ids, UInt64.self)
+        halfVectors = header.hasHalfVectors ? array(.halfVectors, UInt16.self) : nil
+        halfDistance = DistanceKernels.active.halfFunction(for: metric)
         nodeLocks = try ReservedArray(capacity: 1)
         distance = DistanceKernels.active.function(for: metric)
         scratch = ScratchPool()

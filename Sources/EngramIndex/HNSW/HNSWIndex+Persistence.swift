@@ -22,6 +22,7 @@ extension HNSWIndex {
         let (header, file) = try IndexFile.open(path)
         guard header.kind == .hnsw else { throw EngramError.corruptIndex(path: path, reason: "the file holds a \(header.kind) index, not hnsw") }
         let graph = try HNSWGraph(header: header, file: file, generation: 0)
-        return try HNSWIndex(graph: graph, parameters: HNSWParameters(m: header.m, efConstruction: header.efConstruction, seed: header.seed))
+        return try HNSWIndex(graph: graph, parameters: HNSWParameters(
+            m: header.m, efConstruction: header.efConstruction, seed: header.seed, halfPrecisionTraversal: header.hasHalfVectors))
     }
 }

@@ -9,12 +9,18 @@ public struct HNSWParameters: Sendable, Equatable {
     /// The most nodes (including tombstones until ``HNSWIndex/compact()``); only address space is
     /// reserved up front. `nil` picks a default from the dimension (up to 2^26).
     public var capacity: Int?
+    /// Keep a half-precision (f16) copy of the vectors and walk the graph on it, then re-score the
+    /// `ef` candidates in full precision. Half the bytes per distance: measured +30–50% queries/s
+    /// at equal recall on 20k × 384 MiniLM (see README), for 50% more vector memory. Default true.
+    public var halfPrecisionTraversal: Bool
 
-    public init(m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 100, capacity: Int? = nil) {
+    public init(m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 100, capacity: Int? = nil,
+                halfPrecisionTraversal: Bool = true) {
         self.m = m
         self.efConstruction = efConstruction
         self.seed = seed
         self.capacity = capacity
+        self.halfPrecisionTraversal = halfPrecisionTraversal
     }
 
     func validate() throws {

@@ -21,6 +21,8 @@ extension IndexFileHeader {
         let slots = get(32, UInt64.self), live = get(40, UInt64.self)
         guard slots < UInt64(UInt32.max), live <= slots else { throw fail("inconsistent counts: \(live) live of \(slots) slots") }
         var header = IndexFileHeader(kind: kind, metric: metric, dimension: dimension, slotCount: Int(slots), liveCount: Int(live))
+        header.flags = get(88, UInt32.self)
+        guard header.flags & ~halfVectorsFlag == 0, kind == .hnsw || header.flags == 0 else { throw fail("unknown flags \(header.flags)") }
         if kind == .hnsw { try header.decodeGraphFields(raw, get: get, fail: fail) }
         try header.decodeSections(raw, fileSize: fileSize, get: get, fail: fail)
         return header
@@ -54,7 +56,9 @@ extension IndexFileHeader {
         for i in 0..<count {
             let base = 96 + 32 * i
             let code = raw.loadUnaligned(fromByteOffset: base, as: UInt32.self)
-            guard let id = SectionID(rawValue: code) else { throw fail("unknown section id \(code)") }
+            guard let id = SectionID(rawValue: code), requiredSections.contains(id) else {
+                throw fail("unexpected section id \(code) for this index")
+            }
             guard !sections.contains(where: { $0.id == id }) else { throw fail("section \(id.name) appears twice") }
             let offset = get(base + 8, UInt64.self), length = get(base + 16, UInt64.self)
             guard offset % UInt64(Self.alignment) == 0, offset >= UInt64(end) else {

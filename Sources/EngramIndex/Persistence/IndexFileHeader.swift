@@ -9,7 +9,7 @@ public struct IndexFileHeader: Sendable, Equatable {
     public enum Kind: UInt32, Sendable { case flat = 1, hnsw = 2 }
 
     public enum SectionID: UInt32, Sendable, CaseIterable {
-        case vectors = 1, ids, tombstones, level0Links, upperOffsets, levels, upperLinks
+        case vectors = 1, ids, tombstones, level0Links, upperOffsets, levels, upperLinks, halfVectors
 
         public var name: String {
             switch self {
@@ -20,6 +20,7 @@ public struct IndexFileHeader: Sendable, Equatable {
             case .upperOffsets: "upper_offsets"
             case .levels: "levels"
             case .upperLinks: "upper_links"
+            case .halfVectors: "half_vectors"
             }
         }
     }
@@ -51,7 +52,13 @@ public struct IndexFileHeader: Sendable, Equatable {
     public var maxLevel = 0
     public var seed: UInt64 = 0
     public var upperWords = 0
+    /// Flag bits (offset 88). Bit 0: the file holds an f16 copy of the vectors (section 8).
+    public var flags: UInt32 = 0
     public var sections: [Section] = []
+
+    static let halfVectorsFlag: UInt32 = 1
+
+    public var hasHalfVectors: Bool { flags & Self.halfVectorsFlag != 0 }
 
     public var stride: Int { VectorStorage.stride(dimension) }
 
@@ -64,11 +71,15 @@ public struct IndexFileHeader: Sendable, Equatable {
         case .level0Links: slotCount * (1 + 2 * m) * 4
         case .upperOffsets: slotCount * 4
         case .upperLinks: upperWords * 4
+        case .halfVectors: slotCount * stride * 2
         }
     }
 
     var requiredSections: [SectionID] {
-        kind == .flat ? [.vectors, .ids, .tombstones] : SectionID.allCases
+        switch kind {
+        case .flat: [.vectors, .ids, .tombstones]
+        case .hnsw: SectionID.allCases.filter { $0 != .halfVectors || hasHalfVectors }
+        }
     }
 
     func section(_ id: SectionID) -> Section { sections.first { $0.id == id }! }
@@ -104,6 +115,7 @@ public struct IndexFileHeader: Sendable, Equatable {
             put(UInt64(upperWords), 72)
             put(UInt32(sections.count), 80)
             put(UInt32(Self.alignment), 84)
+            put(flags, 88)
             for (i, s) in sections.enumerated() {
                 let base = 96 + 32 * i
                 put(s.id.rawValue, base)
