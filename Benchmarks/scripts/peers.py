@@ -7,7 +7,8 @@ same JSON lines (index, metric, n, dim, k, ef, threads, batch, build_seconds, re
         --peer faiss-flat|faiss-hnsw|hnswlib|usearch [--ef 16,32,64] [--batch] [--threads N]
 
 Single-query mode calls the library once per query from Python, as ann-benchmarks does; --batch
-passes all queries in one call (the library's own loop, no Python per query). FAISS's bundled OpenBLAS
+passes all queries in one call (the library's own loop, no Python per query) on --query-threads
+threads (default 1). --threads sets the build threads. FAISS's bundled OpenBLAS
 may not recognize the CPU: run with OPENBLAS_CORETYPE set (see README) and check `blas_core` in the output.
 """
 import argparse, json, os, sys, time
@@ -59,7 +60,8 @@ def main():
     p.add_argument("--m", type=int, default=16)
     p.add_argument("--ef-construction", type=int, default=200)
     p.add_argument("--ef", default="16,24,32,48,64,96,128,256")
-    p.add_argument("--threads", type=int, default=1, help="build threads (and batch threads)")
+    p.add_argument("--threads", type=int, default=1, help="build threads")
+    p.add_argument("--query-threads", type=int, default=1, help="threads of the library's own batch loop (--batch)")
     p.add_argument("--batch", action="store_true")
     p.add_argument("--runs", type=int, default=1)
     a = p.parse_args()
@@ -94,7 +96,7 @@ def main():
         index.init_index(max_elements=n, ef_construction=a.ef_construction, M=a.m, random_seed=100)
         index.set_num_threads(a.threads)
         index.add_items(base, np.arange(n))
-        index.set_num_threads(1 if not a.batch else a.threads)
+        index.set_num_threads(a.query_threads)
         def make_search(ef):
             index.set_ef(ef)
             return lambda q: index.knn_query(q, k=a.k)[0]
@@ -105,16 +107,16 @@ def main():
         index.add(np.arange(n), base, threads=a.threads)
         def make_search(ef):
             index.expansion_search = ef
-            threads = a.threads if a.batch else 1
+            threads = a.query_threads
             return lambda q: np.atleast_2d(index.search(q, a.k, threads=threads).keys)
     build = time.perf_counter() - t
     if a.peer.startswith("faiss"):
-        faiss.omp_set_num_threads(a.threads if a.batch else 1)
+        faiss.omp_set_num_threads(a.query_threads)
 
     for ef in efs:
         found, qps = timed_queries(make_search(ef), queries, a.batch, a.runs)
         print(json.dumps({"index": a.peer, "metric": a.metric, "n": n, "dim": dim, "k": a.k, "ef": ef,
-                          "threads": a.threads, "batch": a.batch, "build_seconds": round(build, 4),
+                          "threads": a.threads, "query_threads": a.query_threads, "batch": a.batch, "build_seconds": round(build, 4),
                           "recall": round(recall(found, truth, a.k), 5), "qps": round(qps, 1),
                           "blas": blas_core()}), flush=True)
 

@@ -115,3 +115,23 @@ struct IndexFileCLITests {
         #expect(damaged.status != 0 && damaged.err.contains("checksum"))
     }
 }
+
+@Suite("engram plot")
+struct PlotCLITests {
+    @Test("draws one labelled curve per JSON-lines file")
+    func plot() throws {
+        let dir = NSTemporaryDirectory() + "engram-plot-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "{\"index\": \"a\", \"recall\": 0.95, \"qps\": 1000}\n{\"index\": \"a\", \"recall\": 0.99, \"qps\": 300}\n"
+            .write(toFile: dir + "/a.jsonl", atomically: true, encoding: .utf8)
+        try "{\"index\": \"b\", \"recall\": 0.93, \"qps\": 5000}\n".write(toFile: dir + "/b.jsonl", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["plot", dir + "/a.jsonl", dir + "/b.jsonl", "--labels", "Alpha,Beta", "--output", dir + "/c.svg"])
+        #expect(r.status == 0, "\(r.err)")
+        let svg = try String(contentsOfFile: dir + "/c.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.components(separatedBy: "<polyline").count == 3)
+        #expect(svg.contains(">Alpha<") && svg.contains(">Beta<"))
+        #expect(svg.components(separatedBy: "<circle").count == 4)
+        let bad = try CLI.run(["plot", dir + "/a.jsonl", "--labels", "x,y", "--output", dir + "/d.svg"])
+        #expect(bad.status != 0)
+    }
+}

@@ -56,6 +56,11 @@ extension HNSWGraph {
     private func link(_ slot: UInt32, level: Int, from top: (slot: UInt32, level: Int)) {
         let query = UnsafePointer(vector(slot))
         var (entrySlot, entryDistance) = descend(query, from: top, to: level, bound: nodeCount)
+        // Two phases: first the new node's own lists on every level, then the reverse links that make
+        // it reachable. A search can therefore only ever arrive at a node whose lists are complete
+        // (reverse-linking level by level would expose it on an upper level while its level-0 list is
+        // still empty, and a search descending onto it would find almost nothing).
+        var chosen: [(level: Int, neighbors: [(Float, UInt32)])] = []
         scratch.withScratch(nodeCount: nodeCount) { scratch in
             for l in stride(from: min(level, top.level), through: 0, by: -1) {
                 scratch.begin(nodeCount: nodeCount)
@@ -65,8 +70,11 @@ extension HNSWGraph {
                 if let nearest = found.first { (entryDistance, entrySlot) = nearest }
                 keepDiverse(&found, limit: m)
                 setLinks(slot, level: l, to: found)
-                for (_, neighbor) in found { addLink(from: neighbor, to: slot, level: l) }
+                chosen.append((l, found))
             }
+        }
+        for (l, neighbors) in chosen {
+            for (_, neighbor) in neighbors { addLink(from: neighbor, to: slot, level: l) }
         }
     }
 
@@ -92,8 +100,8 @@ extension HNSWGraph {
         candidates.removeLast(candidates.count - kept)
     }
 
-    /// Sets a new node's list on `level`. Another insert may already have linked itself to this
-    /// node (having found it through a higher level), so existing links are merged, not overwritten.
+    /// Sets a new node's list on `level`. Links already there (only possible if the node were
+    /// reachable early) are merged, not overwritten.
     private func setLinks(_ slot: UInt32, level: Int, to neighbors: [(Float, UInt32)]) {
         let limit = level == 0 ? maxM0 : m
         withNodeLock(slot) {
