@@ -27,22 +27,14 @@ extension FlatIndex {
     /// The SIMD scan for one prepared query. Call under the read lock.
     func scan(_ query: UnsafePointer<Float>, k: Int, filter: SearchFilter?) -> [SearchResult] {
         let distance = DistanceKernels.active.function(for: metric)
-        let dimension = dimension, storage = storage
+        let storage = storage
         let hasHoles = !freeSlots.isEmpty
         return ids.withUnsafeBufferPointer { ids in
             live.withUnsafeBufferPointer { live in
                 TopK.withTemporary(k: min(k, slotOfID.count)) { top in
-                    @inline(__always) func visit(_ slot: Int) {
-                        let d = distance(query, storage.row(slot), dimension)
-                        if d <= top.threshold { top.insert(d, id: ids[slot]) }
-                    }
-                    if let filter {
-                        filter.allowed.forEach { slot in if slot < live.count && live[slot] { visit(slot) } }
-                    } else if hasHoles {
-                        for slot in 0..<ids.count where live[slot] { visit(slot) }
-                    } else {
-                        for slot in 0..<ids.count { visit(slot) }
-                    }
+                    storage.scan(query, allowed: filter?.allowed, count: ids.count,
+                                 isLive: hasHoles || filter != nil ? { live[$0] } : nil,
+                                 distance: distance, id: { ids[$0] }, into: &top)
                     return top.results(metric: metric)
                 }
             }

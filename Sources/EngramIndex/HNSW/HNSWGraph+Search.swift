@@ -137,9 +137,9 @@ extension HNSWGraph {
 
     /// A query: descend to level 0, then search it with `ef`, admitting per `admission`. Returns up
     /// to `ef` (distance, slot) pairs, best first.
-    func search(_ query: UnsafePointer<Float>, ef: Int, admission: ResultAdmission) -> [(Float, UInt32)] {
+    /// `nodes` is the node count the search may visit (read once by the caller).
+    func search(_ query: UnsafePointer<Float>, ef: Int, admission: ResultAdmission, nodes bound: Int) -> [(Float, UInt32)] {
         guard let start = entryPoint else { return [] }
-        let bound = nodeCount
         return scratch.withScratch(nodeCount: bound) { scratch in
             let (entry, d) = descend(query, from: start, to: 0, bound: bound)
             // Walk on the f16 copy, then re-score the candidates in full precision.
@@ -156,20 +156,13 @@ extension HNSWGraph {
     }
 
     /// Exact scan over the live slots of `allowed`.
-    func exactScan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset) -> [(Float, UInt32)] {
-        var best = DistanceHeap(minHeap: false)
-        defer { best.deallocate() }
-        let n = nodeCount
-        allowed.forEach { s in
-            guard s < n else { return }
-            let slot = UInt32(s)
-            guard !isDeleted(slot) else { return }
-            let d = distance(query, slot)
-            if best.count < k { best.push(d, slot) } else if d < best.topDistance { best.pop(); best.push(d, slot) }
+    /// Exact scan of the live slots of `allowed` below `nodes`, best first.
+    func exactScan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset, nodes: Int) -> [(Float, UInt32)] {
+        TopK.withTemporary(k: k) { top in
+            // The heap's id field carries the slot here; ties therefore break by slot.
+            vectors.scan(query, allowed: allowed, count: nodes, isLive: { !self.isDeleted(UInt32($0)) },
+                         distance: distance, id: { UInt64($0) }, into: &top)
+            return top.sorted().map { ($0.0, UInt32($0.1)) }
         }
-        var out = [(Float, UInt32)](repeating: (0, 0), count: best.count)
-        var i = out.count
-        while !best.isEmpty { i -= 1; out[i] = best.pop() }
-        return out
     }
 }

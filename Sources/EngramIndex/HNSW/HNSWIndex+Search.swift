@@ -24,9 +24,13 @@ extension HNSWIndex {
     /// that divided by the pass rate; an exact scan one per allowed item. The exact scan is chosen
     /// when it is the cheaper: `allowed ≤ 30·ef / passRate`.
     public func plan(for filter: SearchFilter?, ef: Int = 64) -> SearchPlan {
+        Self.plan(for: filter, ef: ef, nodes: graph.nodeCount)
+    }
+
+    static func plan(for filter: SearchFilter?, ef: Int, nodes: Int) -> SearchPlan {
         guard let filter else { return .graph }
         let allowed = Double(filter.allowedCount)
-        let passRate = allowed / Double(max(1, graph.nodeCount))
+        let passRate = allowed / Double(max(1, nodes))
         if filter.allowedCount <= Self.exactScanLimit || allowed * passRate <= 30 * Double(ef) { return .exactScan }
         return passRate < Self.twoHopBelow ? .twoHopGraph : .filteredGraph
     }
@@ -47,21 +51,22 @@ extension HNSWIndex {
         if let ef, ef <= 0 { throw EngramError.invalidParameter("ef must be positive, got \(ef)") }
         let q = try VectorValidation.prepared(query, dimension: dimension, metric: metric)
         let graph = graph
-        guard graph.liveCount > 0 else { throw EngramError.emptyIndex }
+        let (live, nodes) = graph.allocation.withLock { ($0.liveCount, $0.nodeCount) }
+        guard live > 0 else { throw EngramError.emptyIndex }
         if let filter, filter.layoutVersion != graph.generation { throw EngramError.staleFilter }
         let breadth = max(k, ef ?? max(k, 64))
         let found = q.withUnsafeBufferPointer { buf -> [(Float, UInt32)] in
             let query = buf.baseAddress!
-            let plan = plan(for: filter, ef: breadth)
+            let plan = Self.plan(for: filter, ef: breadth, nodes: nodes)
             switch plan {
             case .graph:
-                return graph.search(query, ef: breadth, admission: .live)
+                return graph.search(query, ef: breadth, admission: .live, nodes: nodes)
             case .exactScan:
-                return graph.exactScan(query, k: k, allowed: filter!.allowed)
+                return graph.exactScan(query, k: k, allowed: filter!.allowed, nodes: nodes)
             case .filteredGraph, .twoHopGraph:
                 let admission: ResultAdmission = plan == .twoHopGraph ? .allowedTwoHop(filter!.allowed) : .allowed(filter!.allowed)
-                let hits = graph.search(query, ef: breadth, admission: admission)
-                return hits.count >= min(k, filter!.allowedCount) ? hits : graph.exactScan(query, k: k, allowed: filter!.allowed)
+                let hits = graph.search(query, ef: breadth, admission: admission, nodes: nodes)
+                return hits.count >= min(k, filter!.allowedCount) ? hits : graph.exactScan(query, k: k, allowed: filter!.allowed, nodes: nodes)
             }
         }
         return found.prefix(k).map { SearchResult(id: graph.externalIDs.base[Int($0.1)], score: metric.score(fromDistance: $0.0)) }

@@ -76,10 +76,15 @@ struct TopK {
         swap(&ids[a], &ids[b])
     }
 
-    /// The kept candidates, best first, with scores converted for `metric`.
-    func results(metric: Metric) -> [SearchResult] {
+    /// The kept (distance, id) pairs, best first.
+    func sorted() -> [(Float, UInt64)] {
         var out = (0..<count).map { (distances[$0], ids[$0]) }
         out.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-        return out.map { SearchResult(id: $0.1, score: metric.score(fromDistance: $0.0)) }
+        return out
+    }
+
+    /// The kept candidates, best first, with scores converted for `metric`.
+    func results(metric: Metric) -> [SearchResult] {
+        sorted().map { SearchResult(id: $0.1, score: metric.score(fromDistance: $0.0)) }
     }
 }
