@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "EngramIndex", targets: ["EngramIndex"]),
+        .library(name: "EngramEmbedding", targets: ["EngramEmbedding"]),
         .executable(name: "engram", targets: ["engram"]),
     ],
     dependencies: [
@@ -21,7 +22,7 @@ let package = Package(
         ),
         .target(
             name: "CEngramKernels",
-            linkerSettings: [.linkedLibrary("blas"), .linkedLibrary("dl")]
+            linkerSettings: [.linkedLibrary("blas"), .linkedLibrary("dl"), .linkedLibrary("m")]
         ),
 
         // MARK: - Libraries
@@ -31,12 +32,18 @@ let package = Package(
             dependencies: ["CBLAS", "CEngramKernels"]
         ),
 
+        .target(
+            name: "EngramEmbedding",
+            dependencies: ["EngramIndex", "CBLAS", "CEngramKernels"]
+        ),
+
         // MARK: - Command line
 
         .executableTarget(
             name: "engram",
             dependencies: [
                 "EngramIndex",
+                "EngramEmbedding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,6 +51,7 @@ let package = Package(
         // MARK: - Tests
 
         .testTarget(name: "EngramIndexTests", dependencies: ["EngramIndex"]),
+        .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
         .testTarget(name: "EngramCLITests", dependencies: ["engram"]),
     ],
     swiftLanguageModes: [.v6]

@@ -38,6 +38,14 @@ size_t engram_next_candidate(const float *dots, const float *norms, size_t start
 /// index file format. Runs at several GB/s, so verifying a file is bounded by I/O.
 uint64_t engram_xxh64(const void *data, size_t length, uint64_t seed);
 
+// Transformer encoder elementwise kernels (dispatching to AVX2 where available).
+/// x ← GELU(x) = x·Φ(x), the exact (erf) form used by BERT.
+void engram_gelu(float *x, size_t n);
+/// Softmax of each of `rows` rows of `cols` values, rows `ld` floats apart, in place.
+void engram_softmax_rows(float *x, size_t rows, size_t cols, size_t ld);
+/// LayerNorm of each row in place: (x - mean) / sqrt(var + eps) · gamma + beta.
+void engram_layer_norm(float *x, size_t rows, size_t cols, const float *gamma, const float *beta, float eps);
+
 // BLAS introspection through dlsym, so the same binary reports whichever libblas.so.3 the
 // alternatives system resolved (OpenBLAS, BLIS, netlib).
 const char *engram_blas_library_path(void);
