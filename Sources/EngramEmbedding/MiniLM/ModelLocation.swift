@@ -11,13 +11,17 @@ public enum ModelLocation {
         return home + "/.cache/engram/models/all-MiniLM-L6-v2"
     }
 
-    /// The first directory that holds a model: `explicit`, then `$ENGRAM_MODEL_DIR`, then the cache.
+    /// `explicit` when given (it must hold a model: an explicit path is never silently replaced),
+    /// else the first of `$ENGRAM_MODEL_DIR` and the cache that holds one.
     /// - Throws: ``EmbeddingError/modelNotFound(searched:hint:)`` saying what to run.
     public static func resolve(_ explicit: String?) throws -> String {
         var candidates: [String] = []
-        if let explicit { candidates.append(explicit) }
-        if let env = ProcessInfo.processInfo.environment[environmentVariable], !env.isEmpty { candidates.append(env) }
-        candidates.append(defaultDirectory)
+        if let explicit {
+            candidates = [explicit]
+        } else {
+            if let env = ProcessInfo.processInfo.environment[environmentVariable], !env.isEmpty { candidates.append(env) }
+            candidates.append(defaultDirectory)
+        }
         for dir in candidates where FileManager.default.fileExists(atPath: dir + "/model.safetensors") {
             return dir
         }

@@ -6,12 +6,12 @@ import Darwin
 
 /// A whole file mapped read-only. Index sections are used in place through it; it is unmapped when
 /// the last array that points into it goes away.
-final class MappedFile: @unchecked Sendable {  // immutable after init
-    let path: String
-    let base: UnsafeRawPointer
-    let size: Int
+package final class MappedFile: @unchecked Sendable {  // immutable after init
+    package let path: String
+    package let base: UnsafeRawPointer
+    package let size: Int
 
-    init(path: String) throws {
+    package init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw EngramError.io(path: path, operation: "open", errno: errno) }
         defer { close(fd) }

@@ -1,7 +1,7 @@
 import Dispatch
 
 /// Runs `body(i)` for `i` in `0..<iterations` on up to `threads` threads.
-func parallelFor(_ iterations: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+package func parallelFor(_ iterations: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     let workers = min(threads, iterations)
     guard workers > 1 else {
         for i in 0..<iterations { body(i) }
@@ -20,7 +20,7 @@ func parallelFor(_ iterations: Int, threads: Int, _ body: @Sendable (Int) -> Voi
 
 /// Carries a value the caller promises is used safely across threads (disjoint writes, or reads of
 /// data that outlives the parallel loop).
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+package struct UnsafeSendable<T>: @unchecked Sendable {
+    package let value: T
+    package init(_ value: T) { self.value = value }
 }

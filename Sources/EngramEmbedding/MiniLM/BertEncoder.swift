@@ -1,0 +1,169 @@
+import CBLAS
+import CEngramKernels
+import EngramIndex
+import Foundation
+
+/// A BERT encoder (embeddings, self-attention layers, GELU feed-forward, LayerNorm) with mean
+/// pooling and L2 normalization: the sentence-transformers forward pass, on `cblas_sgemm`.
+///
+/// Sequences are packed back to back (no padding): the dense layers work row by row, and attention
+/// runs per sequence over its own length, so no token is computed twice or masked.
+final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers are per call
+    struct Config {
+        var hidden = 384, heads = 12, intermediate = 1536, layers = 6, vocabulary = 30522, positions = 512
+        var eps: Float = 1e-12
+        var headDim: Int { hidden / heads }
+    }
+
+    struct Layer {
+        var qkvWeight: [Float]  // [3H, H]: query, key and value stacked, so one sgemm computes all three
+        var qkvBias: [Float]
+        let attentionOut: UnsafePointer<Float>, attentionOutBias: UnsafePointer<Float>
+        let norm1Gamma: UnsafePointer<Float>, norm1Beta: UnsafePointer<Float>
+        let intermediate: UnsafePointer<Float>, intermediateBias: UnsafePointer<Float>
+        let output: UnsafePointer<Float>, outputBias: UnsafePointer<Float>
+        let norm2Gamma: UnsafePointer<Float>, norm2Beta: UnsafePointer<Float>
+    }
+
+    let config: Config
+    let weights: SafeTensors
+    let wordEmbeddings, positionEmbeddings, typeEmbeddings, embeddingGamma, embeddingBeta: UnsafePointer<Float>
+    let layers: [Layer]
+
+    init(weights: SafeTensors, config: Config) throws {
+        self.config = config
+        self.weights = weights
+        let h = config.hidden, i = config.intermediate
+        func w(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
+            // Checkpoints exported from BertModel name tensors without the "bert." prefix; others with it.
+            if weights.entries[name] == nil, weights.entries["bert." + name] != nil { return try weights.floats("bert." + name, shape: shape) }
+            return try weights.floats(name, shape: shape)
+        }
+        wordEmbeddings = try w("embeddings.word_embeddings.weight", [config.vocabulary, h])
+        positionEmbeddings = try w("embeddings.position_embeddings.weight", [config.positions, h])
+        typeEmbeddings = try w("embeddings.token_type_embeddings.weight", [2, h])
+        embeddingGamma = try w("embeddings.LayerNorm.weight", [h])
+        embeddingBeta = try w("embeddings.LayerNorm.bias", [h])
+        layers = try (0..<config.layers).map { l in
+            let p = "encoder.layer.\(l)."
+            var qkv = [Float](), qkvBias = [Float]()
+            for part in ["query", "key", "value"] {
+                qkv += UnsafeBufferPointer(start: try w(p + "attention.self.\(part).weight", [h, h]), count: h * h)
+                qkvBias += UnsafeBufferPointer(start: try w(p + "attention.self.\(part).bias", [h]), count: h)
+            }
+            return Layer(
+                qkvWeight: qkv, qkvBias: qkvBias,
+                attentionOut: try w(p + "attention.output.dense.weight", [h, h]), attentionOutBias: try w(p + "attention.output.dense.bias", [h]),
+                norm1Gamma: try w(p + "attention.output.LayerNorm.weight", [h]), norm1Beta: try w(p + "attention.output.LayerNorm.bias", [h]),
+                intermediate: try w(p + "intermediate.dense.weight", [i, h]), intermediateBias: try w(p + "intermediate.dense.bias", [i]),
+                output: try w(p + "output.dense.weight", [h, i]), outputBias: try w(p + "output.dense.bias", [h]),
+                norm2Gamma: try w(p + "output.LayerNorm.weight", [h]), norm2Beta: try w(p + "output.LayerNorm.bias", [h]))
+        }
+    }
+
+    /// Pooled, L2-normalized embeddings of token sequences (each already within the position limit).
+    func encode(_ sequences: [[Int32]]) -> [[Float]] {
+        let h = config.hidden
+        let lengths = sequences.map(\.count)
+        let starts = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }
+        let tokens = starts.last!
+        var x = [Float](repeating: 0, count: tokens * h)
+        embed(sequences, starts: starts, into: &x)
+        var scratch = Scratch(tokens: tokens, config: config, longest: lengths.max() ?? 0)
+        for layer in layers { forward(layer, &x, lengths: lengths, starts: starts, scratch: &scratch) }
+        return (0..<sequences.count).map { pool(x, start: starts[$0], count: lengths[$0]) }
+    }
+
+    /// Working buffers of one `encode` call, sized for its tokens.
+    struct Scratch {
+        var qkv, context, attention, intermediate, scores: [Float]
+        init(tokens: Int, config: Config, longest: Int) {
+            qkv = [Float](repeating: 0, count: tokens * 3 * config.hidden)
+            context = [Float](repeating: 0, count: tokens * config.hidden)
+            attention = [Float](repeating: 0, count: tokens * config.hidden)
+            intermediate = [Float](repeating: 0, count: tokens * config.intermediate)
+            scores = [Float](repeating: 0, count: longest * longest)
+        }
+    }
+
+    private func embed(_ sequences: [[Int32]], starts: [Int], into x: inout [Float]) {
+        let h = config.hidden
+        x.withUnsafeMutableBufferPointer { out in
+            for (s, ids) in sequences.enumerated() {
+                for (p, id) in ids.enumerated() {
+                    let row = out.baseAddress! + (starts[s] + p) * h
+                    let word = wordEmbeddings + Int(id) * h, pos = positionEmbeddings + p * h
+                    for j in 0..<h { row[j] = word[j] + pos[j] + typeEmbeddings[j] }
+                }
+            }
+            engram_layer_norm(out.baseAddress!, starts.last!, h, embeddingGamma, embeddingBeta, config.eps)
+        }
+    }
+
+    private func forward(_ layer: Layer, _ x: inout [Float], lengths: [Int], starts: [Int], scratch: inout Scratch) {
+        let h = config.hidden, tokens = starts.last!
+        layer.qkvWeight.withUnsafeBufferPointer { w in
+            layer.qkvBias.withUnsafeBufferPointer { b in
+                Self.linear(x, rows: tokens, inputs: h, weight: w.baseAddress!, bias: b.baseAddress!, outputs: 3 * h, into: &scratch.qkv)
+            }
+        }
+        attend(&scratch, lengths: lengths, starts: starts)
+        Self.linear(scratch.context, rows: tokens, inputs: h, weight: layer.attentionOut, bias: layer.attentionOutBias, outputs: h, into: &scratch.attention)
+        Self.addAndNormalize(&x, scratch.attention, rows: tokens, cols: h, gamma: layer.norm1Gamma, beta: layer.norm1Beta, eps: config.eps)
+        Self.linear(x, rows: tokens, inputs: h, weight: layer.intermediate, bias: layer.intermediateBias, outputs: config.intermediate, into: &scratch.intermediate)
+        scratch.intermediate.withUnsafeMutableBufferPointer { engram_gelu($0.baseAddress!, $0.count) }
+        Self.linear(scratch.intermediate, rows: tokens, inputs: config.intermediate, weight: layer.output, bias: layer.outputBias, outputs: h, into: &scratch.attention)
+        Self.addAndNormalize(&x, scratch.attention, rows: tokens, cols: h, gamma: layer.norm2Gamma, beta: layer.norm2Beta, eps: config.eps)
+    }
+
+    /// Multi-head self-attention of each sequence over its own tokens: softmax(Q Kᵀ / √d) V.
+    private func attend(_ s: inout Scratch, lengths: [Int], starts: [Int]) {
+        let h = config.hidden, d = config.headDim, ld = 3 * h
+        let scale = 1 / Float(d).squareRoot()
+        s.qkv.withUnsafeBufferPointer { qkv in
+            s.context.withUnsafeMutableBufferPointer { ctx in
+                s.scores.withUnsafeMutableBufferPointer { scores in
+                    for (seq, n) in lengths.enumerated() where n > 0 {
+                        let base = qkv.baseAddress! + starts[seq] * ld
+                        for head in 0..<config.heads {
+                            let q = base + head * d, k = base + h + head * d, v = base + 2 * h + head * d
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(d),
+                                        scale, q, Int32(ld), k, Int32(ld), 0, scores.baseAddress!, Int32(n))
+                            engram_softmax_rows(scores.baseAddress!, n, n, n)
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(n),
+                                        1, scores.baseAddress!, Int32(n), v, Int32(ld),
+                                        0, ctx.baseAddress! + starts[seq] * h + head * d, Int32(h))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// out = input · weightᵀ + bias (weight is [outputs, inputs], PyTorch's layout).
+    static func linear(_ input: [Float], rows: Int, inputs: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                       outputs: Int, into out: inout [Float]) {
+        out.withUnsafeMutableBufferPointer { o in
+            for r in 0..<rows { (o.baseAddress! + r * outputs).update(from: bias, count: outputs) }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
+                        1, input, Int32(inputs), weight, Int32(inputs), 1, o.baseAddress!, Int32(outputs))
+        }
+    }
+
+    static func addAndNormalize(_ x: inout [Float], _ y: [Float], rows: Int, cols: Int,
+                                gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float) {
+        x.withUnsafeMutableBufferPointer { xb in
+            cblas_saxpy(Int32(rows * cols), 1, y, 1, xb.baseAddress!, 1)
+            engram_layer_norm(xb.baseAddress!, rows, cols, gamma, beta, eps)
+        }
+    }
+
+    /// Mean over the sequence's tokens, then L2 normalization.
+    private func pool(_ x: [Float], start: Int, count: Int) -> [Float] {
+        let h = config.hidden
+        var mean = [Double](repeating: 0, count: h)
+        for t in start..<start + count { for j in 0..<h { mean[j] += Double(x[t * h + j]) } }
+        let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return mean.map { Float(norm > 0 ? $0 / norm : 0) }
+    }
+}
