@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "EngramIndex", targets: ["EngramIndex"]),
         .library(name: "EngramEmbedding", targets: ["EngramEmbedding"]),
+        .library(name: "EngramMemory", targets: ["EngramMemory"]),
         .executable(name: "engram", targets: ["engram"]),
     ],
     dependencies: [
@@ -37,6 +38,11 @@ let package = Package(
             dependencies: ["EngramIndex", "CBLAS", "CEngramKernels"]
         ),
 
+        .target(
+            name: "EngramMemory",
+            dependencies: ["EngramIndex", "EngramEmbedding"]
+        ),
+
         // MARK: - Command line
 
         .executableTarget(
@@ -52,6 +58,7 @@ let package = Package(
 
         .testTarget(name: "EngramIndexTests", dependencies: ["EngramIndex"]),
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
+        .testTarget(name: "EngramMemoryTests", dependencies: ["EngramMemory"]),
         .testTarget(name: "EngramCLITests", dependencies: ["engram"]),
     ],
     swiftLanguageModes: [.v6]

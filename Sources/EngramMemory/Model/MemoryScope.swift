@@ -1,0 +1,23 @@
+/// Who a memory belongs to: a user, an agent, a run (any combination, at least one).
+///
+/// Scope is set at creation and never changes; metadata cannot set it. Every read, search, update
+/// and delete is confined to the scope it is given.
+public struct MemoryScope: Sendable, Hashable, Codable {
+    public var userID: String?
+    public var agentID: String?
+    public var runID: String?
+
+    public init(userID: String? = nil, agentID: String? = nil, runID: String? = nil) {
+        self.userID = userID
+        self.agentID = agentID
+        self.runID = runID
+    }
+
+    /// Whether at least one scope field is set (required to add memories).
+    public var isEmpty: Bool { userID == nil && agentID == nil && runID == nil }
+
+    /// Whether a memory with scope `other` lies inside this scope: every field set here must match.
+    public func contains(_ other: MemoryScope) -> Bool {
+        (userID == nil || userID == other.userID) && (agentID == nil || agentID == other.agentID) && (runID == nil || runID == other.runID)
+    }
+}
