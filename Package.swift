@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: - System and C shims
@@ -40,7 +41,7 @@ let package = Package(
 
         .target(
             name: "EngramMemory",
-            dependencies: ["EngramIndex", "EngramEmbedding"]
+            dependencies: ["EngramIndex", "EngramEmbedding", .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
         // MARK: - Command line

@@ -9,11 +9,11 @@ import Darwin
 /// Used instead of `Synchronization.Mutex`, whose Linux implementation waits on futexes that
 /// ThreadSanitizer does not model: under TSan every access it guards was reported as a race, which
 /// would hide real ones. The mutex lives in its own allocation, because a pthread mutex must not move.
-final class Locked<Value>: @unchecked Sendable {  // `value` is only touched with `mutex` held
+package final class Locked<Value>: @unchecked Sendable {  // `value` is only touched with `mutex` held
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -25,7 +25,7 @@ final class Locked<Value>: @unchecked Sendable {  // `value` is only touched wit
         mutex.deallocate()
     }
 
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)

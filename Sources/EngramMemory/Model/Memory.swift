@@ -1,0 +1,63 @@
+import Foundation
+
+/// One memory: text, its embedding, typed metadata, its scope and timestamps.
+public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
+    public let id: UUID
+    public var text: String
+    /// SHA-256 of the text (hex), used to store exact duplicates in one scope only once.
+    public var hash: String
+    public var metadata: [String: MetadataValue]
+    public let scope: MemoryScope
+    public let createdAt: Date
+    public var updatedAt: Date
+    public var expiresAt: Date?
+
+    public func filterValue(_ field: String) -> MetadataValue? {
+        switch field {
+        case "user_id": scope.userID.map(MetadataValue.string)
+        case "agent_id": scope.agentID.map(MetadataValue.string)
+        case "run_id": scope.runID.map(MetadataValue.string)
+        case "created_at": .number(createdAt.timeIntervalSince1970)
+        case "updated_at": .number(updatedAt.timeIntervalSince1970)
+        default: metadata[field]
+        }
+    }
+
+    /// Whether the memory has expired at `now`.
+    public func isExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
+}
+
+/// A search hit: the memory and its similarity (cosine; higher is better).
+public struct MemoryHit: Sendable, Hashable {
+    public var memory: Memory
+    public var score: Float
+}
+
+/// One entry of a memory's history.
+public struct MemoryEvent: Sendable, Hashable {
+    public enum Kind: String, Sendable { case add = "ADD", update = "UPDATE", delete = "DELETE" }
+    public var memoryID: UUID
+    public var kind: Kind
+    public var oldText: String?
+    public var newText: String?
+    public var at: Date
+}
+
+/// Errors of the memory layer.
+public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
+    case emptyText
+    case missingScope
+    case invalidMetadata(String)
+    case notFound(UUID)
+    case invalidParameter(String)
+
+    public var description: String {
+        switch self {
+        case .emptyText: "memory text is empty"
+        case .missingScope: "a memory needs at least one of user_id, agent_id, run_id"
+        case let .invalidMetadata(reason): "invalid metadata: \(reason)"
+        case let .notFound(id): "no memory \(id.uuidString.lowercased()) in this scope"
+        case let .invalidParameter(reason): "invalid parameter: \(reason)"
+        }
+    }
+}

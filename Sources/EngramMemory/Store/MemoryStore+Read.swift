@@ -1,0 +1,65 @@
+import EngramIndex
+import Foundation
+import GRDB
+
+extension MemoryStore {
+    /// The memory `id`, if it lies in `scope` (nil: any scope).
+    public func get(_ id: UUID, scope: MemoryScope? = nil) throws -> Memory {
+        try locate(id, scope: scope).1
+    }
+
+    /// Memories in `scope` that pass `filter`, newest first.
+    /// - Parameters:
+    ///   - includeExpired: expired memories are hidden unless asked for.
+    public func list(scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 100, offset: Int = 0,
+                     includeExpired: Bool = false) throws -> (total: Int, memories: [Memory]) {
+        guard limit > 0, offset >= 0 else { throw MemoryError.invalidParameter("limit must be positive and offset non-negative") }
+        let matching = try candidates(scope: scope, filter: filter, includeExpired: includeExpired).map(\.1)
+            .sorted { ($0.createdAt, $0.id.uuidString) > ($1.createdAt, $1.id.uuidString) }
+        return (matching.count, Array(matching.dropFirst(offset).prefix(limit)))
+    }
+
+    /// The memories in `scope` most similar to `query`, passing `filter`, best first.
+    /// - Parameter threshold: minimum similarity (cosine) a hit must reach.
+    public func search(_ query: String, scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
+                       threshold: Float? = nil) async throws -> [MemoryHit] {
+        let vector = try await embedder.embed([query])[0]
+        return try search(vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold)
+    }
+
+    /// ``search(_:scope:filter:limit:threshold:)`` with a precomputed query vector.
+    public func search(vector: [Float], scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
+                       threshold: Float? = nil) throws -> [MemoryHit] {
+        guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
+        let allowed = try candidates(scope: scope, filter: filter, includeExpired: false)
+        guard !allowed.isEmpty else { return [] }
+        return try state.withLock { s in
+            let hits = try s.index.search(vector, k: limit, filter: s.index.filter(allowing: allowed.map { UInt64($0.0) }))
+            return hits.compactMap { hit in
+                guard let memory = s.memories[Int64(hit.id)], threshold.map({ hit.score >= $0 }) ?? true else { return nil }
+                return MemoryHit(memory: memory, score: hit.score)
+            }
+        }
+    }
+
+    /// The history of `id`, oldest first (deleted memories keep their events, without texts).
+    public func history(_ id: UUID, scope: MemoryScope? = nil) throws -> [MemoryEvent] {
+        if scope != nil { _ = try locate(id, scope: scope) }
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM history WHERE memory_id = ? ORDER BY seq", arguments: [id.uuidString]).map {
+                MemoryEvent(memoryID: id, kind: MemoryEvent.Kind(rawValue: $0["event"])!, oldText: $0["old_text"],
+                            newText: $0["new_text"], at: Date(timeIntervalSince1970: $0["at"]))
+            }
+        }
+    }
+
+    /// Rows in `scope` passing `filter` (scope first: a tenant's query never evaluates another's memories).
+    func candidates(scope: MemoryScope, filter: MemoryFilter, includeExpired: Bool) throws -> [(Int64, Memory)] {
+        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        let now = Date()
+        return state.withLock { s in
+            s.memories.filter { _, m in scope.contains(m.scope) && (includeExpired || !m.isExpired(at: now)) && filter.matches(m) }
+                .map { ($0.key, $0.value) }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import EngramEmbedding
+import Foundation
+import Testing
+import EngramMemory
+
+/// A deterministic embedder: a normalized bag of hashed words (texts sharing words are similar).
+struct WordsEmbedder: Embedder {
+    let dimension = 64
+    let modelName = "test-words"
+    func embed(_ texts: [String]) async throws -> [[Float]] { texts.map(Self.vector) }
+    static func vector(_ text: String) -> [Float] {
+        var v = [Float](repeating: 0, count: 64)
+        for word in text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }) {
+            var h: UInt64 = 1469598103934665603
+            for b in word.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+            v[Int(h % 64)] += 1
+        }
+        if v.allSatisfy({ $0 == 0 }) { v[0] = 1 }
+        let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return v.map { $0 / n }
+    }
+}
+
+func temporaryStore() throws -> MemoryStore {
+    try MemoryStore(directory: NSTemporaryDirectory() + "engram-store-\(UUID().uuidString)", embedder: WordsEmbedder())
+}
+
+@Suite("MemoryStore")
+struct MemoryStoreTests {
+    let alice = MemoryScope(userID: "alice"), bob = MemoryScope(userID: "bob")
+
+    @Test("add, get, list, search, update, history, delete")
+    func lifecycle() async throws {
+        let store = try temporaryStore()
+        let added = try await store.add(["likes thai food", "allergic to peanuts", "works at night"], scope: alice,
+                                        metadata: ["category": "food", "rating": 4])
+        #expect(added.count == 3)
+        #expect(try store.get(added[0].id).text == "likes thai food")
+        #expect(try store.list(scope: alice).total == 3)
+        let hits = try await store.search("thai food", scope: alice, limit: 2)
+        #expect(hits.first?.memory.id == added[0].id && abs(hits.first!.score - 2 / Float(6).squareRoot()) < 1e-5)  // 2 shared words of 2 and 3
+        let updated = try await store.update(added[1].id, text: "allergic to tree nuts", metadata: ["category": "health"], scope: alice)
+        #expect(updated.text == "allergic to tree nuts" && updated.metadata["category"] == "health")
+        #expect(try await store.search("tree nuts", scope: alice, limit: 1).first?.memory.id == added[1].id)
+        let events = try store.history(added[1].id)
+        #expect(events.map(\.kind) == [.add, .update] && events[1].oldText == "allergic to peanuts")
+        try store.delete(added[2].id, scope: alice)
+        #expect(throws: MemoryError.notFound(added[2].id)) { try store.get(added[2].id) }
+        #expect(try store.history(added[2].id).allSatisfy { $0.oldText == nil && $0.newText == nil })
+    }
+
+    @Test("exact duplicates in one scope are stored once, also under concurrent adds; other scopes keep their own")
+    func dedup() async throws {
+        let store = try temporaryStore()
+        try await withThrowingTaskGroup(of: [Memory].self) { group in
+            for _ in 0..<16 { group.addTask { try await store.add(["prefers dark mode"], scope: alice) } }
+            var ids = Set<UUID>()
+            for try await memories in group { ids.formUnion(memories.map(\.id)) }
+            #expect(ids.count == 1)
+        }
+        try await store.add(["prefers dark mode"], scope: bob)
+        #expect(try store.list(scope: alice).total == 1 && store.list(scope: bob).total == 1)
+    }
+
+    @Test("tenants never see or touch each other's memories (random scopes)")
+    func isolation() async throws {
+        let store = try temporaryStore()
+        var rng = SystemRandomNumberGenerator()
+        let users = ["u1", "u2", "u3"], agents = ["a1", "a2", nil]
+        var truth: [MemoryScope: Int] = [:]
+        for i in 0..<300 {
+            let scope = MemoryScope(userID: users.randomElement(using: &rng)!, agentID: agents.randomElement(using: &rng)!)
+            try await store.add(["memory \(i) about topic \(i % 7)"], scope: scope, metadata: ["n": .number(Double(i))])
+            truth[scope, default: 0] += 1
+        }
+        for (scope, count) in truth {
+            let listed = try store.list(scope: scope, limit: 1_000)
+            let expected = truth.filter { scope.contains($0.key) }.values.reduce(0, +)
+            #expect(listed.total == expected && listed.memories.allSatisfy { scope.contains($0.scope) })
+            #expect(try await store.search("topic 3", scope: scope, limit: 50).allSatisfy { scope.contains($0.memory.scope) })
+            _ = count
+        }
+        let removed = try store.deleteAll(scope: MemoryScope(userID: "u1"))
+        #expect(removed == truth.filter { $0.key.userID == "u1" }.values.reduce(0, +))
+        #expect(try store.list(scope: MemoryScope(userID: "u1")).total == 0)
+        #expect(try store.list(scope: MemoryScope(userID: "u2"), limit: 1_000).total == truth.filter { $0.key.userID == "u2" }.values.reduce(0, +))
+    }
+
+    @Test("filtered search equals a brute-force ranking of the memories the filter passes")
+    func filteredSearch() async throws {
+        let store = try temporaryStore()
+        var rng = SystemRandomNumberGenerator()
+        let words = ["red", "green", "blue", "cat", "dog", "tea", "code", "rain"]
+        for i in 0..<400 {
+            let text = (0..<4).map { _ in words.randomElement(using: &rng)! }.joined(separator: " ") + " \(i)"
+            try await store.add([text], scope: alice, metadata: ["n": .number(Double(i % 10)), "tag": .string(words[i % 8]),
+                                                               "tags": .strings([words[i % 3], words[i % 5]])])
+        }
+        let filters: [MemoryFilter] = [.gte("n", 5), .eq("tag", "cat"), .isIn("tags", ["red", "dog"]) && .lt("n", 3),
+                                       !.eq("tag", "tea"), .icontains("tag", "E"), .or([.eq("n", 1), .exists("missing")])]
+        for filter in filters {
+            let all = try store.list(scope: alice, filter: filter, limit: 1_000).memories
+            for query in ["red cat", "blue rain tea"] {
+                let q = WordsEmbedder.vector(query)
+                let expected = all.map { m in (m.id, zip(q, WordsEmbedder.vector(m.text)).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+                    .sorted { $0.1 > $1.1 }.prefix(10)
+                let got = try store.search(vector: q, scope: alice, filter: filter, limit: 10)
+                #expect(got.allSatisfy { filter.matches($0.memory) })
+                #expect(got.count == expected.count)
+                for (g, e) in zip(got, expected) { #expect(abs(g.score - e.1) < 1e-5) }
+            }
+        }
+    }
+
+    @Test("deleteAll removes thousands of memories and their history, atomically; survives reopen")
+    func deleteAllAndReopen() async throws {
+        let dir = NSTemporaryDirectory() + "engram-store-\(UUID().uuidString)"
+        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let texts = (0..<3_000).map { "fact number \($0)" }
+        let vectors = texts.map(WordsEmbedder.vector)
+        let added = try store!.add(texts, vectors: vectors, scope: alice)
+        try store!.add(["bob's fact"], vectors: [WordsEmbedder.vector("bob's fact")], scope: bob)
+        #expect(try store!.deleteAll(scope: alice) == 3_000)
+        #expect(try store!.history(added[17].id).isEmpty)
+        store = nil
+        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        #expect(try reopened.list(scope: alice).total == 0 && reopened.list(scope: bob).total == 1)
+        #expect(try await reopened.search("fact", scope: bob).first?.memory.text == "bob's fact")
+    }
+
+    @Test("expired memories are hidden unless asked for")
+    func expiry() async throws {
+        let store = try temporaryStore()
+        try await store.add(["old news"], scope: alice, expiresAt: Date(timeIntervalSinceNow: -1))
+        try await store.add(["fresh news"], scope: alice, expiresAt: Date(timeIntervalSinceNow: 3_600))
+        #expect(try store.list(scope: alice).memories.map(\.text) == ["fresh news"])
+        #expect(try store.list(scope: alice, includeExpired: true).total == 2)
+        #expect(try await store.search("news", scope: alice).map(\.memory.text) == ["fresh news"])
+    }
+
+    @Test("bad input gets typed errors")
+    func badInput() async throws {
+        let store = try temporaryStore()
+        await #expect(throws: MemoryError.emptyText) { try await store.add(["  "], scope: alice) }
+        await #expect(throws: MemoryError.missingScope) { try await store.add(["x"], scope: MemoryScope()) }
+        await #expect(throws: MemoryError.self) { try await store.add(["x"], scope: alice, metadata: ["user_id": "mallory"]) }
+        await #expect(throws: MemoryError.self) {
+            try await store.add(["x"], scope: alice, metadata: ["big": .string(String(repeating: "x", count: 70_000))])
+        }
+        #expect(throws: MemoryError.missingScope) { try store.list(scope: MemoryScope()) }
+        #expect(throws: MemoryError.missingScope) { try store.deleteAll(scope: MemoryScope()) }
+        let memory = try await store.add(["mine"], scope: alice)[0]
+        #expect(throws: MemoryError.notFound(memory.id)) { try store.get(memory.id, scope: bob) }
+        #expect(throws: MemoryError.notFound(memory.id)) { try store.delete(memory.id, scope: bob) }
+        #expect(try store.get(memory.id, scope: alice).text == "mine")
+    }
+}
