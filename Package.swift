@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "EngramIndex",
                 "EngramEmbedding",
+                "EngramMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,7 +61,7 @@ let package = Package(
         .testTarget(name: "EngramIndexTests", dependencies: ["EngramIndex"]),
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
         .testTarget(name: "EngramMemoryTests", dependencies: ["EngramMemory"]),
-        .testTarget(name: "EngramCLITests", dependencies: ["engram"]),
+        .testTarget(name: "EngramCLITests", dependencies: ["engram", "EngramMemory", "EngramEmbedding"]),
     ],
     swiftLanguageModes: [.v6]
 )

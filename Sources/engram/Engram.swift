@@ -2,18 +2,22 @@ import ArgumentParser
 import EngramIndex
 
 @main
-struct Engram: ParsableCommand {
+struct Engram: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engram",
         abstract: "Engram: an embedding vector index engine with a memory layer for AI agents.",
-        subcommands: [InfoCommand.self, EmbedCommand.self, BenchEmbedCommand.self, BuildCommand.self, SearchCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self, PlotCommand.self, SGEMMProbe.self]
+        subcommands: [InfoCommand.self, EmbedCommand.self, BenchEmbedCommand.self, BuildCommand.self, SearchCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self, PlotCommand.self, MemoryCommand.self, SGEMMProbe.self]
     )
 
-    static func main() {
+    static func main() async {
         BLASSetup.ensureFastKernels()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }

@@ -4,7 +4,8 @@ import Foundation
 public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
     public let id: UUID
     public var text: String
-    /// SHA-256 of the text (hex), used to store exact duplicates in one scope only once.
+    /// A 128-bit content hash of the text (two XXH64, hex), used to store an exact duplicate in one
+    /// scope only once.
     public var hash: String
     public var metadata: [String: MetadataValue]
     public let scope: MemoryScope
@@ -25,6 +26,21 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
 
     /// Whether the memory has expired at `now`.
     public func isExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
+}
+
+/// A memory to add: its text, scope, metadata and optional expiry.
+public struct NewMemory: Sendable, Hashable {
+    public var text: String
+    public var scope: MemoryScope
+    public var metadata: [String: MetadataValue]
+    public var expiresAt: Date?
+
+    public init(text: String, scope: MemoryScope, metadata: [String: MetadataValue] = [:], expiresAt: Date? = nil) {
+        self.text = text
+        self.scope = scope
+        self.metadata = metadata
+        self.expiresAt = expiresAt
+    }
 }
 
 /// A search hit: the memory and its similarity (cosine; higher is better).

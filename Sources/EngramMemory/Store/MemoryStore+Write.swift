@@ -21,30 +21,40 @@ extension MemoryStore {
     @discardableResult
     public func add(_ texts: [String], vectors: [[Float]], scope: MemoryScope, metadata: [String: MetadataValue] = [:],
                     expiresAt: Date? = nil) throws -> [Memory] {
-        try Self.validate(texts: texts, scope: scope, metadata: metadata)
-        guard vectors.count == texts.count else { throw MemoryError.invalidParameter("\(vectors.count) vectors for \(texts.count) texts") }
-        let metadataJSON = String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self)
+        try add(texts.map { NewMemory(text: $0, scope: scope, metadata: metadata, expiresAt: expiresAt) }, vectors: vectors)
+    }
+
+    /// Adds memories that may each have their own scope and metadata, with precomputed embeddings,
+    /// in one transaction: all are stored or none. Duplicates (same text in the same scope, stored
+    /// or earlier in the batch) come back as the existing memory.
+    @discardableResult
+    public func add(_ items: [NewMemory], vectors: [[Float]]) throws -> [Memory] {
+        for item in items { try Self.validate(texts: [item.text], scope: item.scope, metadata: item.metadata) }
+        guard vectors.count == items.count else { throw MemoryError.invalidParameter("\(vectors.count) vectors for \(items.count) memories") }
+        let encoder = JSONEncoder()
         let now = Date()
         let inserted = try pool.write { db -> [(Int64, Memory, [Float], Bool)] in
-            try zip(texts, vectors).map { text, vector in
+            try zip(items, vectors).map { item, vector in
                 guard vector.count == embedder.dimension, vector.allSatisfy(\.isFinite) else {
                     throw MemoryError.invalidParameter("embedding must be \(embedder.dimension) finite floats")
                 }
-                let hash = Self.contentHash(text)
+                let hash = Self.contentHash(item.text)
+                let scope = item.scope
                 if let existing = try Row.fetchOne(db, sql: """
                     SELECT * FROM memory WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ?
                     """, arguments: [hash, scope.userID ?? "", scope.agentID ?? "", scope.runID ?? ""]) {
                     let (row, memory, stored) = try Self.decode(existing, dimension: embedder.dimension)
                     return (row, memory, stored, false)
                 }
-                let memory = Memory(id: UUID(), text: text, hash: hash, metadata: metadata, scope: scope,
-                                    createdAt: now, updatedAt: now, expiresAt: expiresAt)
+                let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: scope,
+                                    createdAt: now, updatedAt: now, expiresAt: item.expiresAt)
                 try db.execute(sql: """
                     INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [memory.id.uuidString, text, hash, scope.userID, scope.agentID, scope.runID, metadataJSON,
-                                     Self.blob(vector), now.timeIntervalSince1970, now.timeIntervalSince1970, expiresAt?.timeIntervalSince1970])
-                try Self.record(db, .add, memory.id, old: nil, new: text, at: now)
+                    """, arguments: [memory.id.uuidString, item.text, hash, scope.userID, scope.agentID, scope.runID,
+                                     String(decoding: try encoder.encode(item.metadata), as: UTF8.self),
+                                     Self.blob(vector), now.timeIntervalSince1970, now.timeIntervalSince1970, item.expiresAt?.timeIntervalSince1970])
+                try Self.record(db, .add, memory.id, old: nil, new: item.text, at: now)
                 return (db.lastInsertedRowID, memory, vector, true)
             }
         }

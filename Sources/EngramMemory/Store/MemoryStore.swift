@@ -38,6 +38,7 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is Locked; the
         try Self.migrator.migrate(pool)
         let index = try FlatIndex(dimension: embedder.dimension, metric: .cosine)
         state = Locked(State(index: index))
+        try checkEmbedder()
         try reload()
     }
 
@@ -68,9 +69,24 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is Locked; the
                     at REAL NOT NULL
                 );
                 CREATE INDEX history_memory ON history(memory_id);
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
         return m
+    }
+
+    /// A store holds embeddings of one model: opening it with another would mix vector spaces.
+    private func checkEmbedder() throws {
+        let expected = "\(embedder.modelName)/\(embedder.dimension)"
+        try pool.write { db in
+            if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'embedder'") {
+                guard stored == expected else {
+                    throw MemoryError.invalidParameter("the store holds \(stored) embeddings; this embedder is \(expected)")
+                }
+            } else {
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('embedder', ?)", arguments: [expected])
+            }
+        }
     }
 
     /// Rebuilds the in-memory view and vector index from the database.

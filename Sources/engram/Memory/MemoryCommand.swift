@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct MemoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memory",
+        abstract: "Add, search and manage agent memories in a store directory.",
+        subcommands: [MemoryAdd.self, MemorySearch.self, MemoryList.self, MemoryGet.self, MemoryUpdate.self,
+                      MemoryDelete.self, MemoryDeleteAll.self, MemoryHistory.self, MemoryImport.self])
+}

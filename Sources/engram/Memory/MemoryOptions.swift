@@ -1,0 +1,101 @@
+import ArgumentParser
+import EngramEmbedding
+import EngramMemory
+import Foundation
+
+/// Where the store is and how texts are embedded.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Store directory (created if missing).") var store: String
+    @Option(help: "Embedder: native (MiniLM, offline) or remote (OpenAI-compatible; ENGRAM_EMBEDDING_URL, _MODEL, _DIMENSION, _API_KEY).")
+    var embedder: EmbedderKind = .native
+    @Option(help: "Native model directory.") var model: String?
+
+    enum EmbedderKind: String, ExpressibleByArgument { case native, remote }
+
+    func open() throws -> MemoryStore {
+        try MemoryStore(directory: store, embedder: makeEmbedder())
+    }
+
+    func makeEmbedder() throws -> any Embedder {
+        switch embedder {
+        case .native:
+            return try MiniLMEmbedder(directory: model)
+        case .remote:
+            let env = ProcessInfo.processInfo.environment
+            guard let url = env["ENGRAM_EMBEDDING_URL"].flatMap(URL.init(string:)), let model = env["ENGRAM_EMBEDDING_MODEL"],
+                  let dimension = env["ENGRAM_EMBEDDING_DIMENSION"].flatMap(Int.init) else {
+                throw ValidationError("--embedder remote needs ENGRAM_EMBEDDING_URL, ENGRAM_EMBEDDING_MODEL and ENGRAM_EMBEDDING_DIMENSION")
+            }
+            return RemoteEmbedder(.init(baseURL: url, model: model, dimension: dimension))
+        }
+    }
+}
+
+/// --user / --agent / --run.
+struct ScopeOptions: ParsableArguments {
+    @Option(help: "User id.") var user: String?
+    @Option(help: "Agent id.") var agent: String?
+    @Option(help: "Run id.") var run: String?
+
+    var scope: MemoryScope { MemoryScope(userID: user, agentID: agent, runID: run) }
+}
+
+enum MemoryJSON {
+    /// A memory shaped as Mem0 shapes it: id, memory, hash, metadata, score, created_at, updated_at,
+    /// user_id, agent_id, run_id (absent scope fields omitted; score only for search hits).
+    static func item(_ m: Memory, score: Float? = nil) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("id", .string(m.id.uuidString.lowercased())), ("memory", .string(m.text)), ("hash", .string(m.hash)),
+            ("metadata", .object(m.metadata.keys.sorted().map { ($0, value(m.metadata[$0]!)) })),
+        ]
+        if let score { fields.append(("score", .number(Double(score)))) }
+        fields += [("created_at", .string(timestamp(m.createdAt))), ("updated_at", .string(timestamp(m.updatedAt)))]
+        if let u = m.scope.userID { fields.append(("user_id", .string(u))) }
+        if let a = m.scope.agentID { fields.append(("agent_id", .string(a))) }
+        if let r = m.scope.runID { fields.append(("run_id", .string(r))) }
+        if let e = m.expiresAt { fields.append(("expiration_date", .string(timestamp(e)))) }
+        return .object(fields)
+    }
+
+    static func value(_ v: MetadataValue) -> JSONValue {
+        switch v {
+        case let .string(s): .string(s)
+        case let .number(n): .number(n)
+        case let .bool(b): .bool(b)
+        case .null: .string(nil)
+        case let .strings(a): .array(a.map { .string($0) })
+        }
+    }
+
+    static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+
+    /// Metadata from a JSON object text.
+    static func metadata(_ text: String?) throws -> [String: MetadataValue] {
+        guard let text else { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw ValidationError("--metadata must be a JSON object")
+        }
+        return try metadata(object)
+    }
+
+    static func metadata(_ object: [String: Any]) throws -> [String: MetadataValue] {
+        try object.mapValues { raw in
+            guard let v = MetadataValue(json: raw) else { throw ValidationError("metadata values are strings, numbers, booleans, null or arrays of strings") }
+            return v
+        }
+    }
+
+    static func filter(_ text: String?) throws -> MemoryFilter {
+        guard let text else { return .all }
+        return try MemoryFilter(json: Data(text.utf8))
+    }
+
+    static func uuid(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw ValidationError("'\(text)' is not a memory id (UUID)") }
+        return id
+    }
+}

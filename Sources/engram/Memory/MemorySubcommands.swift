@@ -1,0 +1,197 @@
+import ArgumentParser
+import EngramMemory
+import Foundation
+
+struct MemoryAdd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add memories (one per TEXT argument).")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var scopeOptions: ScopeOptions
+    @Option(help: "Metadata as a JSON object.") var metadata: String?
+    @Option(help: "Expiry, ISO-8601.") var expires: String?
+    @Flag(help: "One JSON line per memory.") var json = false
+    @Argument(help: "Texts.") var texts: [String]
+
+    func run() async throws {
+        let store = try storeOptions.open()
+        let expiry = try expires.map { e in
+            guard let d = ISO8601DateFormatter().date(from: e) else { throw ValidationError("--expires must be ISO-8601") }
+            return d
+        }
+        let added = try await store.add(texts, scope: scopeOptions.scope, metadata: MemoryJSON.metadata(metadata), expiresAt: expiry)
+        for m in added { print(json ? MemoryJSON.item(m).text : "\(m.id.uuidString.lowercased())\t\(m.text)") }
+    }
+}
+
+struct MemorySearch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Search memories by text: one QUERY, or --queries FILE.jsonl of {query, filters, limit} lines.",
+        discussion: "With --queries and --json, prints one line {\"results\": [item, ...]} per input line, in order. The scope comes from the scope options and from equality conditions on user_id/agent_id/run_id in the filters.")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var scopeOptions: ScopeOptions
+    @Option(help: "Filters as Mem0 JSON.") var filters: String?
+    @Option(help: "Results.") var limit = 10
+    @Option(help: "Minimum similarity.") var threshold: Float?
+    @Option(help: "JSON-lines file of queries.") var queries: String?
+    @Flag(help: "JSON output.") var json = false
+    @Argument(help: "Query text.") var query: String?
+
+    func validate() throws {
+        guard (query == nil) != (queries == nil) else { throw ValidationError("give a QUERY or --queries FILE, not both") }
+        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() async throws {
+        let store = try storeOptions.open()
+        if let query {
+            let filter = try MemoryJSON.filter(filters)
+            let hits = try await store.search(query, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
+                                              limit: limit, threshold: threshold)
+            printHits(hits)
+            return
+        }
+        for (i, line) in try String(contentsOfFile: queries!, encoding: .utf8).split(separator: "\n").enumerated() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let text = object["query"] as? String else {
+                throw ValidationError("\(queries!):\(i + 1): expected {\"query\": ..., \"filters\"?: ..., \"limit\"?: ...}")
+            }
+            let filter = try object["filters"].map { try MemoryFilter(jsonObject: $0) } ?? .all
+            let hits = try await store.search(text, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
+                                              limit: object["limit"] as? Int ?? limit, threshold: threshold)
+            printHits(hits)
+        }
+    }
+
+    private func printHits(_ hits: [MemoryHit]) {
+        if json {
+            print(JSONValue.object([("results", .array(hits.map { MemoryJSON.item($0.memory, score: $0.score) }))]).text)
+        } else {
+            for h in hits { print(String(format: "%.4f\t", h.score) + "\(h.memory.id.uuidString.lowercased())\t\(h.memory.text)") }
+        }
+    }
+}
+
+struct MemoryList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List memories in a scope, newest first.")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var scopeOptions: ScopeOptions
+    @Option(help: "Filters as Mem0 JSON.") var filters: String?
+    @Option(help: "Page size.") var limit = 100
+    @Option(help: "Skip this many.") var offset = 0
+    @Flag(help: "Include expired memories.") var includeExpired = false
+    @Flag(help: "JSON: {\"count\", \"results\"}.") var json = false
+
+    func run() async throws {
+        let store = try storeOptions.open()
+        let filter = try MemoryJSON.filter(filters)
+        let page = try store.list(scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
+                                  limit: limit, offset: offset, includeExpired: includeExpired)
+        if json {
+            print(JSONValue.object([("count", .int(page.total)), ("results", .array(page.memories.map { MemoryJSON.item($0) }))]).text)
+        } else {
+            for m in page.memories { print("\(m.id.uuidString.lowercased())\t\(m.text)") }
+        }
+    }
+}
+
+struct MemoryGet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Show one memory.")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var scopeOptions: ScopeOptions
+    @Argument(help: "Memory id.") var id: String
+
+    func run() async throws {
+        let scope = scopeOptions.scope
+        let m = try storeOptions.open().get(try MemoryJSON.uuid(id), scope: scope.isEmpty ? nil : scope)
+        print(MemoryJSON.item(m).text)
+    }
+}
+
+struct MemoryUpdate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a memory's text and/or metadata.")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var scopeOptions: ScopeOptions
+    @Option(help: "New text (re-embedded).") var text: String?
+    @Option(help: "New metadata (JSON object; replaces the old).") var metadata: String?
+    @Argument(help: "Memory id.") var id: String
+
+    func run() async throws {
+        guard text != nil || metadata != nil else { throw ValidationError("give --text and/or --metadata") }
+        let scope = scopeOptions.scope
+        let m = try await storeOptions.open().update(try MemoryJSON.uuid(id), text: text,
+                                                     metadata: try metadata.map { try MemoryJSON.metadata($0) },
+                                                     scope: scope.isEmpty ? nil : scope)
+        print(MemoryJSON.item(m).text)
+    }
+}
+
+struct MemoryDelete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete one memory.")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var scopeOptions: ScopeOptions
+    @Argument(help: "Memory id.") var id: String
+
+    func run() async throws {
+        let scope = scopeOptions.scope
+        try storeOptions.open().delete(try MemoryJSON.uuid(id), scope: scope.isEmpty ? nil : scope)
+        print(JSONValue.object([("message", .string("Memory deleted successfully!"))]).text)
+    }
+}
+
+struct MemoryDeleteAll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete-all", abstract: "Delete every memory in a scope, with its history.")
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var scopeOptions: ScopeOptions
+
+    func run() async throws {
+        let n = try storeOptions.open().deleteAll(scope: scopeOptions.scope)
+        print(JSONValue.object([("deleted", .int(n))]).text)
+    }
+}
+
+struct MemoryHistory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "A memory's ADD/UPDATE/DELETE events.")
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "Memory id.") var id: String
+
+    func run() async throws {
+        for e in try storeOptions.open().history(try MemoryJSON.uuid(id)) {
+            print(JSONValue.object([
+                ("memory_id", .string(e.memoryID.uuidString.lowercased())), ("event", .string(e.kind.rawValue)),
+                ("old_memory", .string(e.oldText)), ("new_memory", .string(e.newText)), ("created_at", .string(MemoryJSON.timestamp(e.at))),
+            ]).text)
+        }
+    }
+}
+
+struct MemoryImport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import memories from JSONL lines {text, user_id?, agent_id?, run_id?, metadata?}.",
+        discussion: "Embeds and commits in batches; after each committed batch prints {\"committed\": N} on stdout.")
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "JSONL file.") var input: String
+    @Option(help: "Memories per transaction.") var batch = 512
+
+    func run() async throws {
+        let store = try storeOptions.open()
+        let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
+        let items = try lines.enumerated().map { i, line -> NewMemory in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let text = o["text"] as? String else {
+                throw ValidationError("\(input):\(i + 1): expected a JSON object with a string \"text\"")
+            }
+            let scope = MemoryScope(userID: o["user_id"] as? String, agentID: o["agent_id"] as? String, runID: o["run_id"] as? String)
+            return NewMemory(text: text, scope: scope, metadata: try MemoryJSON.metadata(o["metadata"] as? [String: Any] ?? [:]))
+        }
+        let bar = Progress.Bar("importing", total: items.count)
+        var committed = 0
+        for start in stride(from: 0, to: items.count, by: max(1, batch)) {
+            let chunk = Array(items[start..<min(items.count, start + batch)])
+            let vectors = try await store.embedder.embed(chunk.map(\.text))
+            try store.add(chunk, vectors: vectors)
+            committed += chunk.count
+            print(JSONValue.object([("committed", .int(committed))]).text)
+            fflush(nil)  // every stream: the acknowledgement must be out before the next batch
+            bar.update(committed)
+        }
+    }
+}

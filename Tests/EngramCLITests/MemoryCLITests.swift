@@ -1,0 +1,103 @@
+import EngramEmbedding
+import EngramMemory
+import Foundation
+import Testing
+
+private let modelAvailable = (try? ModelLocation.resolve(nil)) != nil
+
+@Suite("engram memory", .enabled(if: modelAvailable, "run scripts/fetch-model"))
+struct MemoryCLITests {
+    static func importFile(_ count: Int, in dir: String) throws -> String {
+        let lines = (0..<count).map { i in
+            String(decoding: try! JSONSerialization.data(withJSONObject: [
+                "text": "memory number \(i): the user mentioned item \(i % 97) in passing",
+                "user_id": "u\(i % 5)", "metadata": ["n": i, "kind": i % 2 == 0 ? "even" : "odd"],
+            ] as [String: Any]), as: UTF8.self)
+        }
+        let path = dir + "/import.jsonl"
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("SIGKILL in the middle of an import: every acknowledged add is there and searchable, the database is intact")
+    func crashRecovery() async throws {
+        let dir = NSTemporaryDirectory() + "engram-crash-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let input = try Self.importFile(4_000, in: dir)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.executable)
+        process.arguments = ["memory", "import", "--store", dir + "/store", "--input", input, "--batch", "100"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var acknowledged = 0
+        var buffer = Data()
+        while acknowledged < 300 {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            buffer.append(chunk)
+            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
+                if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Int], let n = o["committed"] { acknowledged = max(acknowledged, n) }
+            }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(acknowledged >= 300 && acknowledged < 4_000, "acknowledged \(acknowledged)")
+
+        let store = try MemoryStore(directory: dir + "/store", embedder: MiniLMEmbedder(threads: 2))
+        var total = 0
+        for u in 0..<5 { total += try store.list(scope: MemoryScope(userID: "u\(u)"), limit: 10_000).total }
+        #expect(total >= acknowledged && total % 100 == 0, "stored \(total), acknowledged \(acknowledged)")  // whole batches only
+        for i in stride(from: 0, to: acknowledged, by: 37) {
+            let page = try store.list(scope: MemoryScope(userID: "u\(i % 5)"), filter: .eq("n", .number(Double(i))))
+            #expect(page.total == 1, "acknowledged memory \(i) missing")
+        }
+        let hits = try await store.search("memory number 42: the user mentioned item 42", scope: MemoryScope(userID: "u2"), limit: 3)
+        #expect(hits.first?.memory.text.hasPrefix("memory number 42:") == true)
+    }
+
+    @Test("add → search → list → update → history → delete → delete-all through the CLI, JSON shaped like Mem0's")
+    func roundTrip() throws {
+        let dir = NSTemporaryDirectory() + "engram-mcli-\(UUID().uuidString)"
+        let store = ["--store", dir]
+        let add = try CLI.run(["memory", "add"] + store + ["--user", "alice", "--metadata", #"{"topic": "food"}"#, "--json",
+                                                         "loves spicy thai curry", "works night shifts at the hospital"])
+        #expect(add.status == 0, "\(add.err)")
+        let items = try CLI.jsonLines(add.out)
+        #expect(items.count == 2)
+        let first = try #require(items.first)
+        for key in ["id", "memory", "hash", "metadata", "created_at", "updated_at", "user_id"] { #expect(first[key] != nil, "\(key)") }
+        #expect(first["agent_id"] == nil && first["run_id"] == nil)
+        let id = first["id"] as! String
+        #expect(try CLI.run(["memory", "add"] + store + ["--user", "bob", "bob likes tea"]).status == 0)
+
+        let search = try CLI.jsonLines(try CLI.run(["memory", "search"] + store + ["--user", "alice", "--json", "what food"]).out)
+        let results = try #require(search.first?["results"] as? [[String: Any]])
+        #expect(results.first?["memory"] as? String == "loves spicy thai curry" && results.allSatisfy { $0["user_id"] as? String == "alice" })
+        #expect(results.first?["score"] is Double)
+
+        let queries = dir + "/q.jsonl"
+        try [#"{"query": "tea", "filters": {"user_id": "bob"}}"#, #"{"query": "tea", "filters": {"user_id": "alice", "topic": "none"}, "limit": 5}"#]
+            .joined(separator: "\n").write(toFile: queries, atomically: true, encoding: .utf8)
+        let batch = try CLI.jsonLines(try CLI.run(["memory", "search"] + store + ["--queries", queries, "--json"]).out)
+        #expect(batch.count == 2)
+        #expect((batch[0]["results"] as? [[String: Any]])?.first?["memory"] as? String == "bob likes tea")
+        #expect((batch[1]["results"] as? [[String: Any]])?.isEmpty == true)
+
+        let list = try #require(try CLI.jsonLines(try CLI.run(["memory", "list"] + store + ["--user", "alice", "--json"]).out).first)
+        #expect(list["count"] as? Int == 2)
+        #expect(try CLI.run(["memory", "update"] + store + ["--text", "loves mild thai curry", id]).status == 0)
+        let history = try CLI.jsonLines(try CLI.run(["memory", "history"] + store + [id]).out)
+        #expect(history.map { $0["event"] as? String } == ["ADD", "UPDATE"])
+        #expect(try CLI.run(["memory", "get"] + store + ["--user", "bob", id]).status != 0, "bob must not see alice's memory")
+        #expect(try CLI.run(["memory", "delete"] + store + ["--user", "bob", id]).status != 0, "bob must not delete alice's memory")
+        #expect(try CLI.run(["memory", "delete"] + store + ["--user", "alice", id]).status == 0)
+        let deleted = try #require(try CLI.jsonLines(try CLI.run(["memory", "delete-all"] + store + ["--user", "alice"]).out).first)
+        #expect(deleted["deleted"] as? Int == 1)
+        let bob = try #require(try CLI.jsonLines(try CLI.run(["memory", "list"] + store + ["--user", "bob", "--json"]).out).first)
+        #expect(bob["count"] as? Int == 1)
+        let bad = try CLI.run(["memory", "search"] + store + ["--user", "bob", "--filters", #"{"n": {"gtt": 1}}"#, "x"])
+        #expect(bad.status != 0 && bad.err.contains("n.gtt"))
+    }
+}
