@@ -3,6 +3,9 @@ import Foundation
 import GRDB
 
 extension MemoryStore {
+    /// HNSW search breadth for memory search: recall ≥ 0.98 on the MiniLM benchmark data.
+    static let searchBreadth = 96
+
     /// The memory `id`, if it lies in `scope` (nil: any scope).
     public func get(_ id: UUID, scope: MemoryScope? = nil) throws -> Memory {
         try locate(id, scope: scope).1
@@ -33,12 +36,13 @@ extension MemoryStore {
         guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
         let allowed = try candidates(scope: scope, filter: filter, includeExpired: false)
         guard !allowed.isEmpty else { return [] }
-        return try state.withLock { s in
-            let hits = try s.index.search(vector, k: limit, filter: s.index.filter(allowing: allowed.map { UInt64($0.0) }))
-            return hits.compactMap { hit in
-                guard let memory = s.memories[Int64(hit.id)], threshold.map({ hit.score >= $0 }) ?? true else { return nil }
-                return MemoryHit(memory: memory, score: hit.score)
-            }
+        let byRow = Dictionary(uniqueKeysWithValues: allowed)
+        let hits = try index.read { index in
+            try index.search(vector, k: limit, ef: max(limit, Self.searchBreadth), filter: index.filter(allowing: allowed.map { UInt64($0.0) }))
+        }
+        return hits.compactMap { hit in
+            guard let memory = byRow[Int64(hit.id)], threshold.map({ hit.score >= $0 }) ?? true else { return nil }
+            return MemoryHit(memory: memory, score: hit.score)
         }
     }
 
@@ -57,9 +61,11 @@ extension MemoryStore {
     func candidates(scope: MemoryScope, filter: MemoryFilter, includeExpired: Bool) throws -> [(Int64, Memory)] {
         guard !scope.isEmpty else { throw MemoryError.missingScope }
         let now = Date()
-        return state.withLock { s in
-            s.memories.filter { _, m in scope.contains(m.scope) && (includeExpired || !m.isExpired(at: now)) && filter.matches(m) }
-                .map { ($0.key, $0.value) }
+        return state.read { s in
+            s.rows(in: scope).compactMap { row in
+                let m = s.memories[row]!
+                return (includeExpired || !m.isExpired(at: now)) && filter.matches(m) ? (row, m) : nil
+            }
         }
     }
 }

@@ -58,12 +58,13 @@ extension MemoryStore {
                 return (db.lastInsertedRowID, memory, vector, true)
             }
         }
-        try state.withLock { s in
-            for (row, memory, vector, isNew) in inserted where isNew {
-                s.memories[row] = memory
-                s.rowOfID[memory.id] = row
-                try s.index.add(vector, id: UInt64(row))
+        let fresh = inserted.filter(\.3)
+        if !fresh.isEmpty {
+            try index.read { index in
+                try index.add(VectorMatrix(dimension: embedder.dimension, values: fresh.flatMap(\.2)), ids: fresh.map { UInt64($0.0) },
+                              threads: fresh.count >= 64 ? ProcessInfo.processInfo.activeProcessorCount : 1)
             }
+            state.write { s in for (row, memory, _, _) in fresh { s.publish(row, memory) } }
         }
         return inserted.map(\.1)
     }
@@ -91,10 +92,8 @@ extension MemoryStore {
                            arguments: [metadataJSON, memory.updatedAt.timeIntervalSince1970, row])
             try Self.record(db, .update, id, old: old.text, new: memory.text, at: memory.updatedAt)
         }
-        try state.withLock { s in
-            s.memories[row] = memory
-            if let vector { try s.index.add(vector, id: UInt64(row)) }
-        }
+        if let vector { try index.read { try $0.add(vector, id: UInt64(row)) } }
+        state.write { s in _ = s.unpublish(row); s.publish(row, memory) }
         return memory
     }
 
@@ -114,7 +113,7 @@ extension MemoryStore {
     @discardableResult
     public func deleteAll(scope: MemoryScope) throws -> Int {
         guard !scope.isEmpty else { throw MemoryError.missingScope }
-        let victims = state.withLock { s in s.memories.filter { scope.contains($0.value.scope) }.map { ($0.key, $0.value.id) } }
+        let victims = state.read { s in s.rows(in: scope).map { ($0, s.memories[$0]!.id) } }
         try pool.write { db in
             for (row, id) in victims {
                 try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
@@ -135,18 +134,13 @@ extension MemoryStore {
     }
 
     private func forget(_ rows: [Int64]) throws {
-        try state.withLock { s in
-            for row in rows {
-                guard let memory = s.memories.removeValue(forKey: row) else { continue }
-                s.rowOfID[memory.id] = nil
-                try s.index.remove(id: UInt64(row))
-            }
-        }
+        let gone = state.write { s in rows.filter { s.unpublish($0) != nil } }
+        try index.read { index in for row in gone { try index.remove(id: UInt64(row)) } }
     }
 
     /// The row and memory of `id`, if it lies in `scope`.
     func locate(_ id: UUID, scope: MemoryScope?) throws -> (Int64, Memory) {
-        try state.withLock { s in
+        try state.read { s in
             guard let row = s.rowOfID[id], let memory = s.memories[row], scope.map({ $0.contains(memory.scope) }) ?? true else {
                 throw MemoryError.notFound(id)
             }

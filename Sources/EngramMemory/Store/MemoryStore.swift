@@ -6,25 +6,59 @@ import GRDB
 /// Durable, tenant-scoped agent memories.
 ///
 /// SQLite (through GRDB, WAL mode) is the system of record: memories with their embedding bytes,
-/// and a history of ADD / UPDATE / DELETE events. The vector index is derived from it: rebuilt from
-/// the stored embeddings at open, updated after each committed write.
+/// and a history of ADD / UPDATE / DELETE events. The vector index (HNSW, whose planner scans small
+/// candidate sets exactly) is derived from it: rebuilt from the stored embeddings at open, updated
+/// after each committed write.
 ///
 /// Every call that reads or changes memories in bulk takes a ``MemoryScope`` with at least one field
 /// set, and never sees or touches memories outside it.
 ///
-/// Thread safety: `Sendable`; reads run concurrently (WAL readers and a shared in-memory view);
-/// writes are serialized by SQLite's single writer.
-public final class MemoryStore: @unchecked Sendable {  // `state` is Locked; the pool is thread-safe
+/// Thread safety: `Sendable`; readers never wait for readers (WAL readers, and the in-memory view
+/// behind a readers-writer lock); writes are serialized by SQLite's single writer.
+public final class MemoryStore: @unchecked Sendable {  // `state` is RWLocked; the pool and the index are thread-safe
     public let directory: String
     public let embedder: any Embedder
     let pool: DatabasePool
-    let state: Locked<State>
+    let state: RWLocked<State>
+    /// Vectors by row id. Thread-safe on its own: inserted before a memory is published in `state`
+    /// (so a search never returns a row it cannot resolve), removed after it is unpublished.
+    let index: RWLocked<HNSWIndex>
+
+    /// HNSW parameters of the store's index: efConstruction 100 builds about twice as fast as 200
+    /// for a small recall cost that the search breadth makes up.
+    static let indexParameters = HNSWParameters(m: 16, efConstruction: 100)
 
     /// The in-memory view derived from the database.
     struct State {
         var memories: [Int64: Memory] = [:]
         var rowOfID: [UUID: Int64] = [:]
-        var index: FlatIndex
+        /// Inverted lists of the scope fields: a scoped query only ever looks at its tenant's rows.
+        var byUser: [String: Set<Int64>] = [:], byAgent: [String: Set<Int64>] = [:], byRun: [String: Set<Int64>] = [:]
+
+        mutating func publish(_ row: Int64, _ memory: Memory) {
+            memories[row] = memory
+            rowOfID[memory.id] = row
+            if let u = memory.scope.userID { byUser[u, default: []].insert(row) }
+            if let a = memory.scope.agentID { byAgent[a, default: []].insert(row) }
+            if let r = memory.scope.runID { byRun[r, default: []].insert(row) }
+        }
+
+        mutating func unpublish(_ row: Int64) -> Memory? {
+            guard let memory = memories.removeValue(forKey: row) else { return nil }
+            rowOfID[memory.id] = nil
+            if let u = memory.scope.userID { byUser[u]?.remove(row) }
+            if let a = memory.scope.agentID { byAgent[a]?.remove(row) }
+            if let r = memory.scope.runID { byRun[r]?.remove(row) }
+            return memory
+        }
+
+        /// Rows whose scope lies in `scope`, from the smallest inverted list that applies.
+        func rows(in scope: MemoryScope) -> [Int64] {
+            let lists = [scope.userID.map { byUser[$0] ?? [] }, scope.agentID.map { byAgent[$0] ?? [] }, scope.runID.map { byRun[$0] ?? [] }]
+                .compactMap { $0 }
+            guard let smallest = lists.min(by: { $0.count < $1.count }) else { return [] }
+            return smallest.filter { scope.contains(memories[$0]!.scope) }
+        }
     }
 
     /// Opens (creating if needed) the store in `directory`.
@@ -36,8 +70,8 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is Locked; the
         config.busyMode = .timeout(10)
         pool = try DatabasePool(path: directory + "/memories.sqlite", configuration: config)
         try Self.migrator.migrate(pool)
-        let index = try FlatIndex(dimension: embedder.dimension, metric: .cosine)
-        state = Locked(State(index: index))
+        state = RWLocked(State())
+        index = RWLocked(try HNSWIndex(dimension: embedder.dimension, metric: .cosine, parameters: Self.indexParameters))
         try checkEmbedder()
         try reload()
     }
@@ -92,18 +126,22 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is Locked; the
     /// Rebuilds the in-memory view and vector index from the database.
     func reload() throws {
         let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM memory ORDER BY row") }
-        var fresh = State(index: try FlatIndex(dimension: embedder.dimension, metric: .cosine))
+        var fresh = State()
+        let freshIndex = try HNSWIndex(dimension: embedder.dimension, metric: .cosine, parameters: Self.indexParameters)
         var vectors: [Float] = []
         var ids: [UInt64] = []
         for row in rows {
             let (rowID, memory, vector) = try Self.decode(row, dimension: embedder.dimension)
-            fresh.memories[rowID] = memory
-            fresh.rowOfID[memory.id] = rowID
+            fresh.publish(rowID, memory)
             vectors += vector
             ids.append(UInt64(rowID))
         }
-        if !ids.isEmpty { try fresh.index.add(VectorMatrix(dimension: embedder.dimension, values: vectors), ids: ids) }
-        state.withLock { $0 = fresh }
+        if !ids.isEmpty {
+            try freshIndex.add(VectorMatrix(dimension: embedder.dimension, values: vectors), ids: ids,
+                               threads: ProcessInfo.processInfo.activeProcessorCount)
+        }
+        index.write { $0 = freshIndex }
+        state.write { $0 = fresh }
     }
 
     static func decode(_ row: Row, dimension: Int) throws -> (Int64, Memory, [Float]) {
