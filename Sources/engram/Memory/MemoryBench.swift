@@ -1,0 +1,108 @@
+import ArgumentParser
+import EngramEmbedding
+import EngramIndex
+import EngramMemory
+import Foundation
+
+/// The memory layer's benchmark: a synthetic but realistic store (real MiniLM vectors reused with
+/// noise, Zipf-sized tenants, three metadata fields), timed through the public API.
+struct MemoryBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark adds, scoped filtered search (p50/p99, recall vs exact) and reopen on a synthetic store.")
+
+    @Option(help: "Base vectors reused (with noise) as memory embeddings.") var base = "data/minilm-debian-20k/base.fvecs"
+    @Option(help: "Memories.") var memories = 200_000
+    @Option(help: "Tenants (user ids), Zipf-distributed sizes.") var tenants = 2_000
+    @Option(help: "Searches timed.") var searches = 1_000
+    @Option(help: "Memories per add transaction.") var batch = 1_000
+    @Option(help: "Store directory (default: a new temporary one).") var store: String?
+    @Flag(help: "JSON lines.") var json = false
+
+    func run() async throws {
+        let vectors = try VectorFile.readVectors(base)
+        let dimension = vectors.dimension
+        let dir = store ?? NSTemporaryDirectory() + "engram-membench-\(UUID().uuidString)"
+        var rng = SplitMix64(seed: 7)
+        let tenantOf = Self.zipfTenants(count: memories, tenants: tenants, rng: &rng)
+        let embedder = FixedEmbedder(dimension: dimension)
+        var s: MemoryStore? = try MemoryStore(directory: dir, embedder: embedder)
+        var rowVectors: [[Float]] = []
+        rowVectors.reserveCapacity(memories)
+        let start = ContinuousClock.now
+        for chunk in stride(from: 0, to: memories, by: batch) {
+            let range = chunk..<min(memories, chunk + batch)
+            let items = range.map { i in
+                NewMemory(text: "memory \(i)", scope: MemoryScope(userID: "user\(tenantOf[i])"),
+                          metadata: ["category": .string(["work", "home", "health", "food", "travel"][i % 5]),
+                                     "priority": .number(Double(i % 10)), "pinned": .bool(i % 7 == 0)])
+            }
+            let vs = range.map { i in Self.noisy(Array(vectors[i % vectors.count]), rng: &rng) }
+            rowVectors += vs
+            try s!.add(items, vectors: vs)
+        }
+        let addSeconds = (ContinuousClock.now - start).seconds
+        report([("measure", .string("add")), ("memories", .int(memories)), ("batch", .int(batch)),
+                ("memories_per_second", .number((Double(memories) / addSeconds).rounded()))])
+
+        // Scoped search: a tenant (drawn like the traffic, so big tenants come often) + one metadata condition.
+        var latencies: [Double] = [], recall = 0.0
+        for q in 0..<searches {
+            let tenant = tenantOf[Int.random(in: 0..<memories, using: &rng)]
+            let filter = MemoryFilter.eq("user_id", .string("user\(tenant)")) && .eq("category", .string(["work", "home", "health", "food", "travel"][q % 5]))
+            let query = Self.noisy(Array(vectors[Int.random(in: 0..<vectors.count, using: &rng)]), rng: &rng)
+            let t = ContinuousClock.now
+            let hits = try s!.search(vector: query, scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 10)
+            latencies.append((ContinuousClock.now - t).seconds * 1e3)
+            let exact = try s!.list(scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 1_000_000).memories
+                .map { m -> (UUID, Float) in (m.id, zip(query, rowVectors[Int(m.text.dropFirst(7))!]).reduce(0) { $0 + $1.0 * $1.1 }) }
+                .sorted { $0.1 > $1.1 }.prefix(10).map(\.0)
+            recall += exact.isEmpty ? 1 : Double(Set(exact).intersection(hits.map(\.memory.id)).count) / Double(exact.count)
+        }
+        latencies.sort()
+        report([("measure", .string("scoped_search")), ("memories", .int(memories)), ("tenants", .int(tenants)),
+                ("p50_ms", .number(latencies[latencies.count / 2])), ("p99_ms", .number(latencies[latencies.count * 99 / 100])),
+                ("recall_at_10", .number(recall / Double(searches)))])
+
+        s = nil
+        let open = ContinuousClock.now
+        s = try MemoryStore(directory: dir, embedder: embedder)
+        report([("measure", .string("open")), ("memories", .int(memories)), ("seconds", .number((ContinuousClock.now - open).seconds))])
+        if store == nil { try? FileManager.default.removeItem(atPath: dir) }
+    }
+
+    private func report(_ fields: [(String, JSONValue)]) {
+        print(json ? JSONValue.object(fields).text : fields.map { "\($0.0)=\($0.1.plain)" }.joined(separator: " "))
+    }
+
+    /// Tenant of each memory: tenant t gets weight 1/(t+1) (Zipf, s = 1).
+    static func zipfTenants(count: Int, tenants: Int, rng: inout SplitMix64) -> [Int] {
+        let weights = (0..<tenants).map { 1 / Double($0 + 1) }
+        let total = weights.reduce(0, +)
+        var cumulative: [Double] = []
+        var sum = 0.0
+        for w in weights { sum += w / total; cumulative.append(sum) }
+        return (0..<count).map { _ in
+            let u = Double.random(in: 0..<1, using: &rng)
+            var lo = 0, hi = tenants - 1
+            while lo < hi { let mid = (lo + hi) / 2; if cumulative[mid] < u { lo = mid + 1 } else { hi = mid } }
+            return lo
+        }
+    }
+
+    /// A unit vector near `v` (Gaussian noise of 0.05 per component, renormalized).
+    static func noisy(_ v: [Float], rng: inout SplitMix64) -> [Float] {
+        let x = v.map { $0 + Float.random(in: -0.087...0.087, using: &rng) }
+        let n = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return x.map { $0 / n }
+    }
+}
+
+/// Stands in for a real embedder when vectors are given directly (never called for text).
+struct FixedEmbedder: Embedder {
+    let dimension: Int
+    var modelName: String { "precomputed" }
+    func embed(_ texts: [String]) async throws -> [[Float]] {
+        throw ValidationError("the benchmark store takes precomputed vectors only")
+    }
+}
