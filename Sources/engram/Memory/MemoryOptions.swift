@@ -38,6 +38,9 @@ struct ScopeOptions: ParsableArguments {
     @Option(help: "Run id.") var run: String?
 
     var scope: MemoryScope { MemoryScope(userID: user, agentID: agent, runID: run) }
+
+    /// The scope a single-memory command is confined to, or nil when no scope option was given.
+    var restriction: MemoryScope? { scope.isEmpty ? nil : scope }
 }
 
 enum MemoryJSON {

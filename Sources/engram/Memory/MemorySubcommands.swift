@@ -100,8 +100,7 @@ struct MemoryGet: AsyncParsableCommand {
     @Argument(help: "Memory id.") var id: String
 
     func run() async throws {
-        let scope = scopeOptions.scope
-        let m = try storeOptions.open().get(try MemoryJSON.uuid(id), scope: scope.isEmpty ? nil : scope)
+        let m = try storeOptions.open().get(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
         print(MemoryJSON.item(m).text)
     }
 }
@@ -116,10 +115,9 @@ struct MemoryUpdate: AsyncParsableCommand {
 
     func run() async throws {
         guard text != nil || metadata != nil else { throw ValidationError("give --text and/or --metadata") }
-        let scope = scopeOptions.scope
         let m = try await storeOptions.open().update(try MemoryJSON.uuid(id), text: text,
                                                      metadata: try metadata.map { try MemoryJSON.metadata($0) },
-                                                     scope: scope.isEmpty ? nil : scope)
+                                                     scope: scopeOptions.restriction)
         print(MemoryJSON.item(m).text)
     }
 }
@@ -131,8 +129,7 @@ struct MemoryDelete: AsyncParsableCommand {
     @Argument(help: "Memory id.") var id: String
 
     func run() async throws {
-        let scope = scopeOptions.scope
-        try storeOptions.open().delete(try MemoryJSON.uuid(id), scope: scope.isEmpty ? nil : scope)
+        try storeOptions.open().delete(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
         print(JSONValue.object([("message", .string("Memory deleted successfully!"))]).text)
     }
 }
