@@ -17,8 +17,9 @@ extension MemoryStore {
     public func list(scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 100, offset: Int = 0,
                      includeExpired: Bool = false) throws -> (total: Int, memories: [Memory]) {
         guard limit > 0, offset >= 0 else { throw MemoryError.invalidParameter("limit must be positive and offset non-negative") }
+        // Newest first; ties by id bytes (formatting uuidString in a comparator costs a printf per call).
         let matching = try candidates(scope: scope, filter: filter, includeExpired: includeExpired).map(\.1)
-            .sorted { ($0.createdAt, $0.id.uuidString) > ($1.createdAt, $1.id.uuidString) }
+            .sorted { $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt : $0.id.orderKey > $1.id.orderKey }
         return (matching.count, Array(matching.dropFirst(offset).prefix(limit)))
     }
 
@@ -61,11 +62,8 @@ extension MemoryStore {
     func candidates(scope: MemoryScope, filter: MemoryFilter, includeExpired: Bool) throws -> [(Int64, Memory)] {
         guard !scope.isEmpty else { throw MemoryError.missingScope }
         let now = Date()
-        return state.read { s in
-            s.rows(in: scope).compactMap { row in
-                let m = s.memories[row]!
-                return (includeExpired || !m.isExpired(at: now)) && filter.matches(m) ? (row, m) : nil
-            }
-        }
+        let members = state.read { $0.members(of: scope) }
+        // Evaluated outside the lock: writers are not held up by a large tenant's filter.
+        return members.filter { _, m in (includeExpired || !m.isExpired(at: now)) && filter.matches(m) }
     }
 }

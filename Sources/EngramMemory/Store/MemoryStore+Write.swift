@@ -113,7 +113,7 @@ extension MemoryStore {
     @discardableResult
     public func deleteAll(scope: MemoryScope) throws -> Int {
         guard !scope.isEmpty else { throw MemoryError.missingScope }
-        let victims = state.read { s in s.rows(in: scope).map { ($0, s.memories[$0]!.id) } }
+        let victims = state.read { s in s.members(of: scope).map { ($0.0, $0.1.id) } }
         try pool.write { db in
             for (row, id) in victims {
                 try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])

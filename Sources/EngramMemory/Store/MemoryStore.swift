@@ -52,12 +52,17 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is RWLocked; t
             return memory
         }
 
-        /// Rows whose scope lies in `scope`, from the smallest inverted list that applies.
-        func rows(in scope: MemoryScope) -> [Int64] {
+        /// The memories whose scope lies in `scope`, from the smallest inverted list that applies
+        /// (a one-field scope is exactly its list; more fields are checked row by row).
+        func members(of scope: MemoryScope) -> [(Int64, Memory)] {
             let lists = [scope.userID.map { byUser[$0] ?? [] }, scope.agentID.map { byAgent[$0] ?? [] }, scope.runID.map { byRun[$0] ?? [] }]
                 .compactMap { $0 }
             guard let smallest = lists.min(by: { $0.count < $1.count }) else { return [] }
-            return smallest.filter { scope.contains(memories[$0]!.scope) }
+            let exact = lists.count == 1
+            return smallest.compactMap { row in
+                let m = memories[row]!
+                return exact || scope.contains(m.scope) ? (row, m) : nil
+            }
         }
     }
 
