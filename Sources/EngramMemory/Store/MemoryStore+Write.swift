@@ -40,20 +40,22 @@ extension MemoryStore {
                 }
                 let hash = Self.contentHash(item.text)
                 let scope = item.scope
-                if let existing = try Row.fetchOne(db, sql: """
+                // Cached statements: compiling the SQL for every row cost more than running it.
+                let duplicate = try db.cachedStatement(sql: """
                     SELECT * FROM memory WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ?
-                    """, arguments: [hash, scope.userID ?? "", scope.agentID ?? "", scope.runID ?? ""]) {
+                    """)
+                if let existing = try Row.fetchOne(duplicate, arguments: [hash, scope.userID ?? "", scope.agentID ?? "", scope.runID ?? ""]) {
                     let (row, memory, stored) = try Self.decode(existing, dimension: embedder.dimension)
                     return (row, memory, stored, false)
                 }
                 let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: scope,
                                     createdAt: now, updatedAt: now, expiresAt: item.expiresAt)
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [memory.id.uuidString, item.text, hash, scope.userID, scope.agentID, scope.runID,
-                                     String(decoding: try encoder.encode(item.metadata), as: UTF8.self),
-                                     Self.blob(vector), now.timeIntervalSince1970, now.timeIntervalSince1970, item.expiresAt?.timeIntervalSince1970])
+                    """).execute(arguments: [memory.id.uuidString, item.text, hash, scope.userID, scope.agentID, scope.runID,
+                                             String(decoding: try encoder.encode(item.metadata), as: UTF8.self),
+                                             Self.blob(vector), now.timeIntervalSince1970, now.timeIntervalSince1970, item.expiresAt?.timeIntervalSince1970])
                 try Self.record(db, .add, memory.id, old: nil, new: item.text, at: now)
                 return (db.lastInsertedRowID, memory, vector, true)
             }
@@ -149,8 +151,8 @@ extension MemoryStore {
     }
 
     static func record(_ db: Database, _ kind: MemoryEvent.Kind, _ id: UUID, old: String?, new: String?, at: Date) throws {
-        try db.execute(sql: "INSERT INTO history (memory_id, event, old_text, new_text, at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [id.uuidString, kind.rawValue, old, new, at.timeIntervalSince1970])
+        try db.cachedStatement(sql: "INSERT INTO history (memory_id, event, old_text, new_text, at) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [id.uuidString, kind.rawValue, old, new, at.timeIntervalSince1970])
     }
 
     static func blob(_ vector: [Float]) -> Data { vector.withUnsafeBytes { Data($0) } }
