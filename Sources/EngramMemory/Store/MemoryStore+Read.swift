@@ -35,15 +35,16 @@ extension MemoryStore {
     public func search(vector: [Float], scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
                        threshold: Float? = nil) throws -> [MemoryHit] {
         guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
-        let allowed = try candidates(scope: scope, filter: filter, includeExpired: false)
+        let allowed = try candidateRows(scope: scope, filter: filter)
         guard !allowed.isEmpty else { return [] }
-        let byRow = Dictionary(uniqueKeysWithValues: allowed)
         let hits = try index.read { index in
-            try index.search(vector, k: limit, ef: max(limit, Self.searchBreadth), filter: index.filter(allowing: allowed.map { UInt64($0.0) }))
+            try index.search(vector, k: limit, ef: max(limit, Self.searchBreadth), filter: index.filter(allowing: allowed.lazy.map { UInt64($0) }))
         }
-        return hits.compactMap { hit in
-            guard let memory = byRow[Int64(hit.id)], threshold.map({ hit.score >= $0 }) ?? true else { return nil }
-            return MemoryHit(memory: memory, score: hit.score)
+        return state.read { s in
+            hits.compactMap { hit in
+                guard let memory = s.memories[Int64(hit.id)], threshold.map({ hit.score >= $0 }) ?? true else { return nil }
+                return MemoryHit(memory: memory, score: hit.score)
+            }
         }
     }
 
@@ -54,6 +55,18 @@ extension MemoryStore {
             try Row.fetchAll(db, sql: "SELECT * FROM history WHERE memory_id = ? ORDER BY seq", arguments: [id.uuidString]).map {
                 MemoryEvent(memoryID: id, kind: MemoryEvent.Kind(rawValue: $0["event"])!, oldText: $0["old_text"],
                             newText: $0["new_text"], at: Date(timeIntervalSince1970: $0["at"]))
+            }
+        }
+    }
+
+    /// The rows in `scope` that pass `filter` and have not expired, evaluated in place (no copies of
+    /// the memories: a large tenant has tens of thousands).
+    func candidateRows(scope: MemoryScope, filter: MemoryFilter) throws -> [Int64] {
+        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        let now = Date()
+        return state.read { s in
+            s.memberRows(of: scope).filter { row in
+                s.memories[row].map { !$0.isExpired(at: now) && filter.matches($0) } ?? false
             }
         }
     }

@@ -52,17 +52,18 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is RWLocked; t
             return memory
         }
 
-        /// The memories whose scope lies in `scope`, from the smallest inverted list that applies
+        /// The rows whose scope lies in `scope`, from the smallest inverted list that applies
         /// (a one-field scope is exactly its list; more fields are checked row by row).
-        func members(of scope: MemoryScope) -> [(Int64, Memory)] {
+        func memberRows(of scope: MemoryScope) -> [Int64] {
             let lists = [scope.userID.map { byUser[$0] ?? [] }, scope.agentID.map { byAgent[$0] ?? [] }, scope.runID.map { byRun[$0] ?? [] }]
                 .compactMap { $0 }
             guard let smallest = lists.min(by: { $0.count < $1.count }) else { return [] }
-            let exact = lists.count == 1
-            return smallest.compactMap { row in
-                let m = memories[row]!
-                return exact || scope.contains(m.scope) ? (row, m) : nil
-            }
+            return lists.count == 1 ? Array(smallest) : smallest.filter { memories[$0].map { scope.contains($0.scope) } ?? false }
+        }
+
+        /// ``memberRows(of:)`` with the memories.
+        func members(of scope: MemoryScope) -> [(Int64, Memory)] {
+            memberRows(of: scope).compactMap { row in memories[row].map { (row, $0) } }
         }
     }
 
