@@ -42,7 +42,7 @@ extension MemoryStore {
         }
         return state.read { s in
             hits.compactMap { hit in
-                guard let memory = s.memories[Int64(hit.id)], threshold.map({ hit.score >= $0 }) ?? true else { return nil }
+                guard let memory = s.memories[Int64(hit.id)]?.memory, threshold.map({ hit.score >= $0 }) ?? true else { return nil }
                 return MemoryHit(memory: memory, score: hit.score)
             }
         }
@@ -66,7 +66,8 @@ extension MemoryStore {
         let now = Date()
         return state.read { s in
             s.memberRows(of: scope).filter { row in
-                s.memories[row].map { !$0.isExpired(at: now) && filter.matches($0) } ?? false
+                guard let box = s.memories[row] else { return false }
+                return !box.memory.isExpired(at: now) && filter.matches(box.memory)
             }
         }
     }

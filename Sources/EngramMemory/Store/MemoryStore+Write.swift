@@ -143,7 +143,7 @@ extension MemoryStore {
     /// The row and memory of `id`, if it lies in `scope`.
     func locate(_ id: UUID, scope: MemoryScope?) throws -> (Int64, Memory) {
         try state.read { s in
-            guard let row = s.rowOfID[id], let memory = s.memories[row], scope.map({ $0.contains(memory.scope) }) ?? true else {
+            guard let row = s.rowOfID[id], let memory = s.memories[row]?.memory, scope.map({ $0.contains(memory.scope) }) ?? true else {
                 throw MemoryError.notFound(id)
             }
             return (row, memory)

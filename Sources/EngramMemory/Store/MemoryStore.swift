@@ -28,15 +28,22 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is RWLocked; t
     /// for a small recall cost that the search breadth makes up.
     static let indexParameters = HNSWParameters(m: 16, efConstruction: 100)
 
+    /// A memory held by reference in the view, so that evaluating a filter over a large tenant
+    /// reads it in place instead of copying every field (measured: copies were ~20% of search time).
+    final class Box: @unchecked Sendable {  // immutable
+        let memory: Memory
+        init(_ memory: Memory) { self.memory = memory }
+    }
+
     /// The in-memory view derived from the database.
     struct State {
-        var memories: [Int64: Memory] = [:]
+        var memories: [Int64: Box] = [:]
         var rowOfID: [UUID: Int64] = [:]
         /// Inverted lists of the scope fields: a scoped query only ever looks at its tenant's rows.
         var byUser: [String: Set<Int64>] = [:], byAgent: [String: Set<Int64>] = [:], byRun: [String: Set<Int64>] = [:]
 
         mutating func publish(_ row: Int64, _ memory: Memory) {
-            memories[row] = memory
+            memories[row] = Box(memory)
             rowOfID[memory.id] = row
             if let u = memory.scope.userID { byUser[u, default: []].insert(row) }
             if let a = memory.scope.agentID { byAgent[a, default: []].insert(row) }
@@ -44,7 +51,7 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is RWLocked; t
         }
 
         mutating func unpublish(_ row: Int64) -> Memory? {
-            guard let memory = memories.removeValue(forKey: row) else { return nil }
+            guard let memory = memories.removeValue(forKey: row)?.memory else { return nil }
             rowOfID[memory.id] = nil
             if let u = memory.scope.userID { byUser[u]?.remove(row) }
             if let a = memory.scope.agentID { byAgent[a]?.remove(row) }
@@ -58,12 +65,12 @@ public final class MemoryStore: @unchecked Sendable {  // `state` is RWLocked; t
             let lists = [scope.userID.map { byUser[$0] ?? [] }, scope.agentID.map { byAgent[$0] ?? [] }, scope.runID.map { byRun[$0] ?? [] }]
                 .compactMap { $0 }
             guard let smallest = lists.min(by: { $0.count < $1.count }) else { return [] }
-            return lists.count == 1 ? Array(smallest) : smallest.filter { memories[$0].map { scope.contains($0.scope) } ?? false }
+            return lists.count == 1 ? Array(smallest) : smallest.filter { memories[$0].map { scope.contains($0.memory.scope) } ?? false }
         }
 
         /// ``memberRows(of:)`` with the memories.
         func members(of scope: MemoryScope) -> [(Int64, Memory)] {
-            memberRows(of: scope).compactMap { row in memories[row].map { (row, $0) } }
+            memberRows(of: scope).compactMap { row in memories[row].map { (row, $0.memory) } }
         }
     }
 
