@@ -18,7 +18,7 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
     /// External id of each slot; meaningful only where `live` is set.
     var ids: [UInt64] = []
     var live: [Bool] = []
-    var slotOfID: [UInt64: UInt32] = [:]
+    var slotOfID = SlotMap()
     var freeSlots: [UInt32] = []
     /// Squared norms per slot, kept for the L2 sgemm path (|q|² - 2q·x + |x|²).
     var squaredNorms: [Float] = []
@@ -50,6 +50,9 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
 
     /// Whether a live vector has `id`.
     public func contains(id: UInt64) -> Bool { lock.withReadLock { slotOfID[id] != nil } }
+
+    /// The ids of the live vectors, in no particular order.
+    public var liveIDs: [UInt64] { lock.withReadLock { slotOfID.ids } }
 
     /// The stored form of the vector with `id` (unit length for cosine).
     /// - Throws: ``EngramError/unknownID(_:)``.
@@ -139,7 +142,8 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
         lock.withReadLock {
             var bits = Bitset(capacity: ids.count)
             var n = 0
-            for id in allowedIDs {
+            // A concrete array iterates without a witness call per element (this function is not specialized).
+            for id in allowedIDs as? [UInt64] ?? Array(allowedIDs) {
                 guard let slot = slotOfID[id], !bits.contains(Int(slot)) else { continue }
                 bits.insert(Int(slot))
                 n += 1

@@ -43,7 +43,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         var tombstoneCount = 0
         /// External id → live slot. A graph opened from a file builds it on first use (see
         /// ``HNSWGraph/withIDMap(_:)``), so that opening does not scan the file.
-        var slotOfID: [UInt64: UInt32] = [:]
+        var slotOfID = SlotMap()
         var idMapComplete = true
     }
     let allocation = Locked(Allocation())

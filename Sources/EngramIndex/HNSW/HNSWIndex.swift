@@ -51,6 +51,9 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
     /// Whether a live vector has `id`.
     public func contains(id: UInt64) -> Bool { graph.withIDMap { $0.slotOfID[id] != nil } }
 
+    /// The ids of the live vectors, in no particular order.
+    public var liveIDs: [UInt64] { graph.withIDMap { $0.slotOfID.ids } }
+
     /// Adds one vector; an existing `id` is replaced (its old node becomes a tombstone).
     /// - Throws: the vector errors of ``FlatIndex/add(_:id:)``, ``EngramError/capacityExceeded(limit:)``.
     /// - Complexity: O(efConstruction · m · log n) distance computations.
@@ -147,12 +150,12 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
         try mutation.withWriteLock {
             let old = graph
             let fresh = try HNSWGraph(dimension: dimension, metric: metric, parameters: parameters, generation: old.generation + 1)
-            let live = old.withIDMap { a in a.slotOfID.sorted { $0.value < $1.value } }
+            let live = old.withIDMap { a in a.slotOfID.pairs.sorted { $0.slot < $1.slot } }
             var rows = [Float](repeating: 0, count: live.count * dimension)
             for (i, (_, slot)) in live.enumerated() {
                 rows.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * dimension).update(from: old.vector(slot), count: dimension) }
             }
-            try insert(rows, ids: live.map(\.key), into: fresh, threads: threads, progress: nil)
+            try insert(rows, ids: live.map(\.id), into: fresh, threads: threads, progress: nil)
             current.withLock { $0 = fresh }
         }
     }
@@ -163,7 +166,8 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
         return graph.withIDMap { a in
             var bits = Bitset(capacity: a.nodeCount)
             var n = 0
-            for id in allowedIDs {
+            // A concrete array iterates without a witness call per element (this function is not specialized).
+            for id in allowedIDs as? [UInt64] ?? Array(allowedIDs) {
                 guard let slot = a.slotOfID[id], !bits.contains(Int(slot)) else { continue }
                 bits.insert(Int(slot))
                 n += 1

@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 
 extension MemoryStore {
-    /// HNSW search breadth for memory search: recall ≥ 0.98 on the MiniLM benchmark data.
-    static let searchBreadth = 96
+    /// The number of memories in the store (all scopes, expired ones included).
+    public var count: Int { view.read(\.count) }
 
     /// The memory `id`, if it lies in `scope` (nil: any scope).
     public func get(_ id: UUID, scope: MemoryScope? = nil) throws -> Memory {
@@ -17,10 +17,15 @@ extension MemoryStore {
     public func list(scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 100, offset: Int = 0,
                      includeExpired: Bool = false) throws -> (total: Int, memories: [Memory]) {
         guard limit > 0, offset >= 0 else { throw MemoryError.invalidParameter("limit must be positive and offset non-negative") }
+        guard !scope.isEmpty else { throw MemoryError.missingScope }
         // Newest first; ties by id bytes (formatting uuidString in a comparator costs a printf per call).
-        let matching = try candidates(scope: scope, filter: filter, includeExpired: includeExpired).map(\.1)
-            .sorted { $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt : $0.id.orderKey > $1.id.orderKey }
-        return (matching.count, Array(matching.dropFirst(offset).prefix(limit)))
+        let matching = view.read { v in
+            v.rows(in: scope, matching: filter, at: Date(), includeExpired: includeExpired).compactMap { v.memories[$0] }
+        }.sorted { a, b in
+            let (x, y) = (a.memory, b.memory)
+            return x.createdAt != y.createdAt ? x.createdAt > y.createdAt : x.id.orderKey > y.id.orderKey
+        }
+        return (matching.count, matching.dropFirst(offset).prefix(limit).map(\.memory))
     }
 
     /// The memories in `scope` most similar to `query`, passing `filter`, best first.
@@ -35,16 +40,21 @@ extension MemoryStore {
     public func search(vector: [Float], scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
                        threshold: Float? = nil) throws -> [MemoryHit] {
         guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
-        let allowed = try candidateRows(scope: scope, filter: filter)
-        guard !allowed.isEmpty else { return [] }
-        let hits = try index.read { index in
-            try index.search(vector, k: limit, ef: max(limit, Self.searchBreadth), filter: index.filter(allowing: allowed.lazy.map { UInt64($0) }))
+        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        let (rows, partition, whole) = view.read { v in
+            let rows = v.rows(in: scope, matching: filter, at: Date())
+            let partition = v.partition(covering: scope)
+            return (rows, partition, partition.map { v.partitions[$0]?.count == rows.count } ?? false)
         }
-        return state.read { s in
-            hits.compactMap { hit in
-                guard let memory = s.memories[Int64(hit.id)]?.memory, threshold.map({ hit.score >= $0 }) ?? true else { return nil }
+        guard !rows.isEmpty else { return [] }
+        // Unfiltered graph searches may meet rows a concurrent add has indexed but not yet
+        // published; a few spare results keep the answer at `limit` when they are dropped.
+        let hits = try index.search(vector, k: whole ? limit + 8 : limit, rows: rows, partition: partition, wholePartition: whole)
+        return view.read { v in
+            hits.lazy.compactMap { hit in
+                guard let memory = v.memories[Int64(hit.id)]?.memory, threshold.map({ hit.score >= $0 }) ?? true else { return nil }
                 return MemoryHit(memory: memory, score: hit.score)
-            }
+            }.prefix(limit).map { $0 }
         }
     }
 
@@ -57,27 +67,5 @@ extension MemoryStore {
                             newText: $0["new_text"], at: Date(timeIntervalSince1970: $0["at"]))
             }
         }
-    }
-
-    /// The rows in `scope` that pass `filter` and have not expired, evaluated in place (no copies of
-    /// the memories: a large tenant has tens of thousands).
-    func candidateRows(scope: MemoryScope, filter: MemoryFilter) throws -> [Int64] {
-        guard !scope.isEmpty else { throw MemoryError.missingScope }
-        let now = Date()
-        return state.read { s in
-            s.memberRows(of: scope).filter { row in
-                guard let box = s.memories[row] else { return false }
-                return !box.memory.isExpired(at: now) && filter.matches(box.memory)
-            }
-        }
-    }
-
-    /// Rows in `scope` passing `filter` (scope first: a tenant's query never evaluates another's memories).
-    func candidates(scope: MemoryScope, filter: MemoryFilter, includeExpired: Bool) throws -> [(Int64, Memory)] {
-        guard !scope.isEmpty else { throw MemoryError.missingScope }
-        let now = Date()
-        let members = state.read { $0.members(of: scope) }
-        // Evaluated outside the lock: writers are not held up by a large tenant's filter.
-        return members.filter { _, m in (includeExpired || !m.isExpired(at: now)) && filter.matches(m) }
     }
 }

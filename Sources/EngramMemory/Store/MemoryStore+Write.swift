@@ -31,83 +31,117 @@ extension MemoryStore {
     public func add(_ items: [NewMemory], vectors: [[Float]]) throws -> [Memory] {
         for item in items { try Self.validate(texts: [item.text], scope: item.scope, metadata: item.metadata) }
         guard vectors.count == items.count else { throw MemoryError.invalidParameter("\(vectors.count) vectors for \(items.count) memories") }
+        for vector in vectors where vector.count != embedder.dimension || !vector.allSatisfy(\.isFinite) {
+            throw MemoryError.invalidParameter("embedding must be \(embedder.dimension) finite floats")
+        }
         let encoder = JSONEncoder()
         let now = Date()
-        let inserted = try pool.write { db -> [(Int64, Memory, [Float], Bool)] in
-            try zip(items, vectors).map { item, vector in
-                guard vector.count == embedder.dimension, vector.allSatisfy(\.isFinite) else {
-                    throw MemoryError.invalidParameter("embedding must be \(embedder.dimension) finite floats")
+        return try writer.withLock { changes in
+            var batch: [Int64: Memory] = [:]
+            let outcome = try pool.write { db -> [(row: Int64, memory: Memory?, isNew: Bool)] in
+                try zip(items, vectors).map { item, vector in
+                    let hash = Self.contentHash(item.text)
+                    if let row = try Self.duplicate(of: hash, in: item.scope, db) { return (row, batch[row], false) }
+                    let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: item.scope,
+                                        createdAt: now, updatedAt: now, expiresAt: item.expiresAt)
+                    let row = try Self.insert(memory, vector: vector, db, encoder: encoder)
+                    try Self.record(db, .add, memory.id, old: nil, new: item.text, at: now)
+                    batch[row] = memory
+                    return (row, memory, true)
                 }
-                let hash = Self.contentHash(item.text)
-                let scope = item.scope
-                // Cached statements: compiling the SQL for every row cost more than running it.
-                let duplicate = try db.cachedStatement(sql: """
-                    SELECT * FROM memory WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ?
-                    """)
-                if let existing = try Row.fetchOne(duplicate, arguments: [hash, scope.userID ?? "", scope.agentID ?? "", scope.runID ?? ""]) {
-                    let (row, memory, stored) = try Self.decode(existing, dimension: embedder.dimension)
-                    return (row, memory, stored, false)
+            }
+            let fresh = outcome.indices.filter { outcome[$0].isNew }
+            try index.add(fresh.map { outcome[$0].row }, vectors: fresh.map { vectors[$0] },
+                          partitions: fresh.map { MemoryPartition(of: items[$0].scope) },
+                          rowsOf: { p in view.read { $0.partitions[p] ?? [] } })
+            view.write { v in for i in fresh { v.publish(outcome[i].row, outcome[i].memory!) } }
+            changes += fresh.count
+            return try view.read { v in
+                try outcome.map { o in
+                    guard let memory = o.memory ?? batch[o.row] ?? v.memories[o.row]?.memory else {
+                        throw MemoryError.invalidParameter("row \(o.row) is in the database but not in the view")
+                    }
+                    return memory
                 }
-                let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: scope,
-                                    createdAt: now, updatedAt: now, expiresAt: item.expiresAt)
-                try db.cachedStatement(sql: """
-                    INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [memory.id.uuidString, item.text, hash, scope.userID, scope.agentID, scope.runID,
-                                             String(decoding: try encoder.encode(item.metadata), as: UTF8.self),
-                                             Self.blob(vector), now.timeIntervalSince1970, now.timeIntervalSince1970, item.expiresAt?.timeIntervalSince1970])
-                try Self.record(db, .add, memory.id, old: nil, new: item.text, at: now)
-                return (db.lastInsertedRowID, memory, vector, true)
             }
         }
-        let fresh = inserted.filter(\.3)
-        if !fresh.isEmpty {
-            try index.read { index in
-                try index.add(VectorMatrix(dimension: embedder.dimension, values: fresh.flatMap(\.2)), ids: fresh.map { UInt64($0.0) },
-                              threads: fresh.count >= 64 ? ProcessInfo.processInfo.activeProcessorCount : 1)
-            }
-            state.write { s in for (row, memory, _, _) in fresh { s.publish(row, memory) } }
-        }
-        return inserted.map(\.1)
+    }
+
+    /// The row holding `hash` in exactly `scope`, if any.
+    private static func duplicate(of hash: String, in scope: MemoryScope, _ db: Database) throws -> Int64? {
+        // Cached statements: compiling the SQL for every row cost more than running it.
+        try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT row FROM memory WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ?
+            """), arguments: [hash, scope.userID ?? "", scope.agentID ?? "", scope.runID ?? ""])
+    }
+
+    /// Inserts a memory row. - Returns: its row id.
+    private static func insert(_ memory: Memory, vector: [Float], _ db: Database, encoder: JSONEncoder) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [memory.id.uuidString, memory.text, memory.hash, memory.scope.userID, memory.scope.agentID,
+                                     memory.scope.runID, String(decoding: try encoder.encode(memory.metadata), as: UTF8.self),
+                                     blob(vector), memory.createdAt.timeIntervalSince1970, memory.updatedAt.timeIntervalSince1970,
+                                     memory.expiresAt?.timeIntervalSince1970])
+        return db.lastInsertedRowID
     }
 
     /// Changes a memory's text (re-embedded) and/or metadata. Its scope never changes.
+    ///
+    /// A new text moves the memory to a new row (same id and creation time): a row's embedding
+    /// never changes, which is what lets an index checkpoint name the store position it covers.
     @discardableResult
     public func update(_ id: UUID, text: String? = nil, metadata: [String: MetadataValue]? = nil, scope: MemoryScope? = nil) async throws -> Memory {
         if let text, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw MemoryError.emptyText }
         if let metadata { try Self.validate(metadata: metadata) }
+        _ = try locate(id, scope: scope)
         let vector: [Float]? = if let text { try await embedder.embed([text])[0] } else { nil }
-        let (row, old) = try locate(id, scope: scope)
-        var changed = old
-        changed.text = text ?? old.text
-        changed.hash = Self.contentHash(changed.text)
-        changed.metadata = metadata ?? old.metadata
-        changed.updatedAt = Date()
-        let memory = changed
-        let metadataJSON = String(decoding: try JSONEncoder().encode(memory.metadata), as: UTF8.self)
-        try await pool.write { db in
-            if let vector {
-                try db.execute(sql: "UPDATE memory SET text = ?, hash = ?, embedding = ? WHERE row = ?",
-                               arguments: [memory.text, memory.hash, Self.blob(vector), row])
+        return try writer.withLock { changes in
+            let (row, old) = try locate(id, scope: scope)
+            var memory = old
+            memory.text = text ?? old.text
+            memory.hash = Self.contentHash(memory.text)
+            memory.metadata = metadata ?? old.metadata
+            memory.updatedAt = Date()
+            let updated = memory
+            let newRow = try pool.write { db -> Int64 in
+                try Self.record(db, .update, id, old: old.text, new: updated.text, at: updated.updatedAt)
+                guard let vector else {
+                    try db.execute(sql: "UPDATE memory SET metadata = ?, updated_at = ? WHERE row = ?",
+                                   arguments: [String(decoding: try JSONEncoder().encode(updated.metadata), as: UTF8.self),
+                                               updated.updatedAt.timeIntervalSince1970, row])
+                    return row
+                }
+                try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
+                return try Self.insert(updated, vector: vector, db, encoder: JSONEncoder())
             }
-            try db.execute(sql: "UPDATE memory SET metadata = ?, updated_at = ? WHERE row = ?",
-                           arguments: [metadataJSON, memory.updatedAt.timeIntervalSince1970, row])
-            try Self.record(db, .update, id, old: old.text, new: memory.text, at: memory.updatedAt)
+            if let vector {
+                try index.add([newRow], vectors: [vector], partitions: [MemoryPartition(of: updated.scope)],
+                              rowsOf: { p in view.read { $0.partitions[p] ?? [] } })
+                try index.remove([row], partitions: [MemoryPartition(of: updated.scope)])
+            }
+            view.write { v in
+                v.unpublish([row])
+                v.publish(newRow, updated)
+            }
+            changes += 1
+            return updated
         }
-        if let vector { try index.read { try $0.add(vector, id: UInt64(row)) } }
-        state.write { s in _ = s.unpublish(row); s.publish(row, memory) }
-        return memory
     }
 
     /// Deletes one memory. Its history keeps the events but loses every text.
     public func delete(_ id: UUID, scope: MemoryScope? = nil) throws {
-        let (row, _) = try locate(id, scope: scope)
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
-            try db.execute(sql: "UPDATE history SET old_text = NULL, new_text = NULL WHERE memory_id = ?", arguments: [id.uuidString])
-            try Self.record(db, .delete, id, old: nil, new: nil, at: Date())
+        try writer.withLock { changes in
+            let (row, memory) = try locate(id, scope: scope)
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
+                try db.execute(sql: "UPDATE history SET old_text = NULL, new_text = NULL WHERE memory_id = ?", arguments: [id.uuidString])
+                try Self.record(db, .delete, id, old: nil, new: nil, at: Date())
+            }
+            try forget([(row, memory)])
+            changes += 1
         }
-        try forget([row])
     }
 
     /// Deletes every memory in `scope` (at least one field set), atomically, with their history rows.
@@ -115,35 +149,48 @@ extension MemoryStore {
     @discardableResult
     public func deleteAll(scope: MemoryScope) throws -> Int {
         guard !scope.isEmpty else { throw MemoryError.missingScope }
-        let victims = state.read { s in s.members(of: scope).map { ($0.0, $0.1.id) } }
-        try pool.write { db in
-            for (row, id) in victims {
-                try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
-                try db.execute(sql: "DELETE FROM history WHERE memory_id = ?", arguments: [id.uuidString])
+        return try writer.withLock { changes in
+            let victims = view.read { v in
+                v.rows(in: scope, matching: .all, at: Date(), includeExpired: true).compactMap { row in v.memories[row].map { (row, $0.memory) } }
             }
+            try pool.write { db in
+                let deleteRow = try db.cachedStatement(sql: "DELETE FROM memory WHERE row = ?")
+                let deleteHistory = try db.cachedStatement(sql: "DELETE FROM history WHERE memory_id = ?")
+                for (row, memory) in victims {
+                    try deleteRow.execute(arguments: [row])
+                    try deleteHistory.execute(arguments: [memory.id.uuidString])
+                }
+            }
+            try forget(victims)
+            changes += victims.count
+            return victims.count
         }
-        try forget(victims.map(\.0))
-        return victims.count
     }
 
     /// Deletes everything: every memory and all history.
     public func reset() throws {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM memory")
-            try db.execute(sql: "DELETE FROM history")
+        try writer.withLock { changes in
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM memory")
+                try db.execute(sql: "DELETE FROM history")
+            }
+            let all = view.read { v in v.memories.map { ($0.key, $0.value.memory) } }
+            try forget(all)
+            changes += all.count
         }
-        try reload()
     }
 
-    private func forget(_ rows: [Int64]) throws {
-        let gone = state.write { s in rows.filter { s.unpublish($0) != nil } }
-        try index.read { index in for row in gone { try index.remove(id: UInt64(row)) } }
+    /// Takes deleted rows out of the indexes, then out of the view: a search never meets an
+    /// indexed row the view no longer resolves.
+    private func forget(_ victims: [(Int64, Memory)]) throws {
+        try index.remove(victims.map(\.0), partitions: victims.map { MemoryPartition(of: $0.1.scope) })
+        view.write { v in _ = v.unpublish(victims.map(\.0)) }
     }
 
     /// The row and memory of `id`, if it lies in `scope`.
     func locate(_ id: UUID, scope: MemoryScope?) throws -> (Int64, Memory) {
-        try state.read { s in
-            guard let row = s.rowOfID[id], let memory = s.memories[row]?.memory, scope.map({ $0.contains(memory.scope) }) ?? true else {
+        try view.read { v in
+            guard let row = v.rowOfID[id], let memory = v.memories[row]?.memory, scope.map({ $0.contains(memory.scope) }) ?? true else {
                 throw MemoryError.notFound(id)
             }
             return (row, memory)

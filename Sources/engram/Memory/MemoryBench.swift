@@ -18,11 +18,18 @@ struct MemoryBench: AsyncParsableCommand {
     @Option(help: "Memories per add transaction.") var batch = 1_000
     @Option(help: "Store directory (default: a new temporary one).") var store: String?
     @Flag(help: "JSON lines.") var json = false
+    @Flag(help: "Only time opening the existing --store (e.g. under a profiler).") var openOnly = false
 
     func run() async throws {
         let vectors = try VectorFile.readVectors(base)
         let dimension = vectors.dimension
         let dir = store ?? NSTemporaryDirectory() + "engram-membench-\(UUID().uuidString)"
+        if openOnly {
+            let open = ContinuousClock.now
+            let s = try MemoryStore(directory: dir, embedder: FixedEmbedder(dimension: dimension))
+            report([("measure", .string("open")), ("memories", .int(s.count)), ("seconds", .number((ContinuousClock.now - open).seconds))])
+            return
+        }
         var rng = SplitMix64(seed: 7)
         let tenantOf = Self.zipfTenants(count: memories, tenants: tenants, rng: &rng)
         let embedder = FixedEmbedder(dimension: dimension)
@@ -64,6 +71,9 @@ struct MemoryBench: AsyncParsableCommand {
                 ("p50_ms", .number(latencies[latencies.count / 2])), ("p99_ms", .number(latencies[latencies.count * 99 / 100])),
                 ("recall_at_10", .number(recall / Double(searches)))])
 
+        let checkpoint = ContinuousClock.now
+        try s!.checkpoint()
+        report([("measure", .string("checkpoint")), ("memories", .int(memories)), ("seconds", .number((ContinuousClock.now - checkpoint).seconds))])
         s = nil
         let open = ContinuousClock.now
         s = try MemoryStore(directory: dir, embedder: embedder)

@@ -16,6 +16,12 @@ struct StoreOptions: ParsableArguments {
         try MemoryStore(directory: store, embedder: makeEmbedder())
     }
 
+    /// Checkpoints the store's indexes when enough changed (see ``MemoryStore/close()``); a
+    /// failure only costs the next open a catch-up, so it is reported, not fatal.
+    func close(_ store: MemoryStore) {
+        do { try store.close() } catch { FileHandle.standardError.write(Data("warning: index checkpoint failed: \(error)\n".utf8)) }
+    }
+
     func makeEmbedder() throws -> any Embedder {
         switch embedder {
         case .native:

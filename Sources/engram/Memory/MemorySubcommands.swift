@@ -13,6 +13,7 @@ struct MemoryAdd: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
         let expiry = try expires.map { e in
             guard let d = ISO8601DateFormatter().date(from: e) else { throw ValidationError("--expires must be ISO-8601") }
             return d
@@ -43,6 +44,7 @@ struct MemorySearch: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
         if let query {
             let filter = try MemoryJSON.filter(filters)
             let hits = try await store.search(query, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
@@ -82,6 +84,7 @@ struct MemoryList: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
         let filter = try MemoryJSON.filter(filters)
         let page = try store.list(scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
                                   limit: limit, offset: offset, includeExpired: includeExpired)
@@ -100,7 +103,9 @@ struct MemoryGet: AsyncParsableCommand {
     @Argument(help: "Memory id.") var id: String
 
     func run() async throws {
-        let m = try storeOptions.open().get(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
+        let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
+        let m = try store.get(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
         print(MemoryJSON.item(m).text)
     }
 }
@@ -115,7 +120,9 @@ struct MemoryUpdate: AsyncParsableCommand {
 
     func run() async throws {
         guard text != nil || metadata != nil else { throw ValidationError("give --text and/or --metadata") }
-        let m = try await storeOptions.open().update(try MemoryJSON.uuid(id), text: text,
+        let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
+        let m = try await store.update(try MemoryJSON.uuid(id), text: text,
                                                      metadata: try metadata.map { try MemoryJSON.metadata($0) },
                                                      scope: scopeOptions.restriction)
         print(MemoryJSON.item(m).text)
@@ -129,7 +136,9 @@ struct MemoryDelete: AsyncParsableCommand {
     @Argument(help: "Memory id.") var id: String
 
     func run() async throws {
-        try storeOptions.open().delete(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
+        let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
+        try store.delete(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
         print(JSONValue.object([("message", .string("Memory deleted successfully!"))]).text)
     }
 }
@@ -140,7 +149,9 @@ struct MemoryDeleteAll: AsyncParsableCommand {
     @OptionGroup var scopeOptions: ScopeOptions
 
     func run() async throws {
-        let n = try storeOptions.open().deleteAll(scope: scopeOptions.scope)
+        let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
+        let n = try store.deleteAll(scope: scopeOptions.scope)
         print(JSONValue.object([("deleted", .int(n))]).text)
     }
 }
@@ -151,7 +162,9 @@ struct MemoryHistory: AsyncParsableCommand {
     @Argument(help: "Memory id.") var id: String
 
     func run() async throws {
-        for e in try storeOptions.open().history(try MemoryJSON.uuid(id)) {
+        let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
+        for e in try store.history(try MemoryJSON.uuid(id)) {
             print(JSONValue.object([
                 ("memory_id", .string(e.memoryID.uuidString.lowercased())), ("event", .string(e.kind.rawValue)),
                 ("old_memory", .string(e.oldText)), ("new_memory", .string(e.newText)), ("created_at", .string(MemoryJSON.timestamp(e.at))),
@@ -171,6 +184,7 @@ struct MemoryImport: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
+        defer { storeOptions.close(store) }
         let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
         let items = try lines.enumerated().map { i, line -> NewMemory in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let text = o["text"] as? String else {

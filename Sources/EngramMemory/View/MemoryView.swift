@@ -1,0 +1,90 @@
+import Foundation
+
+/// The in-memory view of a store's memories, derived from the database: the memories by row, and
+/// posting lists (sorted rows) for every scope field and metadata value, so that a scope and the
+/// equality parts of a filter become list intersections instead of a pass over a tenant's rows.
+struct MemoryView: Sendable {
+    /// A memory held by reference, so that evaluating a filter over many rows reads it in place
+    /// instead of copying every field (measured: copies were ~20% of search time).
+    final class Box: Sendable {
+        let memory: Memory
+        init(_ memory: Memory) { self.memory = memory }
+    }
+
+    private(set) var memories: [Int64: Box] = [:]
+    private(set) var rowOfID: [UUID: Int64] = [:]
+    /// field → value → rows. Fields: `user_id`, `agent_id`, `run_id` and the metadata keys.
+    private(set) var postings: [String: [PostingKey: [Int64]]] = [:]
+    /// Rows of each partition (a memory's first scope field: see ``MemoryPartition``).
+    private(set) var partitions: [MemoryPartition: [Int64]] = [:]
+    /// Memories with an expiry date: when there are none, no row needs a per-row expiry check.
+    private(set) var expiringCount = 0
+
+    var count: Int { memories.count }
+
+    mutating func publish(_ row: Int64, _ memory: Memory) {
+        memories[row] = Box(memory)
+        rowOfID[memory.id] = row
+        for (field, value) in Self.postedValues(of: memory) {
+            for key in PostingKey.keys(of: value) { SortedRows.insert(row, into: &postings[field, default: [:]][key, default: []]) }
+        }
+        SortedRows.insert(row, into: &partitions[MemoryPartition(of: memory.scope), default: []])
+        if memory.expiresAt != nil { expiringCount += 1 }
+    }
+
+    /// Removes the rows (unknown ones are ignored), each posting list rewritten once.
+    /// - Returns: the memories removed.
+    @discardableResult
+    mutating func unpublish(_ rows: [Int64]) -> [Int64: Memory] {
+        var removed: [Int64: Memory] = [:]
+        var touched: [String: Set<PostingKey>] = [:]
+        var touchedPartitions = Set<MemoryPartition>()
+        for row in rows {
+            guard let memory = memories.removeValue(forKey: row)?.memory else { continue }
+            removed[row] = memory
+            rowOfID[memory.id] = nil
+            for (field, value) in Self.postedValues(of: memory) { touched[field, default: []].formUnion(PostingKey.keys(of: value)) }
+            touchedPartitions.insert(MemoryPartition(of: memory.scope))
+            if memory.expiresAt != nil { expiringCount -= 1 }
+        }
+        guard !removed.isEmpty else { return removed }
+        let gone = Set(removed.keys)
+        func prune(_ list: inout [Int64]) {
+            if gone.count == 1 { SortedRows.remove(gone.first!, from: &list) } else { list.removeAll(where: gone.contains) }
+        }
+        for (field, keys) in touched {
+            for key in keys {
+                prune(&postings[field]![key]!)
+                if postings[field]![key]!.isEmpty { postings[field]![key] = nil }
+            }
+            if postings[field]!.isEmpty { postings[field] = nil }
+        }
+        for partition in touchedPartitions {
+            prune(&partitions[partition]!)
+            if partitions[partition]!.isEmpty { partitions[partition] = nil }
+        }
+        return removed
+    }
+
+    /// The posted fields of a memory: its scope fields and metadata.
+    private static func postedValues(of memory: Memory) -> [(String, MetadataValue)] {
+        var values = memory.metadata.map { ($0.key, $0.value) }
+        if let u = memory.scope.userID { values.append(("user_id", .string(u))) }
+        if let a = memory.scope.agentID { values.append(("agent_id", .string(a))) }
+        if let r = memory.scope.runID { values.append(("run_id", .string(r))) }
+        return values
+    }
+
+    func rows(of field: String, equalTo value: MetadataValue) -> [Int64] {
+        PostingKey(operand: value).flatMap { postings[field]?[$0] } ?? []
+    }
+
+    /// The partition that holds every memory in `scope`, if there is one: a user's partition for
+    /// a query scoped to that user; an agent's (or run's) when the query names no user and none
+    /// of the agent's memories has one.
+    func partition(covering scope: MemoryScope) -> MemoryPartition? {
+        let partition = MemoryPartition(of: scope)
+        guard let rows = partitions[partition] else { return nil }
+        return rows.count == self.rows(of: partition.field, equalTo: .string(partition.value)).count ? partition : nil
+    }
+}

@@ -1,0 +1,28 @@
+/// A value as the posting lists of the memory view key it: the scalars that equality can match.
+enum PostingKey: Hashable, Sendable {
+    case string(String), number(Double), bool(Bool), null
+
+    /// The keys a stored value is listed under: one per element for an array of strings, because
+    /// an array equals a string when any element does (the filter semantics).
+    static func keys(of value: MetadataValue) -> [PostingKey] {
+        switch value {
+        case let .string(s): [.string(s)]
+        case let .number(n): [.number(n)]
+        case let .bool(b): [.bool(b)]
+        case .null: [.null]
+        case let .strings(list): list.map(PostingKey.string)
+        }
+    }
+
+    /// The key an equality operand looks up; nil for an array operand, which only equals an
+    /// identical array and is evaluated row by row.
+    init?(operand: MetadataValue) {
+        switch operand {
+        case let .string(s): self = .string(s)
+        case let .number(n): self = .number(n)
+        case let .bool(b): self = .bool(b)
+        case .null: self = .null
+        case .strings: return nil
+        }
+    }
+}
