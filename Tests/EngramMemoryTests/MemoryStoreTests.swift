@@ -138,6 +138,20 @@ struct MemoryStoreTests {
         #expect(try await store.search("news", scope: alice).map(\.memory.text) == ["fresh news"])
     }
 
+    @Test("metadata survives the database exactly: escapes, unicode, numbers, arrays; reopen included")
+    func metadataRoundTrip() async throws {
+        let dir = NSTemporaryDirectory() + "engram-store-\(UUID().uuidString)"
+        let metadata: [String: MetadataValue] = [
+            "quote \" back \\ slash": "line\nbreak\ttab\u{1}ctl \u{7F} é 🧠 \"q\"", "big": 1e300, "neg": -0.5, "int": 3, "tiny": 5e-324,
+            "yes": true, "no": false, "none": nil, "list": .strings(["a\"b", "", "ü"]), "empty": .strings([]),
+        ]
+        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let id = try await store!.add(["remember this"], scope: alice, metadata: metadata)[0].id
+        #expect(try store!.get(id).metadata == metadata)
+        store = nil
+        #expect(try MemoryStore(directory: dir, embedder: WordsEmbedder()).get(id).metadata == metadata)
+    }
+
     @Test("bad input gets typed errors")
     func badInput() async throws {
         let store = try temporaryStore()
@@ -147,6 +161,8 @@ struct MemoryStoreTests {
         await #expect(throws: MemoryError.self) {
             try await store.add(["x"], scope: alice, metadata: ["big": .string(String(repeating: "x", count: 70_000))])
         }
+        await #expect(throws: MemoryError.self) { try await store.add(["x"], scope: alice, metadata: ["n": .number(.nan)]) }
+        await #expect(throws: MemoryError.self) { try await store.add(["x"], scope: alice, metadata: ["n": .number(-.infinity)]) }
         #expect(throws: MemoryError.missingScope) { try store.list(scope: MemoryScope()) }
         #expect(throws: MemoryError.missingScope) { try store.deleteAll(scope: MemoryScope()) }
         let memory = try await store.add(["mine"], scope: alice)[0]

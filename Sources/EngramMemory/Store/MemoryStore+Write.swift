@@ -34,7 +34,6 @@ extension MemoryStore {
         for vector in vectors where vector.count != embedder.dimension || !vector.allSatisfy(\.isFinite) {
             throw MemoryError.invalidParameter("embedding must be \(embedder.dimension) finite floats")
         }
-        let encoder = JSONEncoder()
         let now = Date()
         return try writer.withLock { changes in
             var batch: [Int64: Memory] = [:]
@@ -44,7 +43,7 @@ extension MemoryStore {
                     if let row = try Self.duplicate(of: hash, in: item.scope, db) { return (row, batch[row], false) }
                     let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: item.scope,
                                         createdAt: now, updatedAt: now, expiresAt: item.expiresAt)
-                    let row = try Self.insert(memory, vector: vector, db, encoder: encoder)
+                    let row = try Self.insert(memory, vector: vector, db)
                     try Self.record(db, .add, memory.id, old: nil, new: item.text, at: now)
                     batch[row] = memory
                     return (row, memory, true)
@@ -76,12 +75,12 @@ extension MemoryStore {
     }
 
     /// Inserts a memory row. - Returns: its row id.
-    private static func insert(_ memory: Memory, vector: [Float], _ db: Database, encoder: JSONEncoder) throws -> Int64 {
+    private static func insert(_ memory: Memory, vector: [Float], _ db: Database) throws -> Int64 {
         try db.cachedStatement(sql: """
             INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [memory.id.uuidString, memory.text, memory.hash, memory.scope.userID, memory.scope.agentID,
-                                     memory.scope.runID, String(decoding: try encoder.encode(memory.metadata), as: UTF8.self),
+                                     memory.scope.runID, MetadataValue.jsonText(of: memory.metadata),
                                      blob(vector), memory.createdAt.timeIntervalSince1970, memory.updatedAt.timeIntervalSince1970,
                                      memory.expiresAt?.timeIntervalSince1970])
         return db.lastInsertedRowID
@@ -109,12 +108,12 @@ extension MemoryStore {
                 try Self.record(db, .update, id, old: old.text, new: updated.text, at: updated.updatedAt)
                 guard let vector else {
                     try db.execute(sql: "UPDATE memory SET metadata = ?, updated_at = ? WHERE row = ?",
-                                   arguments: [String(decoding: try JSONEncoder().encode(updated.metadata), as: UTF8.self),
+                                   arguments: [MetadataValue.jsonText(of: updated.metadata),
                                                updated.updatedAt.timeIntervalSince1970, row])
                     return row
                 }
                 try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
-                return try Self.insert(updated, vector: vector, db, encoder: JSONEncoder())
+                return try Self.insert(updated, vector: vector, db)
             }
             if let vector {
                 try index.add([newRow], vectors: [vector], partitions: [MemoryPartition(of: updated.scope)],
@@ -225,7 +224,10 @@ extension MemoryStore {
                 throw MemoryError.invalidMetadata("'\(key)' is reserved: scope and timestamps cannot be set through metadata")
             }
         }
-        let size = (try? JSONEncoder().encode(metadata).count) ?? 0
+        for (key, value) in metadata {
+            if case let .number(n) = value, !n.isFinite { throw MemoryError.invalidMetadata("'\(key)' is \(n): numbers must be finite") }
+        }
+        let size = MetadataValue.jsonText(of: metadata).utf8.count
         guard size <= maxMetadataBytes else { throw MemoryError.invalidMetadata("\(size) bytes of JSON, at most \(maxMetadataBytes)") }
     }
 }
