@@ -37,7 +37,7 @@ struct MemoryStoreTests {
         #expect(added.count == 3)
         #expect(try store.get(added[0].id).text == "likes thai food")
         #expect(try store.list(scope: alice).total == 3)
-        let hits = try await store.search("thai food", scope: alice, limit: 2)
+        let hits = try await store.search("thai food", scope: alice, limit: 2, mode: .vector)
         #expect(hits.first?.memory.id == added[0].id && abs(hits.first!.score - 2 / Float(6).squareRoot()) < 1e-5)  // 2 shared words of 2 and 3
         let updated = try await store.update(added[1].id, text: "allergic to tree nuts", metadata: ["category": "health"], scope: alice)
         #expect(updated.text == "allergic to tree nuts" && updated.metadata["category"] == "health")

@@ -74,6 +74,19 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
         return try Self.retryingStale { try flat.search(query, k: k, filter: flat.filter(allowing: ids)) }
     }
 
+    /// Cosine similarities of `query` with the stored vectors of `rows` (rows not indexed are absent).
+    func similarities(_ query: [Float], rows: [Int64]) throws -> [Int64: Float] {
+        guard !rows.isEmpty else { return [:] }
+        let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard norm > 0, norm.isFinite else { throw EngramError.invalidParameter("the query vector must be finite and non-zero") }
+        var scores: [Int64: Float] = [:]
+        for row in rows {
+            guard let v = try? flat.vector(id: UInt64(row)) else { continue }
+            scores[row] = zip(query, v).reduce(0) { $0 + $1.0 * $1.1 } / norm
+        }
+        return scores
+    }
+
     /// A filter goes stale when a concurrent write reuses a slot between its making and its use;
     /// making it again is cheap and the write is done by then.
     private static func retryingStale<R>(_ body: () throws -> R) throws -> R {

@@ -43,10 +43,39 @@ public struct NewMemory: Sendable, Hashable {
     }
 }
 
-/// A search hit: the memory and its similarity (cosine; higher is better).
+/// A search hit: the memory, its score (higher is better: the cosine similarity in vector mode,
+/// BM25 in keyword mode, the fused score in hybrid mode) and the scores it was made of.
 public struct MemoryHit: Sendable, Hashable {
     public var memory: Memory
     public var score: Float
+    public var details = ScoreDetails()
+}
+
+/// The scores behind a hit, shaped like Mem0's `score_details`; a score is nil when the hit did
+/// not come from that ranking (or, for `semantic`, when no query vector was needed).
+public struct ScoreDetails: Sendable, Hashable {
+    /// Cosine similarity with the query vector.
+    public var semantic: Float?
+    /// BM25 score of the query's terms.
+    public var keyword: Float?
+    /// Reciprocal-rank fusion of the two rankings (hybrid mode).
+    public var fused: Float?
+
+    public init(semantic: Float? = nil, keyword: Float? = nil, fused: Float? = nil) {
+        self.semantic = semantic
+        self.keyword = keyword
+        self.fused = fused
+    }
+}
+
+/// How a text query is matched.
+public enum SearchMode: String, Sendable, CaseIterable, Codable {
+    /// Embedding similarity only.
+    case vector
+    /// BM25 over the words of the text only.
+    case keyword
+    /// Both rankings fused by reciprocal rank (the default: best on the measured data, see README).
+    case hybrid
 }
 
 /// One entry of a memory's history.

@@ -28,36 +28,6 @@ extension MemoryStore {
         return (matching.count, matching.dropFirst(offset).prefix(limit).map(\.memory))
     }
 
-    /// The memories in `scope` most similar to `query`, passing `filter`, best first.
-    /// - Parameter threshold: minimum similarity (cosine) a hit must reach.
-    public func search(_ query: String, scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
-                       threshold: Float? = nil) async throws -> [MemoryHit] {
-        let vector = try await embedder.embed([query])[0]
-        return try search(vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold)
-    }
-
-    /// ``search(_:scope:filter:limit:threshold:)`` with a precomputed query vector.
-    public func search(vector: [Float], scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
-                       threshold: Float? = nil) throws -> [MemoryHit] {
-        guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
-        guard !scope.isEmpty else { throw MemoryError.missingScope }
-        let (rows, partition, whole) = view.read { v in
-            let rows = v.rows(in: scope, matching: filter, at: Date())
-            let partition = v.partition(covering: scope)
-            return (rows, partition, partition.map { v.partitions[$0]?.count == rows.count } ?? false)
-        }
-        guard !rows.isEmpty else { return [] }
-        // Unfiltered graph searches may meet rows a concurrent add has indexed but not yet
-        // published; a few spare results keep the answer at `limit` when they are dropped.
-        let hits = try index.search(vector, k: whole ? limit + 8 : limit, rows: rows, partition: partition, wholePartition: whole)
-        return view.read { v in
-            hits.lazy.compactMap { hit in
-                guard let memory = v.memories[Int64(hit.id)]?.memory, threshold.map({ hit.score >= $0 }) ?? true else { return nil }
-                return MemoryHit(memory: memory, score: hit.score)
-            }.prefix(limit).map { $0 }
-        }
-    }
-
     /// The history of `id`, oldest first (deleted memories keep their events, without texts).
     public func history(_ id: UUID, scope: MemoryScope? = nil) throws -> [MemoryEvent] {
         if scope != nil { _ = try locate(id, scope: scope) }

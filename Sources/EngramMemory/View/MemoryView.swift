@@ -17,6 +17,9 @@ struct MemoryView: Sendable {
     private(set) var postings: [String: [PostingKey: [Int64]]] = [:]
     /// Rows of each partition (a memory's first scope field: see ``MemoryPartition``).
     private(set) var partitions: [MemoryPartition: [Int64]] = [:]
+    /// Keyword indexes of the partitions that have been searched by keyword (built on first use
+    /// by ``MemoryStore``, then kept current by publish / unpublish).
+    var keyword: [MemoryPartition: KeywordIndex] = [:]
     /// Memories with an expiry date: when there are none, no row needs a per-row expiry check.
     private(set) var expiringCount = 0
 
@@ -28,7 +31,9 @@ struct MemoryView: Sendable {
         for (field, value) in Self.postedValues(of: memory) {
             for key in PostingKey.keys(of: value) { SortedRows.insert(row, into: &postings[field, default: [:]][key, default: []]) }
         }
-        SortedRows.insert(row, into: &partitions[MemoryPartition(of: memory.scope), default: []])
+        let partition = MemoryPartition(of: memory.scope)
+        SortedRows.insert(row, into: &partitions[partition, default: []])
+        keyword[partition]?.add(row, text: memory.text)
         if memory.expiresAt != nil { expiringCount += 1 }
     }
 
@@ -62,6 +67,11 @@ struct MemoryView: Sendable {
         for partition in touchedPartitions {
             prune(&partitions[partition]!)
             if partitions[partition]!.isEmpty { partitions[partition] = nil }
+        }
+        var texts: [MemoryPartition: [(row: Int64, text: String)]] = [:]
+        for (row, memory) in removed { texts[MemoryPartition(of: memory.scope), default: []].append((row, memory.text)) }
+        for (partition, rows) in texts where keyword[partition] != nil {
+            if partitions[partition] == nil { keyword[partition] = nil } else { keyword[partition]!.remove(rows) }
         }
         return removed
     }

@@ -18,6 +18,11 @@ struct MemoryBench: AsyncParsableCommand {
     @Option(help: "Memories per add transaction.") var batch = 1_000
     @Option(help: "Store directory (default: a new temporary one).") var store: String?
     @Flag(help: "JSON lines.") var json = false
+    @Option(help: "Search mode timed: vector (with recall against exact), keyword or hybrid.") var mode: SearchMode = .vector
+    @Option(help: "JSON lines with a \"text\" each: memory texts (cycled; each gets its memory number appended). Default: \"memory N\".")
+    var texts: String?
+    @Option(help: "JSON lines with a \"text\" each: query texts for keyword and hybrid searches.")
+    var queryTexts = "data/debian-known-item/queries.jsonl"
     @Flag(help: "Only time opening the existing --store (e.g. under a profiler).") var openOnly = false
 
     func run() async throws {
@@ -33,6 +38,8 @@ struct MemoryBench: AsyncParsableCommand {
         var rng = SplitMix64(seed: 7)
         let tenantOf = Self.zipfTenants(count: memories, tenants: tenants, rng: &rng)
         let embedder = FixedEmbedder(dimension: dimension)
+        let textPool = try texts.map { try MemoryEval.lines($0).map { $0["text"] as! String } } ?? []
+        let queryPool = mode == .vector ? [] : try MemoryEval.lines(queryTexts).map { $0["text"] as! String }
         var s: MemoryStore? = try MemoryStore(directory: dir, embedder: embedder)
         var rowVectors: [[Float]] = []
         rowVectors.reserveCapacity(memories)
@@ -40,7 +47,7 @@ struct MemoryBench: AsyncParsableCommand {
         for chunk in stride(from: 0, to: memories, by: batch) {
             let range = chunk..<min(memories, chunk + batch)
             let items = range.map { i in
-                NewMemory(text: "memory \(i)", scope: MemoryScope(userID: "user\(tenantOf[i])"),
+                NewMemory(text: textPool.isEmpty ? "memory \(i)" : textPool[i % textPool.count] + " \(i)", scope: MemoryScope(userID: "user\(tenantOf[i])"),
                           metadata: ["category": .string(["work", "home", "health", "food", "travel"][i % 5]),
                                      "priority": .number(Double(i % 10)), "pinned": .bool(i % 7 == 0)])
             }
@@ -59,17 +66,19 @@ struct MemoryBench: AsyncParsableCommand {
             let filter = MemoryFilter.eq("user_id", .string("user\(tenant)")) && .eq("category", .string(["work", "home", "health", "food", "travel"][q % 5]))
             let query = Self.noisy(Array(vectors[Int.random(in: 0..<vectors.count, using: &rng)]), rng: &rng)
             let t = ContinuousClock.now
-            let hits = try s!.search(vector: query, scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 10)
+            let hits = try s!.search(queryPool.isEmpty ? "" : queryPool[q % queryPool.count], vector: query,
+                                     scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 10, mode: mode)
             latencies.append((ContinuousClock.now - t).seconds * 1e3)
+            guard mode == .vector else { continue }
             let exact = try s!.list(scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 1_000_000).memories
-                .map { m -> (UUID, Float) in (m.id, zip(query, rowVectors[Int(m.text.dropFirst(7))!]).reduce(0) { $0 + $1.0 * $1.1 }) }
+                .map { m -> (UUID, Float) in (m.id, zip(query, rowVectors[Int(m.text.split(separator: " ").last!)!]).reduce(0) { $0 + $1.0 * $1.1 }) }
                 .sorted { $0.1 > $1.1 }.prefix(10).map(\.0)
             recall += exact.isEmpty ? 1 : Double(Set(exact).intersection(hits.map(\.memory.id)).count) / Double(exact.count)
         }
         latencies.sort()
-        report([("measure", .string("scoped_search")), ("memories", .int(memories)), ("tenants", .int(tenants)),
+        report([("measure", .string("scoped_search")), ("mode", .string(mode.rawValue)), ("memories", .int(memories)), ("tenants", .int(tenants)),
                 ("p50_ms", .number(latencies[latencies.count / 2])), ("p99_ms", .number(latencies[latencies.count * 99 / 100])),
-                ("recall_at_10", .number(recall / Double(searches)))])
+                ("recall_at_10", mode == .vector ? .number(recall / Double(searches)) : .string(nil))])
 
         let checkpoint = ContinuousClock.now
         try s!.checkpoint()

@@ -52,12 +52,16 @@ struct ScopeOptions: ParsableArguments {
 enum MemoryJSON {
     /// A memory shaped as Mem0 shapes it: id, memory, hash, metadata, score, created_at, updated_at,
     /// user_id, agent_id, run_id (absent scope fields omitted; score only for search hits).
-    static func item(_ m: Memory, score: Float? = nil) -> JSONValue {
+    static func item(_ m: Memory, score: Float? = nil, details: ScoreDetails? = nil) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("id", .string(m.id.uuidString.lowercased())), ("memory", .string(m.text)), ("hash", .string(m.hash)),
             ("metadata", .object(m.metadata.keys.sorted().map { ($0, value(m.metadata[$0]!)) })),
         ]
         if let score { fields.append(("score", .number(Double(score)))) }
+        if let details {
+            fields.append(("score_details", .object([("semantic", details.semantic), ("keyword", details.keyword), ("fused", details.fused)]
+                .compactMap { name, score in score.map { (name, .number(Double($0))) } })))
+        }
         fields += [("created_at", .string(timestamp(m.createdAt))), ("updated_at", .string(timestamp(m.updatedAt)))]
         if let u = m.scope.userID { fields.append(("user_id", .string(u))) }
         if let a = m.scope.agentID { fields.append(("agent_id", .string(a))) }
@@ -65,6 +69,9 @@ enum MemoryJSON {
         if let e = m.expiresAt { fields.append(("expiration_date", .string(timestamp(e)))) }
         return .object(fields)
     }
+
+    /// A search hit: the item with its `score` and Mem0-style `score_details`.
+    static func item(_ hit: MemoryHit) -> JSONValue { item(hit.memory, score: hit.score, details: hit.details) }
 
     static func value(_ v: MetadataValue) -> JSONValue {
         switch v {

@@ -32,7 +32,8 @@ struct MemorySearch: AsyncParsableCommand {
     @OptionGroup var scopeOptions: ScopeOptions
     @Option(help: "Filters as Mem0 JSON.") var filters: String?
     @Option(help: "Results.") var limit = 10
-    @Option(help: "Minimum similarity.") var threshold: Float?
+    @Option(help: "Minimum semantic (cosine) similarity.") var threshold: Float?
+    @Option(help: "vector, keyword (BM25) or hybrid (both, fused).") var mode: SearchMode = .hybrid
     @Option(help: "JSON-lines file of queries.") var queries: String?
     @Flag(help: "JSON output.") var json = false
     @Argument(help: "Query text.") var query: String?
@@ -48,7 +49,7 @@ struct MemorySearch: AsyncParsableCommand {
         if let query {
             let filter = try MemoryJSON.filter(filters)
             let hits = try await store.search(query, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
-                                              limit: limit, threshold: threshold)
+                                              limit: limit, threshold: threshold, mode: mode)
             printHits(hits)
             return
         }
@@ -58,19 +59,21 @@ struct MemorySearch: AsyncParsableCommand {
             }
             let filter = try object["filters"].map { try MemoryFilter(jsonObject: $0) } ?? .all
             let hits = try await store.search(text, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
-                                              limit: object["limit"] as? Int ?? limit, threshold: threshold)
+                                              limit: object["limit"] as? Int ?? limit, threshold: threshold, mode: mode)
             printHits(hits)
         }
     }
 
     private func printHits(_ hits: [MemoryHit]) {
         if json {
-            print(JSONValue.object([("results", .array(hits.map { MemoryJSON.item($0.memory, score: $0.score) }))]).text)
+            print(JSONValue.object([("results", .array(hits.map { MemoryJSON.item($0) }))]).text)
         } else {
             for h in hits { print(String(format: "%.4f\t", h.score) + "\(h.memory.id.uuidString.lowercased())\t\(h.memory.text)") }
         }
     }
 }
+
+extension SearchMode: ExpressibleByArgument {}
 
 struct MemoryList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List memories in a scope, newest first.")
