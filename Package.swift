@@ -8,11 +8,14 @@ let package = Package(
         .library(name: "EngramIndex", targets: ["EngramIndex"]),
         .library(name: "EngramEmbedding", targets: ["EngramEmbedding"]),
         .library(name: "EngramMemory", targets: ["EngramMemory"]),
+        .library(name: "EngramServer", targets: ["EngramServer"]),
         .executable(name: "engram", targets: ["engram"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: - System and C shims
@@ -44,6 +47,15 @@ let package = Package(
             dependencies: ["EngramIndex", "EngramEmbedding", .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
+        .target(
+            name: "EngramServer",
+            dependencies: [
+                "EngramMemory",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: - Command line
 
         .executableTarget(
@@ -52,6 +64,7 @@ let package = Package(
                 "EngramIndex",
                 "EngramEmbedding",
                 "EngramMemory",
+                "EngramServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +75,10 @@ let package = Package(
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
         .testTarget(name: "EngramMemoryTests", dependencies: ["EngramMemory"]),
         .testTarget(name: "EngramCLITests", dependencies: ["engram", "EngramMemory", "EngramEmbedding"]),
+        .testTarget(
+            name: "EngramServerTests",
+            dependencies: ["EngramServer", "EngramMemory", "EngramEmbedding", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import EngramServer
 import ArgumentParser
 import EngramIndex
 

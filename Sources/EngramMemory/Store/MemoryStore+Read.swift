@@ -6,6 +6,18 @@ extension MemoryStore {
     /// The number of memories in the store (all scopes, expired ones included).
     public var count: Int { view.read(\.count) }
 
+    /// Every user, agent and run that has memories, with how many.
+    public func entities() -> [(field: String, id: String, count: Int)] {
+        view.read { v in
+            ["user_id", "agent_id", "run_id"].flatMap { field in
+                (v.postings[field] ?? [:]).compactMap { key, rows -> (String, String, Int)? in
+                    guard case let .string(id) = key else { return nil }
+                    return (field, id, rows.count)
+                }.sorted { $0.1 < $1.1 }
+            }
+        }
+    }
+
     /// The memory `id`, if it lies in `scope` (nil: any scope).
     public func get(_ id: UUID, scope: MemoryScope? = nil) throws -> Memory {
         try locate(id, scope: scope).1

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EngramEmbedding
 import EngramMemory
+import EngramServer
 import Foundation
 
 /// Where the store is and how texts are embedded.
@@ -50,45 +51,6 @@ struct ScopeOptions: ParsableArguments {
 }
 
 enum MemoryJSON {
-    /// A memory shaped as Mem0 shapes it: id, memory, hash, metadata, score, created_at, updated_at,
-    /// user_id, agent_id, run_id (absent scope fields omitted; score only for search hits).
-    static func item(_ m: Memory, score: Float? = nil, details: ScoreDetails? = nil) -> JSONValue {
-        var fields: [(String, JSONValue)] = [
-            ("id", .string(m.id.uuidString.lowercased())), ("memory", .string(m.text)), ("hash", .string(m.hash)),
-            ("metadata", .object(m.metadata.keys.sorted().map { ($0, value(m.metadata[$0]!)) })),
-        ]
-        if let score { fields.append(("score", .number(Double(score)))) }
-        if let details {
-            fields.append(("score_details", .object([("semantic", details.semantic), ("keyword", details.keyword), ("fused", details.fused)]
-                .compactMap { name, score in score.map { (name, .number(Double($0))) } })))
-        }
-        fields += [("created_at", .string(timestamp(m.createdAt))), ("updated_at", .string(timestamp(m.updatedAt)))]
-        if let u = m.scope.userID { fields.append(("user_id", .string(u))) }
-        if let a = m.scope.agentID { fields.append(("agent_id", .string(a))) }
-        if let r = m.scope.runID { fields.append(("run_id", .string(r))) }
-        if let e = m.expiresAt { fields.append(("expiration_date", .string(timestamp(e)))) }
-        return .object(fields)
-    }
-
-    /// A search hit: the item with its `score` and Mem0-style `score_details`.
-    static func item(_ hit: MemoryHit) -> JSONValue { item(hit.memory, score: hit.score, details: hit.details) }
-
-    static func value(_ v: MetadataValue) -> JSONValue {
-        switch v {
-        case let .string(s): .string(s)
-        case let .number(n): .number(n)
-        case let .bool(b): .bool(b)
-        case .null: .string(nil)
-        case let .strings(a): .array(a.map { .string($0) })
-        }
-    }
-
-    static func timestamp(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: d)
-    }
-
     /// Metadata from a JSON object text.
     static func metadata(_ text: String?) throws -> [String: MetadataValue] {
         guard let text else { return [:] }
@@ -99,10 +61,7 @@ enum MemoryJSON {
     }
 
     static func metadata(_ object: [String: Any]) throws -> [String: MetadataValue] {
-        try object.mapValues { raw in
-            guard let v = MetadataValue(json: raw) else { throw ValidationError("metadata values are strings, numbers, booleans, null or arrays of strings") }
-            return v
-        }
+        do { return try Mem0JSON.metadata(object) } catch { throw ValidationError("\(error)") }
     }
 
     static func filter(_ text: String?) throws -> MemoryFilter {

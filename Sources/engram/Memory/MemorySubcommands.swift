@@ -1,3 +1,4 @@
+import EngramServer
 import ArgumentParser
 import EngramMemory
 import Foundation
@@ -19,7 +20,7 @@ struct MemoryAdd: AsyncParsableCommand {
             return d
         }
         let added = try await store.add(texts, scope: scopeOptions.scope, metadata: MemoryJSON.metadata(metadata), expiresAt: expiry)
-        for m in added { print(json ? MemoryJSON.item(m).text : "\(m.id.uuidString.lowercased())\t\(m.text)") }
+        for m in added { print(json ? Mem0JSON.item(m).text : "\(m.id.uuidString.lowercased())\t\(m.text)") }
     }
 }
 
@@ -66,7 +67,7 @@ struct MemorySearch: AsyncParsableCommand {
 
     private func printHits(_ hits: [MemoryHit]) {
         if json {
-            print(JSONValue.object([("results", .array(hits.map { MemoryJSON.item($0) }))]).text)
+            print(JSONValue.object([("results", .array(hits.map { Mem0JSON.item($0) }))]).text)
         } else {
             for h in hits { print(String(format: "%.4f\t", h.score) + "\(h.memory.id.uuidString.lowercased())\t\(h.memory.text)") }
         }
@@ -92,7 +93,7 @@ struct MemoryList: AsyncParsableCommand {
         let page = try store.list(scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
                                   limit: limit, offset: offset, includeExpired: includeExpired)
         if json {
-            print(JSONValue.object([("count", .int(page.total)), ("results", .array(page.memories.map { MemoryJSON.item($0) }))]).text)
+            print(JSONValue.object([("count", .int(page.total)), ("results", .array(page.memories.map { Mem0JSON.item($0) }))]).text)
         } else {
             for m in page.memories { print("\(m.id.uuidString.lowercased())\t\(m.text)") }
         }
@@ -109,7 +110,7 @@ struct MemoryGet: AsyncParsableCommand {
         let store = try storeOptions.open()
         defer { storeOptions.close(store) }
         let m = try store.get(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
-        print(MemoryJSON.item(m).text)
+        print(Mem0JSON.item(m).text)
     }
 }
 
@@ -128,7 +129,7 @@ struct MemoryUpdate: AsyncParsableCommand {
         let m = try await store.update(try MemoryJSON.uuid(id), text: text,
                                                      metadata: try metadata.map { try MemoryJSON.metadata($0) },
                                                      scope: scopeOptions.restriction)
-        print(MemoryJSON.item(m).text)
+        print(Mem0JSON.item(m).text)
     }
 }
 
@@ -170,7 +171,7 @@ struct MemoryHistory: AsyncParsableCommand {
         for e in try store.history(try MemoryJSON.uuid(id)) {
             print(JSONValue.object([
                 ("memory_id", .string(e.memoryID.uuidString.lowercased())), ("event", .string(e.kind.rawValue)),
-                ("old_memory", .string(e.oldText)), ("new_memory", .string(e.newText)), ("created_at", .string(MemoryJSON.timestamp(e.at))),
+                ("old_memory", .string(e.oldText)), ("new_memory", .string(e.newText)), ("created_at", .string(Mem0JSON.timestamp(e.at))),
             ]).text)
         }
     }

@@ -1,3 +1,4 @@
+import EngramServer
 import EngramIndex
 
 /// One measured configuration; its JSON line is the `engram bench` contract

@@ -1,6 +1,6 @@
 /// A small JSON value that keeps object keys in the order given, so output lines read the same way
 /// every time (scripts parse them; people read them).
-indirect enum JSONValue: Sendable {
+package indirect enum JSONValue: Sendable {
     case string(String?)
     case number(Double?)
     case int(Int)
@@ -8,7 +8,7 @@ indirect enum JSONValue: Sendable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    var text: String {
+    package var text: String {
         switch self {
         case .string(nil), .number(nil): "null"
         case let .string(s?): Self.quote(s)
@@ -21,7 +21,7 @@ indirect enum JSONValue: Sendable {
     }
 
     /// The value without JSON quoting, for tables.
-    var plain: String {
+    package var plain: String {
         if case let .string(s) = self { return s ?? "-" }
         return text
     }
@@ -31,7 +31,7 @@ indirect enum JSONValue: Sendable {
         return String(x)
     }
 
-    static func quote(_ s: String) -> String {
+    package static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -1,0 +1,54 @@
+import EngramMemory
+import Foundation
+
+/// Memories and metadata as Mem0 shapes them in JSON.
+package enum Mem0JSON {
+    /// A memory: id, memory, hash, metadata, score, created_at, updated_at, user_id, agent_id,
+    /// run_id (absent scope fields omitted; score and score_details only for search hits).
+    package static func item(_ m: Memory, score: Float? = nil, details: ScoreDetails? = nil) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("id", .string(m.id.uuidString.lowercased())), ("memory", .string(m.text)), ("hash", .string(m.hash)),
+            ("metadata", .object(m.metadata.keys.sorted().map { ($0, value(m.metadata[$0]!)) })),
+        ]
+        if let score { fields.append(("score", .number(Double(score)))) }
+        if let details {
+            fields.append(("score_details", .object([("semantic", details.semantic), ("keyword", details.keyword), ("fused", details.fused)]
+                .compactMap { name, score in score.map { (name, .number(Double($0))) } })))
+        }
+        fields += [("created_at", .string(timestamp(m.createdAt))), ("updated_at", .string(timestamp(m.updatedAt)))]
+        if let u = m.scope.userID { fields.append(("user_id", .string(u))) }
+        if let a = m.scope.agentID { fields.append(("agent_id", .string(a))) }
+        if let r = m.scope.runID { fields.append(("run_id", .string(r))) }
+        if let e = m.expiresAt { fields.append(("expiration_date", .string(timestamp(e)))) }
+        return .object(fields)
+    }
+
+    /// A search hit: the item with its `score` and `score_details`.
+    package static func item(_ hit: MemoryHit) -> JSONValue { item(hit.memory, score: hit.score, details: hit.details) }
+
+    package static func value(_ v: MetadataValue) -> JSONValue {
+        switch v {
+        case let .string(s): .string(s)
+        case let .number(n): .number(n)
+        case let .bool(b): .bool(b)
+        case .null: .string(nil)
+        case let .strings(a): .array(a.map { .string($0) })
+        }
+    }
+
+    /// ISO 8601 with milliseconds, UTC (`2026-11-25T23:40:12.123Z`).
+    package static func timestamp(_ d: Date) -> String { timestampStyle.format(d) }
+
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// Metadata from a decoded JSON object.
+    /// - Throws: ``MemoryError/invalidMetadata(_:)`` naming the first unsupported value.
+    package static func metadata(_ object: [String: Any]) throws -> [String: MetadataValue] {
+        try object.mapValues { raw in
+            guard let v = MetadataValue(json: raw) else {
+                throw MemoryError.invalidMetadata("values are strings, numbers, booleans, null or arrays of strings")
+            }
+            return v
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import EngramMemory
+import Foundation
+import Hummingbird
+import Logging
+
+/// A Mem0-compatible memory server over HTTP: the routes `mem0ai.MemoryClient` calls, on a
+/// ``MemoryStore``, with API keys and per-key tenant restrictions.
+public struct MemoryServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var keys: APIKeys
+
+        public init(host: String = "127.0.0.1", port: Int = 8765, keys: APIKeys = .none) {
+            self.host = host
+            self.port = port
+            self.keys = keys
+        }
+    }
+
+    public let store: MemoryStore
+    public let configuration: Configuration
+
+    /// - Throws: ``ServerError/configuration(_:)`` for a non-loopback address without API keys.
+    public init(store: MemoryStore, configuration: Configuration) throws {
+        guard !configuration.keys.isEmpty || Self.isLoopback(configuration.host) else {
+            throw ServerError.configuration("refusing to serve \(configuration.host) without API keys: set ENGRAM_API_KEY or --api-keys")
+        }
+        self.store = store
+        self.configuration = configuration
+    }
+
+    /// The router with every route and the authentication and error middleware.
+    public func router() -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: ServerMiddleware(keys: configuration.keys))
+        MemoryRoutes(store: store).register(on: router)
+        return router
+    }
+
+    /// The application, for running (``run()``) or testing.
+    public func application(logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol {
+        Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                           serverName: "engram"),
+                    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+                    logger: logger ?? Logger(label: "engram.server"))
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and checkpoints the store.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onServerRunning: onServerRunning).runService()
+        try store.close()
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,82 @@
+import EngramMemory
+import Foundation
+import Hummingbird
+
+extension MemoryRoutes {
+    /// Adds the user messages of a conversation as memories (Mem0's `infer=False` behaviour): all
+    /// in one transaction, or none.
+    @Sendable func add(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let body = try await RequestBody(request, context)
+        let scope = try body.scope(filter: try body.filter())
+        guard !scope.isEmpty else { throw ServerError.unprocessable(MemoryError.missingScope.description) }
+        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not add memories for \(Self.describe(scope))") }
+        let texts = try Self.userMessages(body.object["messages"])
+        guard !texts.isEmpty else { throw ServerError.unprocessable("'messages' holds no user message with text") }
+        let start = Date()
+        let added = try await store.add(texts, scope: scope, metadata: try body.metadata() ?? [:], expiresAt: try body.date("expiration_date"))
+        return .json(.object([("results", .array(added.map { m in
+            guard case var .object(fields) = Mem0JSON.item(m) else { return Mem0JSON.item(m) }
+            fields.append(("event", .string(m.createdAt >= start ? "ADD" : "NONE")))
+            return .object(fields)
+        }))]))
+    }
+
+    /// The text of each user message: a string, a list of `{role, content}`, or one such object.
+    static func userMessages(_ raw: Any?) throws -> [String] {
+        switch raw {
+        case let text as String: return [text]
+        case let message as [String: Any]: return try userMessages([message])
+        case let messages as [Any]:
+            return try messages.compactMap { item in
+                guard let message = item as? [String: Any], let role = message["role"] as? String else {
+                    throw ServerError.unprocessable("each message needs a 'role' and a 'content'")
+                }
+                guard role == "user" else { return nil }
+                guard let content = message["content"] as? String else { throw ServerError.unprocessable("message content must be text") }
+                return content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : content
+            }
+        default: throw ServerError.unprocessable("'messages' must be a list of {role, content}")
+        }
+    }
+
+    @Sendable func update(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let body = try await RequestBody(request, context)
+        let memory = try reachable(request, context)
+        let text = try body.string("text") ?? body.string("memory") ?? body.string("data")
+        let metadata = try body.metadata()
+        guard text != nil || metadata != nil else { throw ServerError.unprocessable("give 'text' and/or 'metadata'") }
+        return .json(Mem0JSON.item(try await store.update(memory.id, text: text, metadata: metadata, scope: memory.scope)))
+    }
+
+    @Sendable func delete(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let memory = try reachable(request, context)
+        try store.delete(memory.id, scope: memory.scope)
+        return .json(.object([("message", .string("Memory deleted successfully!"))]))
+    }
+
+    /// Deletes every memory of the scope named by `user_id` / `agent_id` / `run_id`.
+    @Sendable func deleteAll(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let body = try await RequestBody(request, context)
+        let scope = try body.scope(filter: .all)
+        guard !scope.isEmpty else { throw ServerError.unprocessable("name the memories to delete: user_id, agent_id and/or run_id") }
+        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not delete memories of \(Self.describe(scope))") }
+        let n = try store.deleteAll(scope: scope)
+        return .json(.object([("message", .string("Memories deleted successfully!")), ("deleted", .int(n))]))
+    }
+
+    /// The memory the path names, if the key reaches it (otherwise it does not exist for this key).
+    func reachable(_ request: Request, _ context: ServerContext) throws -> Memory {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+            throw ServerError.notFound("no memory \(context.parameters.get("id") ?? "")")
+        }
+        guard let memory = try? store.get(id), context.keyScope.allows(memory.scope) else {
+            throw ServerError.notFound(MemoryError.notFound(id).description)
+        }
+        return memory
+    }
+
+    static func describe(_ scope: MemoryScope) -> String {
+        [("user_id", scope.userID), ("agent_id", scope.agentID), ("run_id", scope.runID)]
+            .compactMap { k, v in v.map { "\(k)=\($0)" } }.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,44 @@
+import EngramMemory
+import Foundation
+import Hummingbird
+
+/// Errors answered as Mem0 answers them: `{"detail": ...}` with the status.
+public enum ServerError: Error, Sendable, CustomStringConvertible {
+    case badRequest(String)
+    case unauthorized
+    case forbidden(String)
+    case notFound(String)
+    case unprocessable(String)
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case let .badRequest(m), let .forbidden(m), let .notFound(m), let .unprocessable(m), let .configuration(m): m
+        case .unauthorized: "Invalid API key: send 'Authorization: Token <key>' or 'X-API-Key: <key>'"
+        }
+    }
+
+    var status: HTTPResponse.Status {
+        switch self {
+        case .badRequest, .configuration: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .unprocessable: .unprocessableContent
+        }
+    }
+
+    /// The server error for an error thrown while handling a request.
+    static func from(_ error: any Error) -> (HTTPResponse.Status, String) {
+        switch error {
+        case let e as ServerError: (e.status, e.description)
+        case let e as MemoryError:
+            if case .notFound = e { (.notFound, e.description) } else { (.unprocessableContent, e.description) }
+        case let e as FilterError: (.unprocessableContent, e.description)
+        case let e as HTTPError: (e.status, e.body ?? e.status.reasonPhrase)
+        case let e as any HTTPResponseError:
+            (e.status, e.status == .contentTooLarge ? "request body too large (at most 1 MiB)" : e.status.reasonPhrase)
+        default: (.internalServerError, "internal error")
+        }
+    }
+}

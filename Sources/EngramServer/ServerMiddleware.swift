@@ -1,0 +1,42 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Authenticates every request (the ping too: a client checks its key with it), and turns every error into `{"detail": ...}`.
+struct ServerMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let keys: APIKeys
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        var context = context
+        do {
+            if !keys.isEmpty {
+                guard let presented = Self.presentedKey(request), let scope = keys.scope(of: presented) else { throw ServerError.unauthorized }
+                context.keyScope = scope
+            }
+            return try await next(request, context)
+        } catch {
+            let (status, detail) = ServerError.from(error)
+            if status == .internalServerError { context.logger.error("request failed: \(error)") }
+            return .json(.object([("detail", .string(detail))]), status: status)
+        }
+    }
+
+    /// `Authorization: Token <key>` (what mem0ai sends), `Authorization: Bearer <key>`, or `X-API-Key`.
+    static func presentedKey(_ request: Request) -> String? {
+        if let authorization = request.headers[.authorization] {
+            for prefix in ["Token ", "Bearer "] where authorization.hasPrefix(prefix) { return String(authorization.dropFirst(prefix.count)) }
+        }
+        return request.headers[Self.apiKeyHeader]
+    }
+}
+
+extension ServerMiddleware {
+    static let apiKeyHeader = HTTPField.Name("X-API-Key")!
+}
+
+extension Response {
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.text)))
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import EngramMemory
+import EngramServer
+import Foundation
+
+/// `engram serve`: the Mem0-compatible memory server.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a memory store over HTTP with the routes the mem0ai client calls.",
+        discussion: """
+            API keys: ENGRAM_API_KEY gives one unrestricted key; --api-keys FILE maps keys to restrictions \
+            ({} unrestricted, {"user_id": ["alice"]}, {"agent_id": ["planner"]}). Clients send \
+            'Authorization: Token <key>' or 'X-API-Key: <key>'. Without keys the server only listens on loopback. \
+            Prints {"listening": "HOST:PORT"} on stdout once ready (--port 0 picks a free port).
+            """)
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port (0: any free port).") var port = 8765
+    @Option(help: "JSON file of API keys and their restrictions.") var apiKeys: String?
+
+    func run() async throws {
+        let keys = try APIKeys.load(environmentKey: ProcessInfo.processInfo.environment["ENGRAM_API_KEY"], file: apiKeys)
+        let server = try MemoryServer(store: try storeOptions.open(), configuration: .init(host: host, port: port, keys: keys))
+        let host = host
+        try await server.run { port in
+            // Unbuffered, so a supervisor reading a pipe sees the line at once.
+            FileHandle.standardOutput.write(Data((JSONValue.object([("listening", .string("\(host):\(port)"))]).text + "\n").utf8))
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import EngramEmbedding
+import Foundation
+import Testing
+
+private let modelAvailable = (try? ModelLocation.resolve(nil)) != nil
+
+/// Whether Python can import the mem0ai client (CI installs it and sets ENGRAM_REQUIRE_MEM0=1, so
+/// there a missing client fails the test instead of skipping it).
+private let mem0Wanted: Bool = {
+    if ProcessInfo.processInfo.environment["ENGRAM_REQUIRE_MEM0"] == "1" { return true }
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    probe.arguments = ["python3", "-c", "import mem0"]
+    probe.standardOutput = FileHandle.nullDevice
+    probe.standardError = FileHandle.nullDevice
+    guard (try? probe.run()) != nil else { return false }
+    probe.waitUntilExit()
+    return probe.terminationStatus == 0
+}()
+
+@Suite("engram serve with the real mem0ai client", .enabled(if: modelAvailable && mem0Wanted, "pip install mem0ai; scripts/fetch-model"))
+struct ServeEndToEndTests {
+    @Test("add, search, get_all, get, update, history, delete, delete_all; a restricted key stays in its tenant; SIGTERM exits cleanly")
+    func mem0Client() throws {
+        let script = URL(fileURLWithPath: CLI.data).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/mem0_e2e.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, CLI.executable]
+        process.environment = ProcessInfo.processInfo.environment.merging(["MEM0_TELEMETRY": "false"]) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && output.contains("mem0ai end-to-end: ok"), "\(output)\n\(errors.suffix(3_000))")
+    }
+}

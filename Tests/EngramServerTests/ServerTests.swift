@@ -1,0 +1,162 @@
+import EngramEmbedding
+import EngramMemory
+import EngramServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Words hashed into 32 dimensions: texts sharing words are similar.
+struct HashedWordsEmbedder: Embedder {
+    let dimension = 32
+    let modelName = "test-hashed-words"
+    func embed(_ texts: [String]) async throws -> [[Float]] {
+        texts.map { text in
+            var v = [Float](repeating: 0, count: 32)
+            for word in text.lowercased().split(whereSeparator: { !$0.isLetter }) { v[Int(UInt(bitPattern: word.hashValue) % 32)] += 1 }
+            if v.allSatisfy({ $0 == 0 }) { v[0] = 1 }
+            return v
+        }
+    }
+}
+
+/// A server on a fresh store with an unrestricted key ("admin") and one restricted to alice.
+func withServer(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    let dir = NSTemporaryDirectory() + "engram-server-\(UUID().uuidString)"
+    let keysFile = dir + "-keys.json"
+    try Data(#"{"admin": {}, "alice-key": {"user_id": ["alice"]}}"#.utf8).write(to: URL(fileURLWithPath: keysFile))
+    let store = try MemoryStore(directory: dir, embedder: HashedWordsEmbedder())
+    let server = try MemoryServer(store: store, configuration: .init(keys: try APIKeys.load(environmentKey: nil, file: keysFile)))
+    try await server.application().test(.router, body)
+}
+
+extension TestClientProtocol {
+    /// Sends `json` with `key` and returns the status and the decoded body.
+    func call(_ method: HTTPRequest.Method, _ uri: String, key: String? = "admin", json: String? = nil) async throws -> (HTTPResponse.Status, Any) {
+        var headers: HTTPFields = [:]
+        if let key { headers[.authorization] = "Token \(key)" }
+        return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
+            (response.status, try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView), options: .fragmentsAllowed))
+        }
+    }
+}
+
+func results(_ body: Any) -> [[String: Any]] { (body as? [String: Any])?["results"] as? [[String: Any]] ?? [] }
+
+@Suite("Memory server")
+struct ServerTests {
+    @Test("ping, with and without the trailing slash; keys are required and checked")
+    func pingAndAuth() async throws {
+        try await withServer { client in
+            for path in ["/v1/ping/", "/v1/ping"] {
+                let (status, body) = try await client.call(.get, path)
+                #expect(status == .ok && (body as? [String: Any])?["status"] as? String == "ok")
+            }
+            #expect(try await client.call(.get, "/v1/ping/", key: nil).0 == .unauthorized)
+            let (status, body) = try await client.call(.get, "/v1/ping/", key: "admin2")
+            #expect(status == .unauthorized && (body as? [String: Any])?["detail"] is String)
+        }
+    }
+
+    @Test("add → search → list → get → update → history → delete → delete all, on the 2.x routes")
+    func lifecycle() async throws {
+        try await withServer { client in
+            let (status, added) = try await client.call(.post, "/v3/memories/add/", json: """
+                {"messages": [{"role": "user", "content": "likes green tea"}, {"role": "assistant", "content": "ok"},
+                              {"role": "user", "content": "works night shifts"}], "user_id": "alice", "metadata": {"topic": "life"}}
+                """)
+            #expect(status == .ok && results(added).map { $0["memory"] as? String } == ["likes green tea", "works night shifts"])
+            #expect(results(added).allSatisfy { $0["event"] as? String == "ADD" && $0["user_id"] as? String == "alice" })
+            let id = try #require(results(added).first?["id"] as? String)
+            _ = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "bob likes green tea too", "user_id": "bob"}"#)
+
+            let (_, found) = try await client.call(.post, "/v3/memories/search/", json: #"{"query": "green tea", "filters": {"user_id": "alice"}, "top_k": 5}"#)
+            #expect(results(found).first?["id"] as? String == id && results(found).allSatisfy { $0["user_id"] as? String == "alice" })
+            #expect(results(found).first?["score_details"] is [String: Any])
+
+            let (_, page) = try await client.call(.post, "/v3/memories/?page=2&page_size=1", json: #"{"filters": {"AND": [{"user_id": "alice"}]}}"#)
+            let object = try #require(page as? [String: Any])
+            #expect(object["count"] as? Int == 2 && results(page).count == 1 && object["previous"] is String && object["next"] is NSNull)
+
+            #expect(try await client.call(.get, "/v1/memories/\(id)/").1 is [String: Any])
+            let (updatedStatus, updated) = try await client.call(.put, "/v1/memories/\(id)/", json: #"{"text": "likes black tea"}"#)
+            #expect(updatedStatus == .ok && (updated as? [String: Any])?["memory"] as? String == "likes black tea")
+            let (_, history) = try await client.call(.get, "/v1/memories/\(id)/history/")
+            #expect((history as? [[String: Any]])?.map { $0["event"] as? String } == ["ADD", "UPDATE"])
+
+            #expect(try await client.call(.delete, "/v1/memories/\(id)/").0 == .ok)
+            #expect(try await client.call(.get, "/v1/memories/\(id)/").0 == .notFound)
+            #expect(try await client.call(.delete, "/v1/memories/?user_id=alice").0 == .ok)
+            let (_, left) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "alice"}}"#)
+            #expect((left as? [String: Any])?["count"] as? Int == 0)
+            let (_, bobs) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "bob"}}"#)
+            #expect((bobs as? [String: Any])?["count"] as? Int == 1)
+        }
+    }
+
+    @Test("the 1.x client's routes and Mem0's OSS server routes")
+    func olderRoutes() async throws {
+        try await withServer { client in
+            #expect(try await client.call(.post, "/v1/memories/", json: #"{"messages": [{"role": "user", "content": "one"}], "user_id": "u"}"#).0 == .ok)
+            #expect(try await client.call(.post, "/memories", json: #"{"messages": [{"role": "user", "content": "two"}], "user_id": "u"}"#).0 == .ok)
+            for path in ["/v2/memories/search/", "/search"] {
+                let (status, body) = try await client.call(.post, path, json: #"{"query": "one", "filters": {"user_id": "u"}}"#)
+                #expect(status == .ok && results(body).count == 2, "\(path)")
+            }
+            let (status, body) = try await client.call(.post, "/v2/memories/", json: #"{"filters": {"user_id": "u"}}"#)
+            #expect(status == .ok && results(body).count == 2)
+            #expect(try await client.call(.get, "/memories?user_id=u").0 == .ok)
+            let (_, entities) = try await client.call(.get, "/v1/entities/")
+            #expect(results(entities).map { $0["name"] as? String } == ["u"])
+        }
+    }
+
+    @Test("a restricted key neither sees nor changes another user's memories, by any route")
+    func restrictedKey() async throws {
+        try await withServer { client in
+            let (_, bob) = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "bob's secret", "user_id": "bob"}"#)
+            let bobID = try #require(results(bob).first?["id"] as? String)
+            #expect(try await client.call(.post, "/v3/memories/add/", key: "alice-key", json: #"{"messages": "alice's note", "user_id": "alice"}"#).0 == .ok)
+            #expect(try await client.call(.post, "/v3/memories/add/", key: "alice-key", json: #"{"messages": "forged", "user_id": "bob"}"#).0 == .forbidden)
+            #expect(try await client.call(.post, "/v3/memories/add/", key: "alice-key", json: #"{"messages": "no user", "agent_id": "x"}"#).0 == .forbidden)
+            for (method, path) in [(HTTPRequest.Method.get, "/v1/memories/\(bobID)/"), (.delete, "/v1/memories/\(bobID)/"),
+                                   (.get, "/v1/memories/\(bobID)/history/"), (.put, "/v1/memories/\(bobID)/")] {
+                #expect(try await client.call(method, path, key: "alice-key", json: #"{"text": "x"}"#).0 == .notFound, "\(method) \(path)")
+            }
+            #expect(try await client.call(.post, "/v3/memories/search/", key: "alice-key", json: #"{"query": "secret", "filters": {"user_id": "bob"}}"#).0 == .forbidden)
+            #expect(try await client.call(.post, "/v3/memories/", key: "alice-key", json: #"{"filters": {"user_id": "bob"}}"#).0 == .forbidden)
+            #expect(try await client.call(.delete, "/v1/memories/?user_id=bob", key: "alice-key").0 == .forbidden)
+            // alice's scope with a filter naming bob: allowed, and empty.
+            let (_, mixed) = try await client.call(.post, "/v3/memories/search/", key: "alice-key",
+                                                   json: #"{"query": "secret", "user_id": "alice", "filters": {"user_id": "bob"}}"#)
+            #expect(results(mixed).isEmpty)
+            let (_, entities) = try await client.call(.get, "/v1/entities/", key: "alice-key")
+            #expect(results(entities).map { $0["name"] as? String } == ["alice"])
+            #expect(try await client.call(.get, "/v1/memories/\(bobID)/").0 == .ok)
+        }
+    }
+
+    @Test("bad requests get {detail} with the right status")
+    func errors() async throws {
+        try await withServer { client in
+            #expect(try await client.call(.post, "/v3/memories/search/", json: "not json").0 == .badRequest)
+            #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "no scope"}"#).0 == .unprocessableContent)
+            #expect(try await client.call(.post, "/v3/memories/search/", json: #"{"query": "x", "filters": {"user_id": "a", "n": {"gtt": 1}}}"#).0 == .unprocessableContent)
+            #expect(try await client.call(.post, "/v3/memories/search/", json: #"{"query": " ", "filters": {"user_id": "a"}}"#).0 == .unprocessableContent)
+            #expect(try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "a"}, "page_size": 0}"#).0 == .unprocessableContent)
+            #expect(try await client.call(.get, "/v1/memories/not-a-uuid/").0 == .notFound)
+            #expect(try await client.call(.get, "/v1/memories/\(UUID().uuidString)/").0 == .notFound)
+            let big = #"{"messages": ""# + String(repeating: "x", count: 2 << 20) + #"", "user_id": "a"}"#
+            let (status, body) = try await client.call(.post, "/v3/memories/add/", json: big)
+            #expect(status == .contentTooLarge && (body as? [String: Any])?["detail"] is String)
+        }
+    }
+
+    @Test("without keys the server refuses a non-loopback address")
+    func loopbackOnlyWithoutKeys() throws {
+        let store = try MemoryStore(directory: NSTemporaryDirectory() + "engram-server-\(UUID().uuidString)", embedder: HashedWordsEmbedder())
+        #expect(throws: ServerError.self) { try MemoryServer(store: store, configuration: .init(host: "0.0.0.0", keys: .none)) }
+        #expect(throws: Never.self) { try MemoryServer(store: store, configuration: .init(host: "127.0.0.1", keys: .none)) }
+    }
+}

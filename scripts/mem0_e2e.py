@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""End-to-end check of `engram serve` with the real mem0ai client (pip install mem0ai).
+
+    MEM0_TELEMETRY=false python3 scripts/mem0_e2e.py path/to/engram
+
+Starts the server on a free loopback port with two keys (one unrestricted, one restricted to user
+alice), runs add → search → get_all → get → update → history → delete → delete_all through
+mem0ai.MemoryClient, checks that the restricted key neither sees nor deletes bob's memories, stops
+the server with SIGTERM and expects a clean exit. Exits non-zero on the first failed check.
+"""
+import json, os, signal, subprocess, sys, tempfile
+
+os.environ.setdefault("MEM0_TELEMETRY", "false")
+from mem0 import MemoryClient  # noqa: E402
+
+
+def check(condition, message):
+    if not condition:
+        raise SystemExit(f"FAILED: {message}")
+
+
+def main(engram):
+    work = tempfile.mkdtemp(prefix="engram-e2e-")
+    keys = os.path.join(work, "keys.json")
+    with open(keys, "w") as f:
+        json.dump({"admin-key": {}, "alice-key": {"user_id": ["alice"]}}, f)
+    server = subprocess.Popen([engram, "serve", "--store", os.path.join(work, "store"), "--port", "0", "--api-keys", keys],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        host = "http://" + json.loads(server.stdout.readline())["listening"]
+        admin = MemoryClient(api_key="admin-key", host=host)
+        alice = MemoryClient(api_key="alice-key", host=host)
+
+        added = admin.add([{"role": "user", "content": "I am vegetarian and allergic to peanuts"},
+                           {"role": "assistant", "content": "Noted!"}], user_id="alice", metadata={"topic": "food"})
+        check(len(added["results"]) == 1 and added["results"][0]["event"] == "ADD", f"add: {added}")
+        memory_id = added["results"][0]["id"]
+        admin.add("My favourite city is Lisbon", user_id="alice", metadata={"topic": "travel"})
+        bob = admin.add("Bob drives a red truck", user_id="bob")["results"][0]["id"]
+
+        hits = admin.search("what can she eat?", filters={"user_id": "alice"}, top_k=5)["results"]
+        check(hits and hits[0]["id"] == memory_id and "score" in hits[0], f"search: {hits}")
+        check(all(h["user_id"] == "alice" for h in hits), "search stays in alice's scope")
+        food = admin.search("anything", filters={"AND": [{"user_id": "alice"}, {"topic": "travel"}]})["results"]
+        check([h["memory"] for h in food] == ["My favourite city is Lisbon"], f"filtered search: {food}")
+
+        page = admin.get_all(filters={"user_id": "alice"}, page=1, page_size=10)
+        check(page["count"] == 2 and len(page["results"]) == 2, f"get_all: {page}")
+        got = admin.get(memory_id)
+        check(got["memory"] == "I am vegetarian and allergic to peanuts" and got["metadata"] == {"topic": "food"}, f"get: {got}")
+
+        admin.update(memory_id, text="I am vegan and allergic to peanuts")
+        check(admin.get(memory_id)["memory"] == "I am vegan and allergic to peanuts", "update")
+        events = [e["event"] for e in admin.history(memory_id)]
+        check(events == ["ADD", "UPDATE"], f"history: {events}")
+
+        # The restricted key: alice's memories only.
+        check(len(alice.get_all(filters={"user_id": "alice"})["results"]) == 2, "alice-key lists alice")
+        for attempt in (lambda: alice.get(bob), lambda: alice.delete(bob), lambda: alice.history(bob),
+                        lambda: alice.search("truck", filters={"user_id": "bob"}), lambda: alice.get_all(filters={"user_id": "bob"}),
+                        lambda: alice.delete_all(user_id="bob")):
+            try:
+                attempt()
+                check(False, "alice-key reached bob's memories")
+            except SystemExit:
+                raise
+            except Exception:
+                pass
+        check(admin.get(bob)["memory"] == "Bob drives a red truck", "bob's memory survives alice-key")
+        check({e["name"] for e in alice.users()["results"]} == {"alice"}, "alice-key sees only alice among entities")
+
+        admin.delete(memory_id)
+        check(admin.get_all(filters={"user_id": "alice"})["count"] == 1, "delete")
+        admin.delete_all(user_id="alice")
+        check(admin.get_all(filters={"user_id": "alice"})["count"] == 0, "delete_all")
+        check(admin.get_all(filters={"user_id": "bob"})["count"] == 1, "delete_all keeps other users")
+
+        try:
+            MemoryClient(api_key="wrong-key", host=host)
+            check(False, "a wrong key is refused")
+        except SystemExit:
+            raise
+        except Exception:
+            pass
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=30)
+    check(code == 0, f"server exit status {code} after SIGTERM")
+    print("mem0ai end-to-end: ok")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
