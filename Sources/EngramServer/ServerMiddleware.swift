@@ -14,7 +14,12 @@ struct ServerMiddleware: RouterMiddleware {
                 guard let presented = Self.presentedKey(request), let scope = keys.scope(of: presented) else { throw ServerError.unauthorized }
                 context.keyScope = scope
             }
-            return try await next(request, context)
+            let start = ContinuousClock.now
+            var response = try await next(request, context)
+            // Server-Timing: the whole handling, and (set by the route) the query embedding in it.
+            let total = "total;dur=\(Self.milliseconds(ContinuousClock.now - start))"
+            response.headers[.serverTiming] = response.headers[.serverTiming].map { $0 + ", " + total } ?? total
+            return response
         } catch {
             let (status, detail) = ServerError.from(error)
             if status == .internalServerError { context.logger.error("request failed: \(error)") }
@@ -33,6 +38,14 @@ struct ServerMiddleware: RouterMiddleware {
 
 extension ServerMiddleware {
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
+
+    static func milliseconds(_ d: Duration) -> String {
+        String(format: "%.3f", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15)
+    }
+}
+
+extension HTTPField.Name {
+    static let serverTiming = HTTPField.Name("Server-Timing")!
 }
 
 extension Response {

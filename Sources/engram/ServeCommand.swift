@@ -1,4 +1,5 @@
 import ArgumentParser
+import EngramEmbedding
 import EngramMemory
 import EngramServer
 import Foundation
@@ -18,10 +19,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port).") var port = 8765
     @Option(help: "JSON file of API keys and their restrictions.") var apiKeys: String?
+    @Option(help: "Threads of the native embedder's worker (default: half the cores, leaving the rest to requests).")
+    var embedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
 
     func run() async throws {
         let keys = try APIKeys.load(environmentKey: ProcessInfo.processInfo.environment["ENGRAM_API_KEY"], file: apiKeys)
-        let server = try MemoryServer(store: try storeOptions.open(), configuration: .init(host: host, port: port, keys: keys))
+        // Requests embed on one worker thread, batched, never on the cooperative pool.
+        let embedder = try storeOptions.makeEmbedder(threads: embedThreads)
+        let store = try MemoryStore(directory: storeOptions.store,
+                                    embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0) } ?? embedder)
+        let server = try MemoryServer(store: store, configuration: .init(host: host, port: port, keys: keys))
         let host = host
         try await server.run { port in
             // Unbuffered, so a supervisor reading a pipe sees the line at once.

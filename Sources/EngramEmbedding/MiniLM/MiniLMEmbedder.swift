@@ -10,7 +10,7 @@ import Foundation
 ///
 /// Thread safety: `embed` may be called from many tasks; each call uses its own buffers and
 /// splits its texts over ``threads`` worker threads (BLAS itself runs single-threaded per call).
-public final class MiniLMEmbedder: Embedder, @unchecked Sendable {  // immutable after init
+public final class MiniLMEmbedder: SynchronousEmbedder, @unchecked Sendable {  // immutable after init
     public let dimension: Int
     public let modelName: String
     public let tokenizer: WordPieceTokenizer

@@ -20,8 +20,15 @@ extension MemoryRoutes {
             guard let mode = SearchMode(rawValue: name) else { throw ServerError.unprocessable("'mode' must be vector, keyword or hybrid") }
             return mode
         } ?? .hybrid
-        let hits = try await store.search(query, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode)
-        return .json(.object([("results", .array(hits.map(Mem0JSON.item)))]))
+        let start = ContinuousClock.now
+        let vector = mode != .keyword || threshold != nil ? try await store.embedder.embed([query])[0] : nil
+        let embedding = ContinuousClock.now - start
+        let searchStart = ContinuousClock.now
+        let hits = try store.search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode)
+        let searching = ContinuousClock.now - searchStart
+        var response = Response.json(.object([("results", .array(hits.map(Mem0JSON.item)))]))
+        response.headers[.serverTiming] = "embed;dur=\(ServerMiddleware.milliseconds(embedding)), search;dur=\(ServerMiddleware.milliseconds(searching))"
+        return response
     }
 
     /// A page of the memories in scope passing the filters, newest first.

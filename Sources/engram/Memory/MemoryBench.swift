@@ -25,6 +25,8 @@ struct MemoryBench: AsyncParsableCommand {
     @Option(help: "JSON lines with a \"text\" each: query texts for keyword and hybrid searches.")
     var queryTexts = "data/debian-known-item/queries.jsonl"
     @Flag(help: "Only time opening the existing --store (e.g. under a profiler).") var openOnly = false
+    @Flag(help: "Record the native MiniLM embedder as the store's (the base vectors are MiniLM embeddings), so that `engram serve` can open the --store afterwards.")
+    var nativeIdentity = false
 
     func run() async throws {
         let vectors = try VectorFile.readVectors(base)
@@ -38,7 +40,7 @@ struct MemoryBench: AsyncParsableCommand {
         }
         var rng = SplitMix64(seed: 7)
         let tenantOf = Self.zipfTenants(count: memories, tenants: tenants, rng: &rng)
-        let embedder = FixedEmbedder(dimension: dimension)
+        let embedder: any Embedder = nativeIdentity ? try MiniLMEmbedder(directory: nil) : FixedEmbedder(dimension: dimension)
         let textPool = try texts.map { try MemoryEval.lines($0).map { $0["text"] as! String } } ?? []
         let queryPool = mode == .vector ? [] : try MemoryEval.lines(queryTexts).map { $0["text"] as! String }
         var s: MemoryStore? = try MemoryStore(directory: dir, embedder: embedder)

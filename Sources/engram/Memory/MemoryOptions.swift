@@ -23,10 +23,11 @@ struct StoreOptions: ParsableArguments {
         do { try store.close() } catch { FileHandle.standardError.write(Data("warning: index checkpoint failed: \(error)\n".utf8)) }
     }
 
-    func makeEmbedder() throws -> any Embedder {
+    /// - Parameter threads: threads of the native embedder (default: all cores).
+    func makeEmbedder(threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> any Embedder {
         switch embedder {
         case .native:
-            return try MiniLMEmbedder(directory: model)
+            return try MiniLMEmbedder(directory: model, threads: threads)
         case .remote:
             let env = ProcessInfo.processInfo.environment
             guard let url = env["ENGRAM_EMBEDDING_URL"].flatMap(URL.init(string:)), let model = env["ENGRAM_EMBEDDING_MODEL"],
