@@ -10,11 +10,15 @@ public struct MemoryServer: Sendable {
         public var host: String
         public var port: Int
         public var keys: APIKeys
+        /// Extracts memories from conversations when requests leave `infer` on (nil: each user
+        /// message is stored as it is).
+        public var extractor: MemoryExtractor?
 
-        public init(host: String = "127.0.0.1", port: Int = 8765, keys: APIKeys = .none) {
+        public init(host: String = "127.0.0.1", port: Int = 8765, keys: APIKeys = .none, extractor: MemoryExtractor? = nil) {
             self.host = host
             self.port = port
             self.keys = keys
+            self.extractor = extractor
         }
     }
 
@@ -35,7 +39,7 @@ public struct MemoryServer: Sendable {
         let router = Router(context: ServerContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ServerMiddleware(keys: configuration.keys))
-        MemoryRoutes(store: store).register(on: router)
+        MemoryRoutes(store: store, extractor: configuration.extractor).register(on: router)
         return router
     }
 

@@ -10,10 +10,12 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
     case notFound(String)
     case unprocessable(String)
     case configuration(String)
+    /// A model the server depends on (memory extraction) failed.
+    case upstream(String)
 
     public var description: String {
         switch self {
-        case let .badRequest(m), let .forbidden(m), let .notFound(m), let .unprocessable(m), let .configuration(m): m
+        case let .badRequest(m), let .forbidden(m), let .notFound(m), let .unprocessable(m), let .configuration(m), let .upstream(m): m
         case .unauthorized: "Invalid API key: send 'Authorization: Token <key>' or 'X-API-Key: <key>'"
         }
     }
@@ -25,6 +27,7 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
         case .forbidden: .forbidden
         case .notFound: .notFound
         case .unprocessable: .unprocessableContent
+        case .upstream: .badGateway
         }
     }
 

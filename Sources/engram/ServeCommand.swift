@@ -19,8 +19,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port).") var port = 8765
     @Option(help: "JSON file of API keys and their restrictions.") var apiKeys: String?
+    @Option(help: "OpenAI-compatible API root for memory extraction (e.g. http://localhost:11434/v1); key from ENGRAM_LLM_API_KEY or OPENAI_API_KEY.")
+    var llmURL: String?
+    @Option(help: "Chat model that extracts memories from conversations (with --llm-url).") var llmModel: String?
     @Option(help: "Threads of the native embedder's worker (default: half the cores, leaving the rest to requests).")
     var embedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+
+    func validate() throws {
+        guard (llmURL == nil) == (llmModel == nil) else { throw ValidationError("--llm-url and --llm-model go together") }
+        if let llmURL, URL(string: llmURL)?.scheme == nil { throw ValidationError("--llm-url must be a URL") }
+    }
+
+    func extractor() throws -> MemoryExtractor? {
+        guard let llmURL, let llmModel, let url = URL(string: llmURL) else { return nil }
+        let env = ProcessInfo.processInfo.environment
+        return MemoryExtractor(.init(baseURL: url, model: llmModel, apiKey: env["ENGRAM_LLM_API_KEY"] ?? env["OPENAI_API_KEY"]))
+    }
 
     func run() async throws {
         let keys = try APIKeys.load(environmentKey: ProcessInfo.processInfo.environment["ENGRAM_API_KEY"], file: apiKeys)
@@ -28,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         let embedder = try storeOptions.makeEmbedder(threads: embedThreads)
         let store = try MemoryStore(directory: storeOptions.store,
                                     embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0) } ?? embedder)
-        let server = try MemoryServer(store: store, configuration: .init(host: host, port: port, keys: keys))
+        let server = try MemoryServer(store: store, configuration: .init(host: host, port: port, keys: keys, extractor: try extractor()))
         let host = host
         try await server.run { port in
             // Unbuffered, so a supervisor reading a pipe sees the line at once.

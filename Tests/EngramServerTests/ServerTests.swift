@@ -22,12 +22,12 @@ struct HashedWordsEmbedder: Embedder {
 }
 
 /// A server on a fresh store with an unrestricted key ("admin") and one restricted to alice.
-func withServer(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+func withServer(extractor: MemoryExtractor? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     let dir = NSTemporaryDirectory() + "engram-server-\(UUID().uuidString)"
     let keysFile = dir + "-keys.json"
     try Data(#"{"admin": {}, "alice-key": {"user_id": ["alice"]}}"#.utf8).write(to: URL(fileURLWithPath: keysFile))
     let store = try MemoryStore(directory: dir, embedder: HashedWordsEmbedder())
-    let server = try MemoryServer(store: store, configuration: .init(keys: try APIKeys.load(environmentKey: nil, file: keysFile)))
+    let server = try MemoryServer(store: store, configuration: .init(keys: try APIKeys.load(environmentKey: nil, file: keysFile), extractor: extractor))
     try await server.application().test(.router, body)
 }
 
@@ -150,6 +150,43 @@ struct ServerTests {
             let big = #"{"messages": ""# + String(repeating: "x", count: 2 << 20) + #"", "user_id": "a"}"#
             let (status, body) = try await client.call(.post, "/v3/memories/add/", json: big)
             #expect(status == .contentTooLarge && (body as? [String: Any])?["detail"] is String)
+        }
+    }
+
+    @Test("with an extraction model, a conversation becomes its facts; a failed or malformed extraction stores nothing")
+    func extraction() async throws {
+        // A stand-in for an OpenAI-compatible chat endpoint.
+        let llm = Router()
+        llm.post("v1/chat/completions") { request, _ -> Response in
+            var request = request
+            let text = String(buffer: try await request.collectBody(upTo: 1 << 20))
+            let content: String
+            if text.contains("explode") { return Response(status: .internalServerError) }
+            if text.contains("malformed") { content = "Sure! Here are the facts." }
+            else if text.contains("hello") { content = #"{"facts": []}"# }
+            else { content = "```json\n{\"facts\": [\"Is vegetarian\", \"Lives in Lisbon\"]}\n```" }
+            let answer = try JSONSerialization.data(withJSONObject: ["choices": [["message": ["role": "assistant", "content": content]]]])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+        }
+        try await Application(router: llm, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { llmClient in
+            var configuration = MemoryExtractor.Configuration(baseURL: URL(string: "http://127.0.0.1:\(try #require(llmClient.port))/v1")!,
+                                                              model: "stand-in", apiKey: nil)
+            configuration.maxRetries = 0
+            try await withServer(extractor: MemoryExtractor(configuration)) { client in
+                func add(_ content: String, infer: Bool? = nil) async throws -> (HTTPResponse.Status, Any) {
+                    let infer = infer.map { ", \"infer\": \($0)" } ?? ""
+                    return try await client.call(.post, "/v3/memories/add/",
+                                                 json: #"{"messages": [{"role": "user", "content": "\#(content)"}], "user_id": "alice"\#(infer)}"#)
+                }
+                let (status, added) = try await add("I don't eat meat and I moved to Lisbon")
+                #expect(status == .ok && results(added).map { $0["memory"] as? String } == ["Is vegetarian", "Lives in Lisbon"])
+                #expect(results(try await add("hello there").1).isEmpty)
+                #expect(try await add("malformed please").0 == .badGateway)
+                #expect(try await add("explode").0 == .badGateway)
+                #expect(results(try await add("kept as said", infer: false).1).map { $0["memory"] as? String } == ["kept as said"])
+                let (_, all) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "alice"}}"#)
+                #expect((all as? [String: Any])?["count"] as? Int == 3)
+            }
         }
     }
 

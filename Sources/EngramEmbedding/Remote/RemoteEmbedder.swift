@@ -5,9 +5,8 @@ import FoundationNetworking
 
 /// Embeddings from any OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, Ollama, vLLM, LM Studio…).
 ///
-/// Texts are sent in batches of ``Configuration/batchSize``; 429 and 5xx answers and transport
-/// errors are retried with exponential backoff (honouring `Retry-After`), other errors are thrown at
-/// once with the endpoint's message. Every answer is checked: one embedding per input, each of
+/// Texts are sent in batches of ``Configuration/batchSize``, with ``OpenAICompatibleClient``'s
+/// retry policy. Every answer is checked: one embedding per input, each of
 /// ``Configuration/dimension`` finite floats.
 public final class RemoteEmbedder: Embedder, @unchecked Sendable {  // immutable after init; URLSession is thread-safe
     public struct Configuration: Sendable {
@@ -39,14 +38,13 @@ public final class RemoteEmbedder: Embedder, @unchecked Sendable {  // immutable
     public let configuration: Configuration
     public var dimension: Int { configuration.dimension }
     public var modelName: String { configuration.model }
-    private let session: URLSession
+    private let client: OpenAICompatibleClient
 
     public init(_ configuration: Configuration) {
         precondition(configuration.batchSize > 0 && configuration.dimension > 0)
         self.configuration = configuration
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = Self.seconds(configuration.timeout)
-        session = URLSession(configuration: c)
+        client = OpenAICompatibleClient(baseURL: configuration.baseURL, apiKey: configuration.apiKey, maxRetries: configuration.maxRetries,
+                                        initialBackoff: configuration.initialBackoff, timeout: configuration.timeout)
     }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
@@ -59,33 +57,8 @@ public final class RemoteEmbedder: Embedder, @unchecked Sendable {  // immutable
     }
 
     private func embedBatch(_ texts: [String]) async throws -> [[Float]] {
-        var request = URLRequest(url: configuration.baseURL.appendingPathComponent("embeddings"))
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let key = configuration.apiKey, !key.isEmpty { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-        request.httpBody = try JSONSerialization.data(withJSONObject: ["model": configuration.model, "input": texts, "encoding_format": "float"])
-        var backoff = configuration.initialBackoff
-        for attempt in 0...configuration.maxRetries {
-            let isLast = attempt == configuration.maxRetries
-            do {
-                let (data, response) = try await session.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                if status == 200 { return try decode(data, expected: texts.count) }
-                let message = Self.errorMessage(data)
-                guard status == 429 || status >= 500, !isLast else { throw EmbeddingError.remote(status: status, message: message) }
-                let retryAfter = ((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init)
-                try await Task.sleep(for: retryAfter.map { .milliseconds(Int($0 * 1000)) } ?? backoff)
-            } catch let error as EmbeddingError {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                guard !isLast else { throw EmbeddingError.remote(status: 0, message: "\(error.localizedDescription)") }
-                try await Task.sleep(for: backoff)
-            }
-            backoff *= 2
-        }
-        throw EmbeddingError.remote(status: 0, message: "retries exhausted")
+        try decode(await client.post("embeddings", ["model": configuration.model, "input": texts, "encoding_format": "float"]),
+                   expected: texts.count)
     }
 
     private func decode(_ data: Data, expected: Int) throws -> [[Float]] {
@@ -107,17 +80,5 @@ public final class RemoteEmbedder: Embedder, @unchecked Sendable {  // immutable
             out[index] = vector
         }
         return out
-    }
-
-    private static func errorMessage(_ data: Data) -> String {
-        if let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            if let error = json["error"] as? [String: Any], let message = error["message"] as? String { return message }
-            if let message = json["error"] as? String ?? json["detail"] as? String { return message }
-        }
-        return String(decoding: data.prefix(500), as: UTF8.self)
-    }
-
-    private static func seconds(_ d: Duration) -> TimeInterval {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }

@@ -3,15 +3,23 @@ import Foundation
 import Hummingbird
 
 extension MemoryRoutes {
-    /// Adds the user messages of a conversation as memories (Mem0's `infer=False` behaviour): all
-    /// in one transaction, or none.
+    /// Adds memories from a conversation, all in one transaction or none: with an extraction
+    /// model configured and `infer` not false, the facts it extracts; otherwise each user message
+    /// (Mem0's `infer=False` behaviour).
     @Sendable func add(_ request: Request, _ context: ServerContext) async throws -> Response {
         let body = try await RequestBody(request, context)
         let scope = try body.scope(filter: try body.filter())
         guard !scope.isEmpty else { throw ServerError.unprocessable(MemoryError.missingScope.description) }
         guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not add memories for \(Self.describe(scope))") }
-        let texts = try Self.userMessages(body.object["messages"])
-        guard !texts.isEmpty else { throw ServerError.unprocessable("'messages' holds no user message with text") }
+        let messages = try Self.messages(body.object["messages"])
+        let texts: [String]
+        if let extractor, body.object["infer"] as? Bool ?? true {
+            texts = try await extractor.extract(messages)
+            if texts.isEmpty { return .json(.object([("results", .array([]))])) }
+        } else {
+            texts = messages.filter { $0.role == "user" }.map(\.content)
+            guard !texts.isEmpty else { throw ServerError.unprocessable("'messages' holds no user message with text") }
+        }
         let start = Date()
         let added = try await store.add(texts, scope: scope, metadata: try body.metadata() ?? [:], expiresAt: try body.date("expiration_date"))
         return .json(.object([("results", .array(added.map { m in
@@ -21,19 +29,18 @@ extension MemoryRoutes {
         }))]))
     }
 
-    /// The text of each user message: a string, a list of `{role, content}`, or one such object.
-    static func userMessages(_ raw: Any?) throws -> [String] {
+    /// The messages with text: a string (a user message), one `{role, content}`, or a list of them.
+    static func messages(_ raw: Any?) throws -> [(role: String, content: String)] {
         switch raw {
-        case let text as String: return [text]
-        case let message as [String: Any]: return try userMessages([message])
-        case let messages as [Any]:
-            return try messages.compactMap { item in
+        case let text as String: return try messages([["role": "user", "content": text]])
+        case let message as [String: Any]: return try messages([message])
+        case let list as [Any]:
+            return try list.compactMap { item in
                 guard let message = item as? [String: Any], let role = message["role"] as? String else {
                     throw ServerError.unprocessable("each message needs a 'role' and a 'content'")
                 }
-                guard role == "user" else { return nil }
                 guard let content = message["content"] as? String else { throw ServerError.unprocessable("message content must be text") }
-                return content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : content
+                return content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : (role, content)
             }
         default: throw ServerError.unprocessable("'messages' must be a list of {role, content}")
         }

@@ -9,6 +9,7 @@ import Hummingbird
 /// found", a query outside it is forbidden.
 struct MemoryRoutes: Sendable {
     let store: MemoryStore
+    let extractor: MemoryExtractor?
 
     func register(on router: Router<ServerContext>) {
         route(router, .get, "v1/ping") { _, _ in .json(.object([("status", .string("ok")), ("org_id", .string("engram")),

@@ -1,0 +1,70 @@
+import EngramEmbedding
+import Foundation
+
+/// Turns a conversation into a few concise memories with a chat model on any OpenAI-compatible
+/// endpoint (`/chat/completions`), as Mem0 does with an LLM when `infer` is on.
+public struct MemoryExtractor: Sendable {
+    public struct Configuration: Sendable {
+        /// The API root, e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`.
+        public var baseURL: URL
+        public var model: String
+        public var apiKey: String?
+        public var maxRetries = 2
+
+        public init(baseURL: URL, model: String, apiKey: String?) {
+            self.baseURL = baseURL
+            self.model = model
+            self.apiKey = apiKey
+        }
+    }
+
+    public let configuration: Configuration
+    private let client: OpenAICompatibleClient
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+        client = OpenAICompatibleClient(baseURL: configuration.baseURL, apiKey: configuration.apiKey, maxRetries: configuration.maxRetries,
+                                        timeout: .seconds(60))
+    }
+
+    static let instructions = """
+        You extract long-term memories from a conversation between a user and an assistant: facts about \
+        the user, their preferences, plans, decisions and anything they ask to remember. Write each as one \
+        short, self-contained sentence in the user's language. Skip greetings, small talk and what only \
+        the assistant said. Answer with a JSON object {"facts": ["...", ...]}, an empty list when there is \
+        nothing worth remembering.
+        """
+
+    /// The memories to store for `messages` (role, content), possibly none.
+    /// - Throws: ``ServerError/upstream(_:)`` when the model cannot be reached or answers anything
+    ///   but the JSON asked for: nothing is stored then.
+    func extract(_ messages: [(role: String, content: String)]) async throws -> [String] {
+        let transcript = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+        let data: Data
+        do {
+            data = try await client.post("chat/completions", [
+                "model": configuration.model, "temperature": 0, "response_format": ["type": "json_object"],
+                "messages": [["role": "system", "content": Self.instructions], ["role": "user", "content": transcript]],
+            ])
+        } catch {
+            throw ServerError.upstream("memory extraction failed: \(error)")
+        }
+        guard let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let message = (answer["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any],
+              let content = message["content"] as? String,
+              let object = try? JSONSerialization.jsonObject(with: Data(Self.unfenced(content).utf8)) as? [String: Any],
+              let facts = object["facts"] as? [Any], let texts = facts as? [String] else {
+            throw ServerError.upstream("memory extraction failed: the model did not answer {\"facts\": [strings]}")
+        }
+        return texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
+    /// The JSON inside a Markdown code fence, which some models add despite being asked not to.
+    static func unfenced(_ text: String) -> String {
+        var t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard t.hasPrefix("```") else { return t }
+        t = String(t.drop { $0 != "\n" })
+        if t.hasSuffix("```") { t = String(t.dropLast(3)) }
+        return t
+    }
+}
