@@ -14,7 +14,15 @@ extension MemoryStore {
     public func add(_ texts: [String], scope: MemoryScope, metadata: [String: MetadataValue] = [:], expiresAt: Date? = nil) async throws -> [Memory] {
         try Self.validate(texts: texts, scope: scope, metadata: metadata)
         let vectors = try await embedder.embed(texts)
-        return try add(texts, vectors: vectors, scope: scope, metadata: metadata, expiresAt: expiresAt)
+        return try await writing { try self.add(texts, vectors: vectors, scope: scope, metadata: metadata, expiresAt: expiresAt) }
+    }
+
+    /// Runs a write on the store's writer thread: a transaction waits for fsync and for the
+    /// writer lock, and must not hold one of the few threads of Swift's cooperative pool meanwhile.
+    package func writing<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            writerQueue.async { continuation.resume(with: Result(catching: body)) }
+        }
     }
 
     /// Adds memories with precomputed embeddings (one per text), in one transaction.
@@ -96,7 +104,11 @@ extension MemoryStore {
         if let metadata { try Self.validate(metadata: metadata) }
         _ = try locate(id, scope: scope)
         let vector: [Float]? = if let text { try await embedder.embed([text])[0] } else { nil }
-        return try writer.withLock { changes in
+        return try await writing { try self.applyUpdate(id, text: text, metadata: metadata, vector: vector, scope: scope) }
+    }
+
+    private func applyUpdate(_ id: UUID, text: String?, metadata: [String: MetadataValue]?, vector: [Float]?, scope: MemoryScope?) throws -> Memory {
+        try writer.withLock { changes in
             let (row, old) = try locate(id, scope: scope)
             var memory = old
             memory.text = text ?? old.text

@@ -27,6 +27,8 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
     /// Serializes writers (database, indexes and view change together); holds the number of
     /// changes since the last checkpoint.
     let writer = Locked(0)
+    /// Where async writes run (see ``writing(_:)``).
+    let writerQueue = DispatchQueue(label: "engram.store.writer")
 
     /// Opens (creating if needed) the store in `directory`: loads the view from the database, opens
     /// the checkpointed vector indexes and catches them up with the database (or rebuilds them when
