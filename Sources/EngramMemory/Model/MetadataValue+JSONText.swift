@@ -27,7 +27,8 @@ extension MetadataValue {
         return out + "}"
     }
 
-    private static func appendString(_ s: String, to out: inout String) {
+    /// Appends `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+    package static func appendString(_ s: String, to out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -1,3 +1,5 @@
+import EngramMemory
+
 /// A small JSON value that keeps object keys in the order given, so output lines read the same way
 /// every time (scripts parse them; people read them).
 package indirect enum JSONValue: Sendable {
@@ -32,19 +34,8 @@ package indirect enum JSONValue: Sendable {
     }
 
     package static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        MetadataValue.appendString(s, to: &out)
+        return out
     }
 }
