@@ -16,20 +16,21 @@ extension FlatIndex {
         }
     }
 
-    /// Opens a saved flat index by loading it into memory (an exact index reads every row on every
-    /// search anyway, and loading keeps it writable). Costs one copy of the vectors.
-    /// - Throws: ``EngramError/corruptIndex(path:reason:)`` for a bad header or a file of another kind.
+    /// Opens a saved flat index in place: the vectors are searched where the file is mapped (no
+    /// copy, so opening costs the ids and tombstones, not the vectors), and the first add copies
+    /// them into memory (the file is never written through the mapping). Removes need no copy.
+    /// - Throws: ``EngramError/corruptIndex(path:reason:)`` for a bad header, a file of another kind
+    ///   or inconsistent ids and tombstones.
+    /// - Complexity: O(count) for the id map; the vectors are read by the searches that need them.
     public static func open(_ path: String) throws -> FlatIndex {
         let (header, file) = try IndexFile.open(path)
         guard header.kind == .flat else { throw EngramError.corruptIndex(path: path, reason: "the file holds a \(header.kind) index, not flat") }
-        let index = try FlatIndex(dimension: header.dimension, metric: header.metric)
         let n = header.slotCount
+        let storage = VectorStorage(dimension: header.dimension, mapping: file, offset: header.section(.vectors).offset, count: n)
+        let index = FlatIndex(dimension: header.dimension, metric: header.metric, storage: storage)
         let ids = UnsafeBufferPointer(start: (file.base + header.section(.ids).offset).assumingMemoryBound(to: UInt64.self), count: n)
         let dead = UnsafeBufferPointer(start: (file.base + header.section(.tombstones).offset).assumingMemoryBound(to: UInt8.self), count: n)
-        let rows = (file.base + header.section(.vectors).offset).assumingMemoryBound(to: Float.self)
         try index.lock.withWriteLock {
-            try index.storage.reserve(rows: n)
-            index.storage.base.update(from: rows, count: n * index.storage.stride)
             index.ids = Array(ids)
             index.live = dead.map { $0 == 0 }
             for slot in 0..<n {
@@ -42,9 +43,26 @@ extension FlatIndex {
                 throw EngramError.corruptIndex(path: path, reason: "header says \(header.liveCount) live vectors, the tombstones \(index.slotOfID.count)")
             }
             if header.metric == .l2 {
-                index.squaredNorms = (0..<n).map { engramDot(index.storage.row($0), index.storage.row($0), header.dimension) }
+                index.squaredNorms = (0..<n).map { engramDot(storage.row($0), storage.row($0), header.dimension) }
             }
         }
         return index
+    }
+
+    /// Whether the vectors are still read from the file the index was opened from.
+    public var isMapped: Bool { lock.withReadLock { storage.rows.isMapped } }
+
+    /// Copies the vectors of an index opened from a file into memory now, so that the first add
+    /// does not (an add copies them under the write lock, holding searches up meanwhile). Searches
+    /// continue during the copy; only the swap takes the write lock.
+    /// - Complexity: one copy of the vectors; nothing when they are in memory already.
+    public func loadIntoMemory() throws {
+        let (mapped, rows) = lock.withReadLock { (storage, ids.count) }
+        guard mapped.rows.isMapped else { return }
+        // Mapped rows are never written (an add copies them first), so copying them unlocked is safe.
+        let copy = try mapped.copiedToMemory(rows: rows)
+        lock.withWriteLock {
+            if storage === mapped { storage = copy }
+        }
     }
 }

@@ -14,7 +14,8 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
     public let metric: Metric
 
     let lock = ReadWriteLock()
-    let storage: VectorStorage
+    /// The rows: in memory, or in place in a mapped file until the first add (see ``open(_:)``).
+    var storage: VectorStorage
     /// External id of each slot; meaningful only where `live` is set.
     var ids: [UInt64] = []
     var live: [Bool] = []
@@ -32,7 +33,7 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
     ///   - metric: the comparison; cosine vectors are normalized on the way in.
     ///   - capacity: the most vectors it will ever hold; only address space is reserved up front.
     /// - Throws: ``EngramError/invalidParameter(_:)`` for a dimension or capacity out of range.
-    public init(dimension: Int, metric: Metric = .cosine, capacity: Int? = nil) throws {
+    public convenience init(dimension: Int, metric: Metric = .cosine, capacity: Int? = nil) throws {
         guard (1...65_536).contains(dimension) else {
             throw EngramError.invalidParameter("dimension must be in 1...65536, got \(dimension)")
         }
@@ -40,9 +41,13 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
         guard capacity > 0, capacity <= Int(UInt32.max) else {
             throw EngramError.invalidParameter("capacity must be in 1...\(UInt32.max), got \(capacity)")
         }
+        self.init(dimension: dimension, metric: metric, storage: try VectorStorage(dimension: dimension, capacity: capacity))
+    }
+
+    init(dimension: Int, metric: Metric, storage: VectorStorage) {
         self.dimension = dimension
         self.metric = metric
-        self.storage = try VectorStorage(dimension: dimension, capacity: capacity)
+        self.storage = storage
     }
 
     /// The number of live vectors.
@@ -95,6 +100,7 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
         for id in newIDs where !seen.insert(id).inserted { throw EngramError.duplicateID(id) }
         try lock.withWriteLock {
             let fresh = newIDs.count(where: { slotOfID[$0] == nil })
+            if storage.rows.isMapped { storage = try storage.copiedToMemory(rows: ids.count) }
             try storage.reserve(rows: ids.count + max(0, fresh - freeSlots.count))
             rows.withUnsafeBufferPointer { buf in
                 for (i, id) in newIDs.enumerated() {

@@ -51,6 +51,14 @@ final class VectorStorage: @unchecked Sendable {  // rows are write-once; growth
         try rows.reserve(count * stride)
     }
 
+    /// A writable in-memory copy of rows `0..<count` (of a mapped storage, before its first write).
+    func copiedToMemory(rows count: Int) throws -> VectorStorage {
+        let copy = try VectorStorage(dimension: dimension, capacity: max(capacity, Self.defaultCapacity(dimension: dimension)))
+        try copy.reserve(rows: count)
+        copy.base.update(from: base, count: count * stride)
+        return copy
+    }
+
     /// Writes `vector` (already validated) into `slot`; padding lanes stay zero.
     func write(_ vector: UnsafeBufferPointer<Float>, to slot: Int) {
         row(slot).update(from: vector.baseAddress!, count: dimension)

@@ -2,47 +2,40 @@ import EngramIndex
 import Foundation
 
 extension MemoryIndex {
-    /// What a checkpoint directory holds besides the index files: which graph file is which
-    /// partition's. Written last, atomically.
-    struct Manifest: Codable {
-        var version = 1
-        var dimension: Int
-        var graphs: [Entry]
-        struct Entry: Codable {
-            var partition: MemoryPartition
-            var file: String
-        }
-    }
-
-    /// Saves the indexes into `directory` (each file atomically, the manifest last) and removes
-    /// graph files no longer listed. Call with writers excluded.
-    func save(to directory: String) throws {
+    /// Saves the indexes into `directory` under names of `generation`, each file atomically.
+    /// Call with writers excluded.
+    /// - Returns: the flat index's file and the graphs' entries, for the manifest.
+    func save(to directory: String, generation: UInt64) throws -> (flat: String, graphs: [CheckpointManifest.Graph]) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try flat.save(to: directory + "/flat.engram")
-        var entries: [Manifest.Entry] = []
+        let flatFile = "flat-\(generation).engram"
+        try flat.save(to: directory + "/" + flatFile)
+        var entries: [CheckpointManifest.Graph] = []
         for (partition, graph) in graphs.read({ $0 }) where graph.count > 0 {
-            let file = "graph-" + MemoryStore.contentHash(partition.field + "\u{0}" + partition.value) + ".engram"
+            let file = "graph-" + MemoryStore.contentHash(partition.field + "\u{0}" + partition.value) + "-\(generation).engram"
             try graph.save(to: directory + "/" + file)
-            entries.append(Manifest.Entry(partition: partition, file: file))
+            entries.append(CheckpointManifest.Graph(partition: partition, file: file))
         }
-        let manifest = try JSONEncoder().encode(Manifest(dimension: dimension, graphs: entries))
-        try FileIO.writeAtomically(directory + "/manifest.json") { write in try manifest.withUnsafeBytes { try write($0) } }
-        let listed = Set(entries.map(\.file))
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        where file.hasPrefix("graph-") && !listed.contains(file) {
-            try? FileManager.default.removeItem(atPath: directory + "/" + file)
-        }
+        return (flatFile, entries)
     }
 
-    /// Opens the checkpoint in `directory` and catches it up with `view` (the database's
-    /// contents): rows the checkpoint lacks are added (their vectors from `embeddings`), rows it
-    /// has that are gone are removed. A missing or unreadable checkpoint is rebuilt from scratch
-    /// the same way. Embeddings of a row never change (a re-embedded memory gets a new row), so
-    /// the set of rows a checkpoint holds is exactly the store position it covers.
-    /// - Returns: the index and how many rows differed from the checkpoint.
-    static func open(_ directory: String, dimension: Int, view: MemoryView,
+    /// Every index `manifest` lists, mapped in place.
+    /// - Throws: when any of them is missing, damaged or of another shape.
+    static func load(_ manifest: CheckpointManifest, in directory: String) throws -> MemoryIndex {
+        let (flat, graphs) = loadFiles(manifest, in: directory)
+        guard let flat, graphs.count == manifest.graphs.count, flat.count == manifest.count else {
+            throw EngramError.corruptIndex(path: directory, reason: "the checkpoint's index files are incomplete")
+        }
+        return try MemoryIndex(dimension: manifest.dimension, flat: flat, graphs: graphs)
+    }
+
+    /// Opens whatever indexes of `manifest` are usable (none without one) and catches them up with
+    /// `view` (the database's contents): rows they lack are added (their vectors from
+    /// `embeddings`), rows they have that are gone are removed; missing graphs are built. Used
+    /// when the checkpoint as a whole is unusable, so it compares row sets instead of trusting it.
+    /// - Returns: the index and how many rows differed.
+    static func open(_ directory: String, manifest: CheckpointManifest?, dimension: Int, view: MemoryView,
                      embeddings: ([Int64]) throws -> [[Float]]) throws -> (MemoryIndex, changes: Int) {
-        let (flat, graphs) = loadCheckpoint(directory, dimension: dimension)
+        let (flat, graphs) = manifest.map { loadFiles($0, in: directory) } ?? (nil, [:])
         let index = try MemoryIndex(dimension: dimension, flat: flat, graphs: graphs)
         var changes = try index.catchUp(flat: view, embeddings: embeddings)
         for (partition, rows) in view.partitions {
@@ -57,15 +50,13 @@ extension MemoryIndex {
         return (index, changes)
     }
 
-    /// The checkpointed indexes, or empty ones when there is no usable checkpoint.
-    private static func loadCheckpoint(_ directory: String, dimension: Int) -> (FlatIndex?, [MemoryPartition: HNSWIndex]) {
-        guard let data = FileManager.default.contents(atPath: directory + "/manifest.json"),
-              let manifest = try? JSONDecoder().decode(Manifest.self, from: data), manifest.dimension == dimension,
-              let flat = try? FlatIndex.open(directory + "/flat.engram"), flat.dimension == dimension, flat.metric == .cosine
-        else { return (nil, [:]) }
+    /// The listed indexes that open with the manifest's dimension and cosine metric.
+    private static func loadFiles(_ manifest: CheckpointManifest, in directory: String) -> (FlatIndex?, [MemoryPartition: HNSWIndex]) {
+        func usable(_ dimension: Int, _ metric: Metric) -> Bool { dimension == manifest.dimension && metric == .cosine }
+        guard let flat = try? FlatIndex.open(directory + "/" + manifest.flat), usable(flat.dimension, flat.metric) else { return (nil, [:]) }
         var graphs: [MemoryPartition: HNSWIndex] = [:]
         for entry in manifest.graphs {
-            if let graph = try? HNSWIndex.open(directory + "/" + entry.file), graph.dimension == dimension, graph.metric == .cosine {
+            if let graph = try? HNSWIndex.open(directory + "/" + entry.file), usable(graph.dimension, graph.metric) {
                 graphs[entry.partition] = graph
             }
         }

@@ -1,14 +1,24 @@
 import EngramEmbedding
+import EngramIndex
 import Foundation
+import GRDB
 
 extension MemoryStore {
-    /// Saves the vector indexes to `index/` in the store directory, so that the next open loads
-    /// them instead of rebuilding (each file written atomically; a crash leaves a usable mix that
-    /// the next open catches up). Writers wait meanwhile; searches continue.
-    /// - Complexity: writes every index: O(memories · dimension).
+    /// Saves the derived state (the view and the vector indexes) to `index/` in the store
+    /// directory, so that the next open maps it instead of decoding the database and rebuilding.
+    /// Every file is new and written atomically, and a manifest written last commits them all:
+    /// a crash leaves the previous checkpoint in force. Writers wait meanwhile; searches continue.
+    /// - Complexity: writes every index and the view: O(memories · dimension).
     public func checkpoint() throws {
         try writer.withLock { changes in
-            try index.save(to: indexDirectory)
+            let position = try pool.read(Self.position)
+            let generation = (CheckpointManifest.read(indexDirectory)?.generation ?? 0) + 1
+            let (flat, graphs) = try index.save(to: indexDirectory, generation: generation)
+            let snapshot = view.read { $0 }  // copy-on-write: no copying, and no lock held while writing
+            let viewFile = "view-\(generation).snapshot"
+            try ViewSnapshot.write(snapshot, position: position, to: indexDirectory + "/" + viewFile)
+            try CheckpointManifest(generation: generation, dimension: embedder.dimension, position: position, count: snapshot.count,
+                                   view: viewFile, flat: flat, graphs: graphs).commit(to: indexDirectory)
             changes = 0
         }
     }
@@ -21,8 +31,8 @@ extension MemoryStore {
         if changes > 0, changes * 100 >= view.read(\.count) { try checkpoint() }
     }
 
-    /// Rebuilds the derived vector indexes of the store in `directory` from its database alone
-    /// (ignoring any checkpoint) and checkpoints them.
+    /// Rebuilds the derived view and vector indexes of the store in `directory` from its database
+    /// alone (ignoring any checkpoint) and checkpoints them.
     /// - Returns: the number of memories indexed.
     @discardableResult
     public static func rebuild(directory: String, embedder: any Embedder) throws -> Int {
@@ -33,4 +43,75 @@ extension MemoryStore {
     }
 
     var indexDirectory: String { directory + "/index" }
+
+    /// The largest row number the database has assigned (rows are never reused: AUTOINCREMENT).
+    static func position(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'memory'") ?? 0
+    }
+
+    /// The view and indexes of the store, from the checkpoint caught up with the database when
+    /// there is a usable one, else from the database (indexes from whatever checkpoint files are
+    /// usable, compared row by row).
+    /// - Returns: also the number of changes the checkpoint lacked.
+    static func openDerived(_ directory: String, pool: DatabasePool, dimension: Int) throws -> (MemoryView, MemoryIndex, changes: Int) {
+        let manifest = CheckpointManifest.read(directory).flatMap { $0.dimension == dimension ? $0 : nil }
+        if let manifest, let opened = try openCheckpoint(manifest, in: directory, pool: pool) { return opened }
+        let view = try loadView(pool)
+        let (index, changes) = try MemoryIndex.open(directory, manifest: manifest, dimension: dimension, view: view,
+                                                    embeddings: { try embeddings(of: $0, in: pool, dimension: dimension) })
+        return (view, index, changes)
+    }
+
+    /// The checkpoint's view and indexes caught up with the database; nil when its files are not
+    /// all usable or the database is older than it.
+    private static func openCheckpoint(_ manifest: CheckpointManifest, in directory: String,
+                                       pool: DatabasePool) throws -> (MemoryView, MemoryIndex, changes: Int)? {
+        guard let snapshot = try? ViewSnapshot.load(directory + "/" + manifest.view),
+              snapshot.position == manifest.position, snapshot.view.count == manifest.count,
+              let index = try? MemoryIndex.load(manifest, in: directory)
+        else { return nil }
+        var view = snapshot.view
+        guard let changes = try catchUp(&view, index, from: manifest.position, pool: pool, dimension: manifest.dimension) else { return nil }
+        return (view, index, changes)
+    }
+
+    /// Applies what the database changed after `position` to a checkpoint's view and index: rows
+    /// added since (read with their embeddings), and rows up to `position` deleted since (found by
+    /// counting, so listing the rows is needed only when some were).
+    /// - Returns: the number of changes, or nil when the database is older than the checkpoint.
+    private static func catchUp(_ view: inout MemoryView, _ index: MemoryIndex, from position: Int64,
+                                pool: DatabasePool, dimension: Int) throws -> Int? {
+        let held = view.count
+        let delta = try pool.read { db -> (added: [(Int64, Memory, [Float])], present: Set<Int64>?)? in
+            guard try Self.position(db) >= position else { return nil }
+            let added = try Row.fetchAll(db, sql: "SELECT \(memoryColumns), embedding FROM memory WHERE row > ? ORDER BY row", arguments: [position])
+                .map { row in
+                    let (id, memory) = try decode(row)
+                    guard let blob = row[11] as Data?, blob.count == dimension * 4 else { throw MemoryError.invalidParameter("row \(id) has no embedding of \(dimension) floats") }
+                    return (id, memory, floats(blob))
+                }
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM memory") ?? 0
+            // The run_id index holds every row (NULLs included) and is the smallest: listing rows
+            // through it reads a few MB instead of the whole table.
+            let present = total - added.count == held ? nil
+                : Set(try Int64.fetchAll(db, sql: "SELECT row FROM memory INDEXED BY memory_run WHERE row <= ?", arguments: [position]))
+            return (added, present)
+        }
+        guard let delta else { return nil }
+        var changes = 0
+        if let present = delta.present {
+            let gone = view.memories.keys.filter { !present.contains($0) }
+            let removed = view.unpublish(gone)
+            try index.remove(Array(removed.keys), partitions: removed.values.map { MemoryPartition(of: $0.scope) })
+            changes += removed.count
+        }
+        if !delta.added.isEmpty {
+            let snapshot = view
+            try index.add(delta.added.map(\.0), vectors: delta.added.map(\.2), partitions: delta.added.map { MemoryPartition(of: $0.1.scope) },
+                          rowsOf: { snapshot.partitions[$0] ?? [] })
+            for (row, memory, _) in delta.added { view.publish(row, memory) }
+            changes += delta.added.count
+        }
+        return changes
+    }
 }

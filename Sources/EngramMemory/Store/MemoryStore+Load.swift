@@ -41,7 +41,7 @@ extension MemoryStore {
                 guard let blob = try Data.fetchOne(statement, arguments: [row]), blob.count == dimension * 4 else {
                     throw MemoryError.invalidParameter("row \(row) has no embedding of \(dimension) floats")
                 }
-                return blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                return floats(blob)
             }
         }
     }

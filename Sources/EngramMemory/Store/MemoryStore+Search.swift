@@ -97,17 +97,18 @@ extension MemoryStore {
         return view.read { v in v.keyword[partition]?.search(query, allowed: c.wholePartition ? nil : c.rows, limit: limit) ?? [] }
     }
 
-    /// Builds the keyword indexes of the partitions loaded at open, largest first, on a background
-    /// thread, so that opening does not wait for them and a tenant's first keyword query rarely
-    /// does (one arriving first builds its own partition's index).
-    func buildKeywordIndexesInBackground() {
+    /// What opening leaves for later, on a background thread: building the keyword indexes of the
+    /// partitions loaded at open (largest first, so that a tenant's first keyword query rarely
+    /// waits; one arriving first builds its own), then copying the mapped flat index into memory
+    /// (so that the first add does not hold searches up while it copies).
+    func finishOpeningInBackground() {
         let pending = view.read { v in v.partitions.filter { v.keyword[$0.key] == nil }.sorted { $0.value.count > $1.value.count }.map(\.key) }
-        guard !pending.isEmpty else { return }
         Thread.detachNewThread { [weak self] in
             for partition in pending {
                 guard let self else { return }
                 self.prepareKeywordIndex(partition)
             }
+            try? self?.index.flat.loadIntoMemory()
         }
     }
 

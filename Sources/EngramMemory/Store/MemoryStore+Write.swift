@@ -42,7 +42,7 @@ extension MemoryStore {
         for vector in vectors where vector.count != embedder.dimension || !vector.allSatisfy(\.isFinite) {
             throw MemoryError.invalidParameter("embedding must be \(embedder.dimension) finite floats")
         }
-        let now = Date()
+        let now = Date().asStored
         return try writer.withLock { changes in
             var batch: [Int64: Memory] = [:]
             let outcome = try pool.write { db -> [(row: Int64, memory: Memory?, isNew: Bool)] in
@@ -50,8 +50,8 @@ extension MemoryStore {
                     let hash = Self.contentHash(item.text)
                     if let row = try Self.duplicate(of: hash, in: item.scope, db) { return (row, batch[row], false) }
                     let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: item.scope,
-                                        createdAt: now, updatedAt: now, expiresAt: item.expiresAt)
-                    let row = try Self.insert(memory, vector: vector, db)
+                                        createdAt: now, updatedAt: now, expiresAt: item.expiresAt?.asStored)
+                    let row = try Self.insert(memory, embedding: Self.blob(vector), db)
                     try Self.record(db, .add, memory.id, old: nil, new: item.text, at: now)
                     batch[row] = memory
                     return (row, memory, true)
@@ -83,21 +83,22 @@ extension MemoryStore {
     }
 
     /// Inserts a memory row. - Returns: its row id.
-    private static func insert(_ memory: Memory, vector: [Float], _ db: Database) throws -> Int64 {
+    private static func insert(_ memory: Memory, embedding: Data, _ db: Database) throws -> Int64 {
         try db.cachedStatement(sql: """
             INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [memory.id.uuidString, memory.text, memory.hash, memory.scope.userID, memory.scope.agentID,
                                      memory.scope.runID, MetadataValue.jsonText(of: memory.metadata),
-                                     blob(vector), memory.createdAt.timeIntervalSince1970, memory.updatedAt.timeIntervalSince1970,
+                                     embedding, memory.createdAt.timeIntervalSince1970, memory.updatedAt.timeIntervalSince1970,
                                      memory.expiresAt?.timeIntervalSince1970])
         return db.lastInsertedRowID
     }
 
     /// Changes a memory's text (re-embedded) and/or metadata. Its scope never changes.
     ///
-    /// A new text moves the memory to a new row (same id and creation time): a row's embedding
-    /// never changes, which is what lets an index checkpoint name the store position it covers.
+    /// The changed memory moves to a new row (same id and creation time; the embedding carried
+    /// over when the text is unchanged): rows are never rewritten, so the set of rows a view
+    /// snapshot or an index checkpoint holds is exactly the store position it covers.
     @discardableResult
     public func update(_ id: UUID, text: String? = nil, metadata: [String: MetadataValue]? = nil, scope: MemoryScope? = nil) async throws -> Memory {
         if let text, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw MemoryError.emptyText }
@@ -114,24 +115,17 @@ extension MemoryStore {
             memory.text = text ?? old.text
             memory.hash = Self.contentHash(memory.text)
             memory.metadata = metadata ?? old.metadata
-            memory.updatedAt = Date()
+            memory.updatedAt = Date().asStored
             let updated = memory
-            let newRow = try pool.write { db -> Int64 in
+            let (newRow, embedding) = try pool.write { db -> (Int64, Data) in
                 try Self.record(db, .update, id, old: old.text, new: updated.text, at: updated.updatedAt)
-                guard let vector else {
-                    try db.execute(sql: "UPDATE memory SET metadata = ?, updated_at = ? WHERE row = ?",
-                                   arguments: [MetadataValue.jsonText(of: updated.metadata),
-                                               updated.updatedAt.timeIntervalSince1970, row])
-                    return row
-                }
+                let embedding = try vector.map(Self.blob) ?? Self.embedding(of: row, db)
                 try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
-                return try Self.insert(updated, vector: vector, db)
+                return (try Self.insert(updated, embedding: embedding, db), embedding)
             }
-            if let vector {
-                try index.add([newRow], vectors: [vector], partitions: [MemoryPartition(of: updated.scope)],
-                              rowsOf: { p in view.read { $0.partitions[p] ?? [] } })
-                try index.remove([row], partitions: [MemoryPartition(of: updated.scope)])
-            }
+            let partition = MemoryPartition(of: updated.scope)
+            try index.add([newRow], vectors: [Self.floats(embedding)], partitions: [partition], rowsOf: { p in view.read { $0.partitions[p] ?? [] } })
+            try index.remove([row], partitions: [partition])
             view.write { v in
                 v.unpublish([row])
                 v.publish(newRow, updated)
@@ -139,6 +133,14 @@ extension MemoryStore {
             changes += 1
             return updated
         }
+    }
+
+    /// The stored embedding bytes of `row`.
+    private static func embedding(of row: Int64, _ db: Database) throws -> Data {
+        guard let blob = try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row]) else {
+            throw MemoryError.invalidParameter("row \(row) is in the view but not in the database")
+        }
+        return blob
     }
 
     /// Deletes one memory. Its history keeps the events but loses every text.
@@ -214,6 +216,8 @@ extension MemoryStore {
     }
 
     static func blob(_ vector: [Float]) -> Data { vector.withUnsafeBytes { Data($0) } }
+
+    static func floats(_ blob: Data) -> [Float] { blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
 
     /// Content hash: two XXH64 (seeds 0 and 1) of the UTF-8 text, as 32 hex digits.
     static func contentHash(_ text: String) -> String {

@@ -42,15 +42,12 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
         pool = try DatabasePool(path: directory + "/memories.sqlite", configuration: config)
         try Self.migrator.migrate(pool)
         try Self.checkEmbedder(embedder, in: pool)
-        var loaded = try Self.loadView(pool)
+        var (loaded, index, changes) = try Self.openDerived(directory + "/index", pool: pool, dimension: embedder.dimension)
         loaded.indexesNewPartitions = true
         view = RWLocked(loaded)
-        let (pool, dimension) = (pool, embedder.dimension)
-        let (index, changes) = try MemoryIndex.open(directory + "/index", dimension: dimension, view: loaded,
-                                                    embeddings: { try Self.embeddings(of: $0, in: pool, dimension: dimension) })
         self.index = index
         writer.withLock { $0 = changes }
-        buildKeywordIndexesInBackground()
+        finishOpeningInBackground()
     }
 
     static var migrator: DatabaseMigrator {

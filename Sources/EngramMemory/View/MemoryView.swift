@@ -5,10 +5,16 @@ import Foundation
 /// equality parts of a filter become list intersections instead of a pass over a tenant's rows.
 struct MemoryView: Sendable {
     /// A memory held by reference, so that evaluating a filter over many rows reads it in place
-    /// instead of copying every field (measured: copies were ~20% of search time).
-    final class Box: Sendable {
-        let memory: Memory
-        init(_ memory: Memory) { self.memory = memory }
+    /// instead of copying every field (measured: copies were ~20% of search time). A memory loaded
+    /// from a ``ViewSnapshot`` is decoded on first use (see ``SnapshotBox``).
+    class Box: @unchecked Sendable {  // immutable, or (SnapshotBox) its cache is behind a mutex
+        var memory: Memory { fatalError("abstract") }
+    }
+
+    final class StoredBox: Box, @unchecked Sendable {  // immutable
+        private let stored: Memory
+        init(_ memory: Memory) { stored = memory }
+        override var memory: Memory { stored }
     }
 
     private(set) var memories: [Int64: Box] = [:]
@@ -29,8 +35,20 @@ struct MemoryView: Sendable {
 
     var count: Int { memories.count }
 
+    init() {}
+
+    /// A view with its parts already built (from a ``ViewSnapshot``).
+    init(memories: [Int64: Box], rowOfID: [UUID: Int64], postings: [String: [PostingKey: [Int64]]],
+         partitions: [MemoryPartition: [Int64]], expiringCount: Int) {
+        self.memories = memories
+        self.rowOfID = rowOfID
+        self.postings = postings
+        self.partitions = partitions
+        self.expiringCount = expiringCount
+    }
+
     mutating func publish(_ row: Int64, _ memory: Memory) {
-        memories[row] = Box(memory)
+        memories[row] = StoredBox(memory)
         rowOfID[memory.id] = row
         for (field, value) in Self.postedValues(of: memory) {
             for key in PostingKey.keys(of: value) { SortedRows.insert(row, into: &postings[field, default: [:]][key, default: []]) }

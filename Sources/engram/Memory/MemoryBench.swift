@@ -32,15 +32,15 @@ struct MemoryBench: AsyncParsableCommand {
         let vectors = try VectorFile.readVectors(base)
         let dimension = vectors.dimension
         let dir = store ?? NSTemporaryDirectory() + "engram-membench-\(UUID().uuidString)"
+        let embedder: any Embedder = nativeIdentity ? try MiniLMEmbedder(directory: nil) : FixedEmbedder(dimension: dimension)
         if openOnly {
             let open = ContinuousClock.now
-            let s = try MemoryStore(directory: dir, embedder: FixedEmbedder(dimension: dimension))
+            let s = try MemoryStore(directory: dir, embedder: embedder)
             report([("measure", .string("open")), ("memories", .int(s.count)), ("seconds", .number((ContinuousClock.now - open).seconds))])
             return
         }
         var rng = SplitMix64(seed: 7)
         let tenantOf = Self.zipfTenants(count: memories, tenants: tenants, rng: &rng)
-        let embedder: any Embedder = nativeIdentity ? try MiniLMEmbedder(directory: nil) : FixedEmbedder(dimension: dimension)
         let textPool = try texts.map { try MemoryEval.lines($0).map { $0["text"] as! String } } ?? []
         let queryPool = mode == .vector ? [] : try MemoryEval.lines(queryTexts).map { $0["text"] as! String }
         var s: MemoryStore? = try MemoryStore(directory: dir, embedder: embedder)

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import EngramMemory
+
+@Suite("Store checkpoints")
+struct CheckpointTests {
+    static let scopes = [MemoryScope(userID: "u"), MemoryScope(agentID: "a"), MemoryScope(runID: "r"),
+                         MemoryScope(userID: "u", agentID: "a", runID: "r"), MemoryScope(agentID: "a", runID: "r2")]
+    static let filters: [MemoryFilter] = [.all, .eq("flag", true), .gte("n", 100), .eq("tags", "x1"), .eq("none", .null),
+                                          .contains("s", "quoted"), !.eq("flag", false), .or([.eq("tags", "ü"), .lt("n", 3)])]
+
+    /// Memories of every shape: each scope combination, every metadata type, expiry or none, non-ASCII text.
+    func addVaried(_ store: MemoryStore, count: Int, seed: UInt64) throws -> [Memory] {
+        let items = (0..<count).map { i in
+            let metadata: [String: MetadataValue] = [
+                "n": .number(Double(i) / 3), "flag": .bool(i % 2 == 0), "none": .null, "tags": .strings(["x\(i % 3)", "ü"]),
+                "s": .string("\"quoted\" \u{1F600}\n\(seed)-\(i)"),
+            ]
+            return NewMemory(text: "memory \(seed)-\(i) — naïve café", scope: Self.scopes[i % Self.scopes.count],
+                             metadata: i % 7 == 0 ? [:] : metadata,
+                             expiresAt: i % 5 == 0 ? Date(timeIntervalSince1970: 2_000_000_000 + Double(i) * 0.25) : nil)
+        }
+        return try store.add(items, vectors: randomUnitVectors(count, seed: seed))
+    }
+
+    /// Everything a reader can see: every memory, and every scope's list under every filter.
+    func contents(_ store: MemoryStore, ids: [UUID]) throws -> (memories: [UUID: Memory], lists: [[UUID]]) {
+        var memories: [UUID: Memory] = [:]
+        for id in ids { memories[id] = try? store.get(id) }
+        let lists = try Self.scopes.flatMap { scope in
+            try Self.filters.map { filter in try store.list(scope: scope, filter: filter, limit: 10_000).memories.map(\.id) }
+        }
+        return (memories, lists)
+    }
+
+    func copy(_ dir: String) throws -> String {
+        let target = NSTemporaryDirectory() + "engram-ckpt-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: dir, toPath: target)
+        return target
+    }
+
+    @Test("a store reopened from its checkpoint holds every memory exactly, with the same lists and searches")
+    func exactReopen() throws {
+        let dir = NSTemporaryDirectory() + "engram-ckpt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let memories = try addVaried(store, count: 600, seed: 1)
+        try store.checkpoint()
+        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let (before, after) = (try contents(store, ids: memories.map(\.id)), try contents(reopened, ids: memories.map(\.id)))
+        #expect(before.memories.count == 600 && after.memories == before.memories)
+        #expect(after.lists == before.lists && before.lists.contains { !$0.isEmpty })
+        for query in randomUnitVectors(20, seed: 9) {
+            for scope in Self.scopes {
+                #expect(try reopened.search(vector: query, scope: scope, limit: 5).map(\.memory) == store.search(vector: query, scope: scope, limit: 5).map(\.memory))
+            }
+        }
+        // A second checkpoint from the reopened store (memories still undecoded are copied as they are).
+        try reopened.checkpoint()
+        #expect(try contents(MemoryStore(directory: dir, embedder: WordsEmbedder()), ids: memories.map(\.id)).memories == before.memories)
+    }
+
+    @Test("changes after a checkpoint are caught up at open, also when its view snapshot is damaged or a checkpoint was cut short")
+    func damagedSnapshots() async throws {
+        let dir = NSTemporaryDirectory() + "engram-ckpt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var ids = try addVaried(store, count: 400, seed: 2).map(\.id)
+        try store.checkpoint()
+        ids += try addVaried(store, count: 50, seed: 3).map(\.id)
+        for id in ids.prefix(30) { try store.delete(id) }
+        try await store.update(ids[40], metadata: ["flag": true, "n": 1_000])
+        try await store.update(ids[41], text: "a brand new text")
+        _ = try store.deleteAll(scope: MemoryScope(runID: "r2"))
+        let expected = try contents(store, ids: ids)
+
+        let damages: [(String, (String) throws -> Void)] = [
+            ("none", { _ in }),
+            ("flipped byte", { path in try Self.patch(path) { $0[$0.count / 2] ^= 0x10 } }),
+            ("truncated", { path in try Self.patch(path) { $0.removeLast() } }),
+            ("header only", { path in try Self.patch(path) { $0 = $0.prefix(32) } }),
+            ("missing", { path in try FileManager.default.removeItem(atPath: path) }),
+            ("unfinished next checkpoint", { path in
+                let index = (path as NSString).deletingLastPathComponent
+                try Data(repeating: 7, count: 100).write(to: URL(fileURLWithPath: index + "/view-99.snapshot"))
+                try FileManager.default.copyItem(atPath: path, toPath: index + "/flat-99.engram")
+            }),
+        ]
+        for (name, damage) in damages {
+            let target = try copy(dir)
+            defer { try? FileManager.default.removeItem(atPath: target) }
+            let view = try #require(try FileManager.default.contentsOfDirectory(atPath: target + "/index").first { $0.hasSuffix(".snapshot") })
+            try damage(target + "/index/" + view)
+            let reopened = try MemoryStore(directory: target, embedder: WordsEmbedder())
+            let got = try contents(reopened, ids: ids)
+            #expect(got.memories == expected.memories, "\(name)")
+            #expect(got.lists == expected.lists, "\(name)")
+            try reopened.checkpoint()
+            let files = try FileManager.default.contentsOfDirectory(atPath: target + "/index")
+            #expect(!files.contains { $0.contains("-99.") || $0.contains(".tmp") }, "\(name): \(files)")
+            #expect(try contents(MemoryStore(directory: target, embedder: WordsEmbedder()), ids: ids).memories == expected.memories, "\(name)")
+        }
+    }
+
+    static func patch(_ path: String, _ change: (inout Data) -> Void) throws {
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        change(&data)
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+}
