@@ -24,8 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Chat model that extracts memories from conversations (with --llm-url).") var llmModel: String?
     @Option(help: "Threads of the native embedder's worker (default: half the cores, leaving the rest to requests).")
     var embedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    @Option(help: "Most query texts the native embedder's worker embeds in one pass.") var embedBatch = 64
 
     func validate() throws {
+        guard (1...1_024).contains(embedBatch) else { throw ValidationError("--embed-batch must be in 1...1024") }
         guard (llmURL == nil) == (llmModel == nil) else { throw ValidationError("--llm-url and --llm-model go together") }
         if let llmURL, URL(string: llmURL)?.scheme == nil { throw ValidationError("--llm-url must be a URL") }
     }
@@ -41,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Requests embed on one worker thread, batched, never on the cooperative pool.
         let embedder = try storeOptions.makeEmbedder(threads: embedThreads)
         let store = try MemoryStore(directory: storeOptions.store,
-                                    embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0) } ?? embedder)
+                                    embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder)
         let server = try MemoryServer(store: store, configuration: .init(host: host, port: port, keys: keys, extractor: try extractor()))
         let host = host
         try await server.run { port in

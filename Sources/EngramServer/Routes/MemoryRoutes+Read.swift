@@ -4,6 +4,7 @@ import Hummingbird
 
 extension MemoryRoutes {
     @Sendable func search(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let parseStart = ContinuousClock.now
         let body = try await RequestBody(request, context)
         let filter = try body.filter()
         let scope = try queryScope(body, filter, context)
@@ -21,13 +22,16 @@ extension MemoryRoutes {
             return mode
         } ?? .hybrid
         let start = ContinuousClock.now
+        let parsing = start - parseStart
         let vector = mode != .keyword || threshold != nil ? try await store.embedder.embed([query])[0] : nil
         let embedding = ContinuousClock.now - start
         let searchStart = ContinuousClock.now
         let hits = try store.search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode)
         let searching = ContinuousClock.now - searchStart
         var response = Response.json(.object([("results", .array(hits.map(Mem0JSON.item)))]))
-        response.headers[.serverTiming] = "embed;dur=\(ServerMiddleware.milliseconds(embedding)), search;dur=\(ServerMiddleware.milliseconds(searching))"
+        let encoding = ContinuousClock.now - searchStart - searching
+        response.headers[.serverTiming] = [("parse", parsing), ("embed", embedding), ("search", searching), ("encode", encoding)]
+            .map { "\($0);dur=\(ServerMiddleware.milliseconds($1))" }.joined(separator: ", ")
         return response
     }
 
