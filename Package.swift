@@ -71,13 +71,15 @@ let package = Package(
 
         // MARK: - Tests
 
-        .testTarget(name: "EngramIndexTests", dependencies: ["EngramIndex"]),
+        .target(name: "EngramTestSupport", path: "Tests/EngramTestSupport"),
+        .testTarget(name: "EngramIndexTests", dependencies: ["EngramIndex", "EngramTestSupport"]),
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
-        .testTarget(name: "EngramMemoryTests", dependencies: ["EngramMemory"]),
-        .testTarget(name: "EngramCLITests", dependencies: ["engram", "EngramMemory", "EngramEmbedding"]),
+        .testTarget(name: "EngramMemoryTests", dependencies: ["EngramMemory", "EngramTestSupport"]),
+        .testTarget(name: "EngramCLITests", dependencies: ["engram", "EngramMemory", "EngramEmbedding", "EngramTestSupport"]),
         .testTarget(
             name: "EngramServerTests",
-            dependencies: ["EngramServer", "EngramMemory", "EngramEmbedding", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["EngramServer", "EngramMemory", "EngramEmbedding", "EngramTestSupport",
+                           .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
     ],
     swiftLanguageModes: [.v6]

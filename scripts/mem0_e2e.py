@@ -8,7 +8,7 @@ alice), runs add → search → get_all → get → update → history → delet
 mem0ai.MemoryClient, checks that the restricted key neither sees nor deletes bob's memories, stops
 the server with SIGTERM and expects a clean exit. Exits non-zero on the first failed check.
 """
-import json, os, signal, subprocess, sys, tempfile
+import json, os, shutil, signal, subprocess, sys, tempfile
 
 os.environ.setdefault("MEM0_TELEMETRY", "false")
 from mem0 import MemoryClient  # noqa: E402
@@ -85,6 +85,7 @@ def main(engram):
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
     check(code == 0, f"server exit status {code} after SIGTERM")
     print("mem0ai end-to-end: ok")
 

@@ -1,4 +1,5 @@
 import Foundation
+import EngramTestSupport
 import Testing
 
 /// Runs the `engram` executable that was built beside the test bundle.
@@ -76,7 +77,7 @@ struct CLITests {
 struct IndexFileCLITests {
     @Test("build → inspect → verify → search → bench --index-file, and verify fails on a damaged file")
     func roundTrip() throws {
-        let dir = NSTemporaryDirectory() + "engram-cli-\(UUID().uuidString)"
+        let dir = scratchDirectory("cli")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // 2,000 real vectors keep the build short.
         let base = dir + "/base.fvecs"
@@ -120,7 +121,7 @@ struct IndexFileCLITests {
 struct PlotCLITests {
     @Test("draws one labelled curve per JSON-lines file")
     func plot() throws {
-        let dir = NSTemporaryDirectory() + "engram-plot-\(UUID().uuidString)"
+        let dir = scratchDirectory("plot")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try "{\"index\": \"a\", \"recall\": 0.95, \"qps\": 1000}\n{\"index\": \"a\", \"recall\": 0.99, \"qps\": 300}\n"
             .write(toFile: dir + "/a.jsonl", atomically: true, encoding: .utf8)

@@ -1,6 +1,7 @@
 import EngramEmbedding
 import EngramMemory
 import Foundation
+import EngramTestSupport
 import Testing
 
 private let modelAvailable = (try? ModelLocation.resolve(nil)) != nil
@@ -21,7 +22,7 @@ struct MemoryCLITests {
 
     @Test("SIGKILL in the middle of an import: every acknowledged add is there and searchable, the database is intact")
     func crashRecovery() async throws {
-        let dir = NSTemporaryDirectory() + "engram-crash-\(UUID().uuidString)"
+        let dir = scratchDirectory("crash")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let input = try Self.importFile(4_000, in: dir)
         let process = Process()
@@ -59,7 +60,7 @@ struct MemoryCLITests {
 
     @Test("add → search → list → update → history → delete → delete-all through the CLI, JSON shaped like Mem0's")
     func roundTrip() throws {
-        let dir = NSTemporaryDirectory() + "engram-mcli-\(UUID().uuidString)"
+        let dir = scratchDirectory("mcli")
         let store = ["--store", dir]
         let add = try CLI.run(["memory", "add"] + store + ["--user", "alice", "--metadata", #"{"topic": "food"}"#, "--json",
                                                          "loves spicy thai curry", "works night shifts at the hospital"])

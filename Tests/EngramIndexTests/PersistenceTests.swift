@@ -1,11 +1,12 @@
 import Foundation
+import EngramTestSupport
 import Testing
 import EngramIndex
 
 @Suite("Persistence")
 struct PersistenceTests {
     let dir: String = {
-        let d = NSTemporaryDirectory() + "engram-persist-\(UUID().uuidString)"
+        let d = scratchDirectory("persist")
         try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }()

@@ -1,3 +1,4 @@
+import EngramTestSupport
 import Testing
 import EngramIndex
 import Foundation
@@ -5,7 +6,7 @@ import Foundation
 @Suite("Vector files")
 struct VectorFileTests {
     let dir: String = {
-        let d = NSTemporaryDirectory() + "engram-vf-\(UUID().uuidString)"
+        let d = scratchDirectory("vf")
         try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }()

@@ -1,4 +1,5 @@
 import Foundation
+import EngramTestSupport
 import Testing
 import EngramMemory
 
@@ -34,15 +35,14 @@ struct CheckpointTests {
     }
 
     func copy(_ dir: String) throws -> String {
-        let target = NSTemporaryDirectory() + "engram-ckpt-\(UUID().uuidString)"
+        let target = scratchDirectory("ckpt")
         try FileManager.default.copyItem(atPath: dir, toPath: target)
         return target
     }
 
     @Test("a store reopened from its checkpoint holds every memory exactly, with the same lists and searches")
     func exactReopen() throws {
-        let dir = NSTemporaryDirectory() + "engram-ckpt-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("ckpt")
         let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         let memories = try addVaried(store, count: 600, seed: 1)
         try store.checkpoint()
@@ -62,8 +62,7 @@ struct CheckpointTests {
 
     @Test("changes after a checkpoint are caught up at open, also when its view snapshot is damaged or a checkpoint was cut short")
     func damagedSnapshots() async throws {
-        let dir = NSTemporaryDirectory() + "engram-ckpt-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = scratchDirectory("ckpt")
         let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         var ids = try addVaried(store, count: 400, seed: 2).map(\.id)
         try store.checkpoint()
@@ -88,7 +87,6 @@ struct CheckpointTests {
         ]
         for (name, damage) in damages {
             let target = try copy(dir)
-            defer { try? FileManager.default.removeItem(atPath: target) }
             let view = try #require(try FileManager.default.contentsOfDirectory(atPath: target + "/index").first { $0.hasSuffix(".snapshot") })
             try damage(target + "/index/" + view)
             let reopened = try MemoryStore(directory: target, embedder: WordsEmbedder())

@@ -1,5 +1,6 @@
 import EngramIndex
 import Foundation
+import EngramTestSupport
 import Testing
 import EngramMemory
 
@@ -47,7 +48,7 @@ struct MemoryIndexingTests {
 
     @Test("graph-indexed and scanned tenants both agree with brute force, for every kind of filter")
     func plansAgree() throws {
-        let (store, vectors) = try populated(NSTemporaryDirectory() + "engram-idx-\(UUID().uuidString)")
+        let (store, vectors) = try populated(scratchDirectory("idx"))
         let filters: [MemoryFilter] = [.all, .eq("tag", "b"), .gte("n", 5), .ne("n", 0), .isIn("tag", ["a", "c"]) && .lt("n", 8),
                                        .or([.eq("tag", "a"), .eq("n", 3)]), !.eq("tag", "d")]
         for filter in filters {
@@ -58,7 +59,7 @@ struct MemoryIndexingTests {
 
     @Test("posting lists answer random filters exactly like the evaluator over every memory")
     func postingsMatchEvaluator() throws {
-        let store = try MemoryStore(directory: NSTemporaryDirectory() + "engram-idx-\(UUID().uuidString)", embedder: WordsEmbedder())
+        let store = try MemoryStore(directory: scratchDirectory("idx"), embedder: WordsEmbedder())
         var rng = SplitMix64(seed: 5)
         let values: [MetadataValue] = ["x", "y", 1, 2.5, true, nil, .strings(["x", "z"])]
         let users = ["u1", "u2"], agents: [String?] = ["a1", nil]
@@ -90,7 +91,7 @@ struct MemoryIndexingTests {
 
     @Test("a checkpoint is caught up at open with the adds, updates and deletes made after it; a damaged one is rebuilt")
     func checkpointCatchUp() async throws {
-        let dir = NSTemporaryDirectory() + "engram-idx-\(UUID().uuidString)"
+        let dir = scratchDirectory("idx")
         var (store, vectors) = try populated(dir)
         try store.checkpoint()
         #expect(FileManager.default.fileExists(atPath: dir + "/index/manifest.json"))

@@ -1,5 +1,6 @@
 import EngramEmbedding
 import Foundation
+import EngramTestSupport
 import Testing
 import EngramMemory
 
@@ -22,7 +23,7 @@ struct WordsEmbedder: Embedder {
 }
 
 func temporaryStore() throws -> MemoryStore {
-    try MemoryStore(directory: NSTemporaryDirectory() + "engram-store-\(UUID().uuidString)", embedder: WordsEmbedder())
+    try MemoryStore(directory: scratchDirectory("store"), embedder: WordsEmbedder())
 }
 
 @Suite("MemoryStore")
@@ -114,7 +115,7 @@ struct MemoryStoreTests {
 
     @Test("deleteAll removes thousands of memories and their history, atomically; survives reopen")
     func deleteAllAndReopen() async throws {
-        let dir = NSTemporaryDirectory() + "engram-store-\(UUID().uuidString)"
+        let dir = scratchDirectory("store")
         var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         let texts = (0..<3_000).map { "fact number \($0)" }
         let vectors = texts.map(WordsEmbedder.vector)
@@ -140,9 +141,9 @@ struct MemoryStoreTests {
 
     @Test("metadata survives the database exactly: escapes, unicode, numbers, arrays; reopen included")
     func metadataRoundTrip() async throws {
-        let dir = NSTemporaryDirectory() + "engram-store-\(UUID().uuidString)"
+        let dir = scratchDirectory("store")
         let metadata: [String: MetadataValue] = [
-            "quote \" back \\ slash": "line\nbreak\ttab\u{1}ctl \u{7F} é 🧠 \"q\"", "big": 1e300, "neg": -0.5, "int": 3, "tiny": 5e-324,
+            "quote \" back \\ slash": "line\nbreak\ttab\u{1}ctl \u{7F} é 🧠 \"q\"", "big": 1e300, "neg": -0.5, "int": 3, "tiny": .number(.leastNonzeroMagnitude),
             "yes": true, "no": false, "none": nil, "list": .strings(["a\"b", "", "ü"]), "empty": .strings([]),
         ]
         var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())

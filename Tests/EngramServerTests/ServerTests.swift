@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import EngramTestSupport
 import Testing
 
 /// Words hashed into 32 dimensions: texts sharing words are similar.
@@ -23,8 +24,9 @@ struct HashedWordsEmbedder: Embedder {
 
 /// A server on a fresh store with an unrestricted key ("admin") and one restricted to alice.
 func withServer(extractor: MemoryExtractor? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-    let dir = NSTemporaryDirectory() + "engram-server-\(UUID().uuidString)"
-    let keysFile = dir + "-keys.json"
+    let dir = scratchDirectory("server")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let keysFile = dir + "/keys.json"
     try Data(#"{"admin": {}, "alice-key": {"user_id": ["alice"]}}"#.utf8).write(to: URL(fileURLWithPath: keysFile))
     let store = try MemoryStore(directory: dir, embedder: HashedWordsEmbedder())
     let server = try MemoryServer(store: store, configuration: .init(keys: try APIKeys.load(environmentKey: nil, file: keysFile), extractor: extractor))
@@ -192,7 +194,7 @@ struct ServerTests {
 
     @Test("without keys the server refuses a non-loopback address")
     func loopbackOnlyWithoutKeys() throws {
-        let store = try MemoryStore(directory: NSTemporaryDirectory() + "engram-server-\(UUID().uuidString)", embedder: HashedWordsEmbedder())
+        let store = try MemoryStore(directory: scratchDirectory("server"), embedder: HashedWordsEmbedder())
         #expect(throws: ServerError.self) { try MemoryServer(store: store, configuration: .init(host: "0.0.0.0", keys: .none)) }
         #expect(throws: Never.self) { try MemoryServer(store: store, configuration: .init(host: "127.0.0.1", keys: .none)) }
     }

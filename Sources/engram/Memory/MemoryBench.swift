@@ -32,6 +32,7 @@ struct MemoryBench: AsyncParsableCommand {
         let vectors = try VectorFile.readVectors(base)
         let dimension = vectors.dimension
         let dir = store ?? NSTemporaryDirectory() + "engram-membench-\(UUID().uuidString)"
+        defer { if store == nil { try? FileManager.default.removeItem(atPath: dir) } }  // a store of its own is ~1 GB at 200k
         let embedder: any Embedder = nativeIdentity ? try MiniLMEmbedder(directory: nil) : FixedEmbedder(dimension: dimension)
         if openOnly {
             let open = ContinuousClock.now
