@@ -100,6 +100,23 @@ struct CheckpointTests {
         }
     }
 
+    @Test("a memory another writer added is not lost when a checkpoint that lacks it is reopened")
+    func foreignWriter() throws {
+        let dir = scratchDirectory("ckpt")
+        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        _ = try addVaried(store, count: 50, seed: 4)
+        // A second store on the same database (as another process would be) adds a memory the
+        // first one never sees; the first then adds one more and checkpoints its view.
+        let other = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let foreign = try other.add(["written elsewhere"], vectors: randomUnitVectors(1, seed: 5), scope: MemoryScope(userID: "u"))[0]
+        let own = try store.add(["written here"], vectors: randomUnitVectors(1, seed: 6), scope: MemoryScope(userID: "u"))[0]
+        try store.checkpoint()
+        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        #expect(try reopened.get(foreign.id) == foreign && reopened.get(own.id) == own)
+        #expect(reopened.count == 52)
+        #expect(try reopened.search(vector: randomUnitVectors(1, seed: 5)[0], scope: MemoryScope(userID: "u"), limit: 1).first?.memory.id == foreign.id)
+    }
+
     static func patch(_ path: String, _ change: (inout Data) -> Void) throws {
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
         change(&data)

@@ -77,41 +77,47 @@ extension MemoryStore {
 
     /// Applies what the database changed after `position` to a checkpoint's view and index: rows
     /// added since (read with their embeddings), and rows up to `position` deleted since (found by
-    /// counting, so listing the rows is needed only when some were).
+    /// counting, so listing the rows is needed only when some were). When listing, rows up to
+    /// `position` that the checkpoint lacks are read too: only another writer on the same
+    /// database (another process) can leave such rows, and nothing the database holds may go
+    /// missing from the view.
     /// - Returns: the number of changes, or nil when the database is older than the checkpoint.
     private static func catchUp(_ view: inout MemoryView, _ index: MemoryIndex, from position: Int64,
                                 pool: DatabasePool, dimension: Int) throws -> Int? {
-        let held = view.count
-        let delta = try pool.read { db -> (added: [(Int64, Memory, [Float])], present: Set<Int64>?)? in
+        let delta = try pool.read { db -> (added: [(Int64, Memory, [Float])], gone: [Int64])? in
             guard try Self.position(db) >= position else { return nil }
-            let added = try Row.fetchAll(db, sql: "SELECT \(memoryColumns), embedding FROM memory WHERE row > ? ORDER BY row", arguments: [position])
-                .map { row in
-                    let (id, memory) = try decode(row)
-                    guard let blob = row[11] as Data?, blob.count == dimension * 4 else { throw MemoryError.invalidParameter("row \(id) has no embedding of \(dimension) floats") }
-                    return (id, memory, floats(blob))
-                }
+            var added = try rowsWithEmbeddings(db, dimension: dimension, sql: "WHERE row > ? ORDER BY row", arguments: [position])
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM memory") ?? 0
+            guard total - added.count != view.count else { return (added, []) }
             // The run_id index holds every row (NULLs included) and is the smallest: listing rows
             // through it reads a few MB instead of the whole table.
-            let present = total - added.count == held ? nil
-                : Set(try Int64.fetchAll(db, sql: "SELECT row FROM memory INDEXED BY memory_run WHERE row <= ?", arguments: [position]))
-            return (added, present)
+            let present = Set(try Int64.fetchAll(db, sql: "SELECT row FROM memory INDEXED BY memory_run WHERE row <= ?", arguments: [position]))
+            for row in present where view.memories[row] == nil {
+                added += try rowsWithEmbeddings(db, dimension: dimension, sql: "WHERE row = ?", arguments: [row])
+            }
+            return (added, view.memories.keys.filter { !present.contains($0) })
         }
         guard let delta else { return nil }
-        var changes = 0
-        if let present = delta.present {
-            let gone = view.memories.keys.filter { !present.contains($0) }
-            let removed = view.unpublish(gone)
-            try index.remove(Array(removed.keys), partitions: removed.values.map { MemoryPartition(of: $0.scope) })
-            changes += removed.count
-        }
+        let removed = view.unpublish(delta.gone)
+        try index.remove(Array(removed.keys), partitions: removed.values.map { MemoryPartition(of: $0.scope) })
         if !delta.added.isEmpty {
-            let snapshot = view
+            let before = view
             try index.add(delta.added.map(\.0), vectors: delta.added.map(\.2), partitions: delta.added.map { MemoryPartition(of: $0.1.scope) },
-                          rowsOf: { snapshot.partitions[$0] ?? [] })
+                          rowsOf: { before.partitions[$0] ?? [] })
             for (row, memory, _) in delta.added { view.publish(row, memory) }
-            changes += delta.added.count
         }
-        return changes
+        return removed.count + delta.added.count
+    }
+
+    /// The memories (with their embeddings) of the rows `sql` selects (a WHERE clause and more).
+    private static func rowsWithEmbeddings(_ db: Database, dimension: Int, sql: String,
+                                           arguments: StatementArguments) throws -> [(Int64, Memory, [Float])] {
+        try Row.fetchAll(db, sql: "SELECT \(memoryColumns), embedding FROM memory " + sql, arguments: arguments).map { row in
+            let (id, memory) = try decode(row)
+            guard let blob = row[11] as Data?, blob.count == dimension * 4 else {
+                throw MemoryError.invalidParameter("row \(id) has no embedding of \(dimension) floats")
+            }
+            return (id, memory, floats(blob))
+        }
     }
 }
