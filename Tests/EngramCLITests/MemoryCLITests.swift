@@ -58,6 +58,17 @@ struct MemoryCLITests {
         #expect(hits.first?.memory.text.hasPrefix("memory number 42:") == true)
     }
 
+    @Test("a store open in one process is refused to another, with a message saying so; free again once that process ends")
+    func oneProcessPerStore() throws {
+        let dir = scratchDirectory("lock")
+        let args = ["memory", "list", "--store", dir, "--user", "alice", "--json"]
+        #expect(try CLI.run(["memory", "add", "--store", dir, "--user", "alice", "likes tea"]).status == 0)
+        let store = try MemoryStore(directory: dir, embedder: MiniLMEmbedder(threads: 1))  // this process holds it now
+        let refused = try CLI.run(args)
+        #expect(refused.status != 0 && refused.err.contains("open in another process (pid \(getpid()))"), "\(refused.err)")
+        #expect(store.count == 1)
+    }
+
     @Test("add → search → list → update → history → delete → delete-all through the CLI, JSON shaped like Mem0's")
     func roundTrip() throws {
         let dir = scratchDirectory("mcli")

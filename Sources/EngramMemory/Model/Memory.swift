@@ -96,6 +96,8 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidMetadata(String)
     case notFound(UUID)
     case invalidParameter(String)
+    /// Another process has the store open (its pid, when the system tells it).
+    case storeInUse(directory: String, pid: Int)
 
     public var description: String {
         switch self {
@@ -104,6 +106,8 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidMetadata(reason): "invalid metadata: \(reason)"
         case let .notFound(id): "no memory \(id.uuidString.lowercased()) in this scope"
         case let .invalidParameter(reason): "invalid parameter: \(reason)"
+        case let .storeInUse(directory, pid):
+            "the store \(directory) is open in another process\(pid > 0 ? " (pid \(pid))" : ""): one process at a time, or it would not see the other's changes"
         }
     }
 }

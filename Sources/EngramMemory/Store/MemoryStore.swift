@@ -35,6 +35,7 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
     /// there is no usable checkpoint).
     public init(directory: String, embedder: any Embedder) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try StoreLock.acquire(directory)
         self.directory = directory
         self.embedder = embedder
         var config = Configuration()
