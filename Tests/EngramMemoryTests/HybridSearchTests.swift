@@ -103,6 +103,28 @@ struct HybridSearchTests {
         }
     }
 
+    @Test("after heavy churn (half the memories rewritten twelve times, some deleted) keyword scores are still BM25 over what is live")
+    func churn() async throws {
+        let store = try await store()
+        _ = try await store.search("warm up", scope: alice, mode: .keyword)  // the partition's index exists now
+        var live = try store.list(scope: alice, limit: 100).memories
+        // 72 removals while the other half stays: the index renumbers its documents (past 64 removed)
+        // with memories from before and after that in it.
+        for round in 1...12 {
+            for i in 0..<6 {
+                live[i] = try await store.update(live[i].id, text: Self.texts[(i + round) % Self.texts.count] + " round \(round) item \(i)")
+            }
+        }
+        try store.delete(live.removeLast().id)
+        let texts = live.map(\.text)
+        for query in ["cat", "the cat on the mat", "honey tea round 12", "item 3", "heart matter red", "morning wine"] {
+            let expected = Self.bm25(query, texts)
+            let hits = try await store.search(query, scope: alice, limit: 50, mode: .keyword)
+            #expect(hits.count == expected.count, "\(query)")
+            for hit in hits { #expect(abs(hit.score - expected[hit.memory.text]!) < 1e-4, "\(query): \(hit.memory.text)") }
+        }
+    }
+
     @Test("updates and deletes reach the keyword index at once")
     func keywordIndexFollowsWrites() async throws {
         let store = try await store()

@@ -52,6 +52,26 @@ struct KeywordIndex: Sendable {
             postings[term]?.removeAll { lengths[Int($0.doc)] < 0 }
             if postings[term]?.isEmpty == true { postings[term] = nil }
         }
+        if rowOfDocument.count - documentCount > max(64, documentCount) { renumber() }
+    }
+
+    /// Numbers the live documents afresh (same order), so that a search, which scores into an
+    /// array over every document number, costs the live documents and not every one ever added
+    /// (every update adds one). Run when the removed outnumber the live: amortized O(1) per removal.
+    private mutating func renumber() {
+        var newNumber = [UInt32](repeating: .max, count: rowOfDocument.count)
+        var rows: [Int64] = [], kept: [Int32] = []
+        for (doc, length) in lengths.enumerated() where length >= 0 {
+            newNumber[doc] = UInt32(rows.count)
+            rows.append(rowOfDocument[doc])
+            kept.append(length)
+        }
+        for term in postings.keys {
+            postings[term] = postings[term]!.map { Posting(doc: newNumber[Int($0.doc)], tf: $0.tf) }
+        }
+        rowOfDocument = rows
+        lengths = kept
+        documentOfRow = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, UInt32($0)) })
     }
 
     /// BM25 scores of the rows among `allowed` (nil: every row) that contain a term of `query`,
