@@ -117,6 +117,43 @@ struct CheckpointTests {
         #expect(try reopened.search(vector: randomUnitVectors(1, seed: 5)[0], scope: MemoryScope(userID: "u"), limit: 1).first?.memory.id == foreign.id)
     }
 
+    @Test("a checkpoint rewrites only what changed: nothing when the last one is exact, and a tenant's graph only when it changed")
+    func incrementalCheckpoints() throws {
+        let dir = scratchDirectory("ckpt")
+        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let big = MemoryScope(userID: "big"), small = MemoryScope(userID: "small")
+        let ids = try store!.add((0..<2_100).map { "big \($0)" }, vectors: randomUnitVectors(2_100, seed: 7), scope: big).map(\.id)
+            + store!.add(["small 1"], vectors: randomUnitVectors(1, seed: 8), scope: small).map(\.id)
+        func manifest() throws -> (generation: Int, flat: String, view: String, graph: String) {
+            let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
+            let graphs = m["graphs"] as! [[String: Any]]
+            #expect(graphs.count == 1)
+            return (m["generation"] as! Int, m["flat"] as! String, m["view"] as! String, graphs[0]["file"] as! String)
+        }
+        try store!.checkpoint()
+        let first = try manifest()
+        store = nil
+        store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        try store!.checkpoint()  // opened from an exact checkpoint, nothing changed: nothing to write
+        #expect(try manifest() == first)
+        let added = try store!.add(["small 2"], vectors: randomUnitVectors(1, seed: 9), scope: small)[0]
+        try store!.checkpoint()
+        let second = try manifest()
+        #expect(second.generation == first.generation + 1 && second.graph == first.graph)  // the big tenant's graph is listed as it was
+        #expect(second.flat != first.flat && second.view != first.view)
+        try store!.delete(ids[5])
+        try store!.checkpoint()
+        let third = try manifest()
+        #expect(third.graph != second.graph)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/index").sorted()
+        #expect(files == ["manifest.json", third.flat, third.graph, third.view].sorted())
+        store = nil
+        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        #expect(reopened.count == 2_101 && (try? reopened.get(ids[5])) == nil)
+        #expect(try reopened.get(added.id) == added)
+        #expect(try reopened.search(vector: randomUnitVectors(2_100, seed: 7)[9], scope: big, limit: 1).first?.memory.id == ids[9])
+    }
+
     static func patch(_ path: String, _ change: (inout Data) -> Void) throws {
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
         change(&data)

@@ -2,19 +2,31 @@ import EngramIndex
 import Foundation
 
 extension MemoryIndex {
-    /// Saves the indexes into `directory` under names of `generation`, each file atomically.
-    /// Call with writers excluded.
+    /// Saves the indexes into `directory` under names of `generation`, each file atomically; an
+    /// index unchanged since it was loaded from or saved to a file there is not written again, its
+    /// file is listed as it is. Call with writers excluded.
     /// - Returns: the flat index's file and the graphs' entries, for the manifest.
     func save(to directory: String, generation: UInt64) throws -> (flat: String, graphs: [CheckpointManifest.Graph]) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let flatFile = "flat-\(generation).engram"
-        try flat.save(to: directory + "/" + flatFile)
+        var files = unchangedFiles.withLock { $0 }
+        func reusable(_ file: String?) -> String? { file.flatMap { FileManager.default.fileExists(atPath: directory + "/" + $0) ? $0 : nil } }
+        let flatFile = try reusable(files.flat) ?? {
+            let file = "flat-\(generation).engram"
+            try flat.save(to: directory + "/" + file)
+            return file
+        }()
+        files.flat = flatFile
         var entries: [CheckpointManifest.Graph] = []
         for (partition, graph) in graphs.read({ $0 }) where graph.count > 0 {
-            let file = "graph-" + MemoryStore.contentHash(partition.field + "\u{0}" + partition.value) + "-\(generation).engram"
-            try graph.save(to: directory + "/" + file)
+            let file = try reusable(files.graphs[partition]) ?? {
+                let file = "graph-" + MemoryStore.contentHash(partition.field + "\u{0}" + partition.value) + "-\(generation).engram"
+                try graph.save(to: directory + "/" + file)
+                return file
+            }()
+            files.graphs[partition] = file
             entries.append(CheckpointManifest.Graph(partition: partition, file: file))
         }
+        unchangedFiles.withLock { $0 = files }
         return (flatFile, entries)
     }
 
@@ -25,7 +37,12 @@ extension MemoryIndex {
         guard let flat, graphs.count == manifest.graphs.count, flat.count == manifest.count else {
             throw EngramError.corruptIndex(path: directory, reason: "the checkpoint's index files are incomplete")
         }
-        return try MemoryIndex(dimension: manifest.dimension, flat: flat, graphs: graphs)
+        let index = try MemoryIndex(dimension: manifest.dimension, flat: flat, graphs: graphs)
+        index.unchangedFiles.withLock { files in
+            files.flat = manifest.flat
+            for entry in manifest.graphs { files.graphs[entry.partition] = entry.file }
+        }
+        return index
     }
 
     /// Opens whatever indexes of `manifest` are usable (none without one) and catches them up with

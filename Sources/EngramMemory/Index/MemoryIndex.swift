@@ -21,6 +21,14 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
     let dimension: Int
     let flat: FlatIndex
     let graphs: RWLocked<[MemoryPartition: HNSWIndex]>
+    /// The checkpoint files that hold an index exactly as it is now (a change forgets the entry),
+    /// so that a checkpoint lists them again instead of rewriting them.
+    let unchangedFiles = Locked(UnchangedFiles())
+
+    struct UnchangedFiles {
+        var flat: String?
+        var graphs: [MemoryPartition: String] = [:]
+    }
 
     init(dimension: Int, flat: FlatIndex? = nil, graphs: [MemoryPartition: HNSWIndex] = [:]) throws {
         self.dimension = dimension
@@ -32,6 +40,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
     /// that crosses the threshold and gets its graph now).
     func add(_ rows: [Int64], vectors: [[Float]], partitions: [MemoryPartition], rowsOf: (MemoryPartition) -> [Int64]) throws {
         guard !rows.isEmpty else { return }
+        changed(Set(partitions))
         try flat.add(VectorMatrix(dimension: dimension, values: vectors.flatMap { $0 }), ids: rows.map(UInt64.init))
         var byPartition: [MemoryPartition: [Int]] = [:]
         for (i, p) in partitions.enumerated() { byPartition[p, default: []].append(i) }
@@ -47,6 +56,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
 
     /// Builds the graph of a partition from the flat index's vectors.
     func buildGraph(_ partition: MemoryPartition, rows: [Int64]) throws {
+        changed([partition])
         let graph = try HNSWIndex(dimension: dimension, metric: .cosine, parameters: Self.graphParameters)
         var values: [Float] = []
         values.reserveCapacity(rows.count * dimension)
@@ -57,10 +67,20 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
 
     /// Forgets rows (ids the indexes do not hold are skipped).
     func remove(_ rows: [Int64], partitions: [MemoryPartition]) throws {
+        guard !rows.isEmpty else { return }
+        changed(Set(partitions))
         let graphs = graphs.read { $0 }
         for (row, partition) in zip(rows, partitions) {
             if flat.contains(id: UInt64(row)) { try flat.remove(id: UInt64(row)) }
             if let graph = graphs[partition], graph.contains(id: UInt64(row)) { try graph.remove(id: UInt64(row)) }
+        }
+    }
+
+    /// Forgets the unchanged files of the flat index and of `partitions`' graphs (before changing them).
+    private func changed(_ partitions: Set<MemoryPartition>) {
+        unchangedFiles.withLock { files in
+            files.flat = nil
+            for partition in partitions { files.graphs[partition] = nil }
         }
     }
 

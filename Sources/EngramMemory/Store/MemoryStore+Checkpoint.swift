@@ -7,10 +7,13 @@ extension MemoryStore {
     /// Saves the derived state (the view and the vector indexes) to `index/` in the store
     /// directory, so that the next open maps it instead of decoding the database and rebuilding.
     /// Every file is new and written atomically, and a manifest written last commits them all:
-    /// a crash leaves the previous checkpoint in force. Writers wait meanwhile; searches continue.
-    /// - Complexity: writes every index and the view: O(memories · dimension).
+    /// a crash leaves the previous checkpoint in force. Indexes unchanged since the last checkpoint
+    /// are not written again, and nothing is written when the last checkpoint is still exact.
+    /// Writers wait meanwhile; searches continue.
+    /// - Complexity: writes the view and every changed index: up to O(memories · dimension).
     public func checkpoint() throws {
         try writer.withLock { changes in
+            guard changes > 0 else { return }
             let position = try pool.read(Self.position)
             let generation = (CheckpointManifest.read(indexDirectory)?.generation ?? 0) + 1
             let (flat, graphs) = try index.save(to: indexDirectory, generation: generation)
@@ -52,14 +55,15 @@ extension MemoryStore {
     /// The view and indexes of the store, from the checkpoint caught up with the database when
     /// there is a usable one, else from the database (indexes from whatever checkpoint files are
     /// usable, compared row by row).
-    /// - Returns: also the number of changes the checkpoint lacked.
+    /// - Returns: also the number of changes the checkpoint lacked (0 only when it is exact).
     static func openDerived(_ directory: String, pool: DatabasePool, dimension: Int) throws -> (MemoryView, MemoryIndex, changes: Int) {
         let manifest = CheckpointManifest.read(directory).flatMap { $0.dimension == dimension ? $0 : nil }
         if let manifest, let opened = try openCheckpoint(manifest, in: directory, pool: pool) { return opened }
         let view = try loadView(pool)
         let (index, changes) = try MemoryIndex.open(directory, manifest: manifest, dimension: dimension, view: view,
                                                     embeddings: { try embeddings(of: $0, in: pool, dimension: dimension) })
-        return (view, index, changes)
+        // At least one: whatever the indexes lacked, the checkpoint on disk was not usable as it is.
+        return (view, index, max(1, changes))
     }
 
     /// The checkpoint's view and indexes caught up with the database; nil when its files are not

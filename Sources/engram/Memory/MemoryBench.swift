@@ -91,7 +91,15 @@ struct MemoryBench: AsyncParsableCommand {
         let open = ContinuousClock.now
         s = try MemoryStore(directory: dir, embedder: embedder)
         report([("measure", .string("open")), ("memories", .int(memories)), ("seconds", .number((ContinuousClock.now - open).seconds))])
-        if store == nil { try? FileManager.default.removeItem(atPath: dir) }
+
+        // A server's life after that open: a few adds to one small tenant, then a checkpoint, which
+        // rewrites the view and the flat index but lists every graph as it was.
+        let few = (0..<100).map { i in NewMemory(text: "later \(i)", scope: MemoryScope(userID: "user\(tenants - 1)")) }
+        try s!.add(few, vectors: few.indices.map { Self.noisy(Array(vectors[$0 % vectors.count]), rng: &rng) })
+        let incremental = ContinuousClock.now
+        try s!.checkpoint()
+        report([("measure", .string("checkpoint_after_100_adds")), ("memories", .int(memories)),
+                ("seconds", .number((ContinuousClock.now - incremental).seconds))])
     }
 
     private func report(_ fields: [(String, JSONValue)]) {
