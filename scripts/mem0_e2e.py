@@ -8,7 +8,7 @@ alice), runs add → search → get_all → get → update → history → delet
 mem0ai.MemoryClient, checks that the restricted key neither sees nor deletes bob's memories, stops
 the server with SIGTERM and expects a clean exit. Exits non-zero on the first failed check.
 """
-import json, os, shutil, signal, subprocess, sys, tempfile
+import json, os, shutil, signal, subprocess, sys, tempfile, time
 
 os.environ.setdefault("MEM0_TELEMETRY", "false")
 from mem0 import MemoryClient  # noqa: E402
@@ -24,7 +24,8 @@ def main(engram):
     keys = os.path.join(work, "keys.json")
     with open(keys, "w") as f:
         json.dump({"admin-key": {}, "alice-key": {"user_id": ["alice"]}}, f)
-    server = subprocess.Popen([engram, "serve", "--store", os.path.join(work, "store"), "--port", "0", "--api-keys", keys],
+    server = subprocess.Popen([engram, "serve", "--store", os.path.join(work, "store"), "--port", "0", "--api-keys", keys,
+                               "--checkpoint-interval", "1"],
                               stdout=subprocess.PIPE, text=True)
     try:
         host = "http://" + json.loads(server.stdout.readline())["listening"]
@@ -37,6 +38,12 @@ def main(engram):
         memory_id = added["results"][0]["id"]
         admin.add("My favourite city is Lisbon", user_id="alice", metadata={"topic": "travel"})
         bob = admin.add("Bob drives a red truck", user_id="bob")["results"][0]["id"]
+        manifest = os.path.join(work, "store", "index", "manifest.json")
+        for _ in range(50):  # the server checkpoints every second when enough has changed
+            if os.path.exists(manifest):
+                break
+            time.sleep(0.1)
+        check(os.path.exists(manifest), "periodic checkpoint while serving")
 
         hits = admin.search("what can she eat?", filters={"user_id": "alice"}, top_k=5)["results"]
         check(hits and hits[0]["id"] == memory_id and "score" in hits[0], f"search: {hits}")

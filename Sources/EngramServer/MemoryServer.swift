@@ -13,12 +13,17 @@ public struct MemoryServer: Sendable {
         /// Extracts memories from conversations when requests leave `infer` on (nil: each user
         /// message is stored as it is).
         public var extractor: MemoryExtractor?
+        /// How often the store is checkpointed when due (``MemoryStore/checkpointIfDue()``), so that
+        /// a crash leaves little for the next open to catch up; nil: only at shutdown.
+        public var checkpointInterval: Duration?
 
-        public init(host: String = "127.0.0.1", port: Int = 8765, keys: APIKeys = .none, extractor: MemoryExtractor? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 8765, keys: APIKeys = .none, extractor: MemoryExtractor? = nil,
+                    checkpointInterval: Duration? = .seconds(300)) {
             self.host = host
             self.port = port
             self.keys = keys
             self.extractor = extractor
+            self.checkpointInterval = checkpointInterval
         }
     }
 
@@ -52,8 +57,18 @@ public struct MemoryServer: Sendable {
                     logger: logger ?? Logger(label: "engram.server"))
     }
 
-    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and checkpoints the store.
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and checkpoints the
+    /// store; meanwhile checkpoints it every ``Configuration/checkpointInterval`` when due.
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let checkpoints = Task { [store, interval = configuration.checkpointInterval] in
+            guard let interval else { return }
+            while (try? await Task.sleep(for: interval)) != nil {
+                // On the store's writer thread: a checkpoint writes for a while and must not hold
+                // one of the cooperative pool's few threads.
+                _ = try? await store.writing { try store.checkpointIfDue() }
+            }
+        }
+        defer { checkpoints.cancel() }
         try await application(onServerRunning: onServerRunning).runService()
         try store.close()
     }

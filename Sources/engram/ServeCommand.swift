@@ -25,8 +25,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Threads of the native embedder's worker (default: half the cores, leaving the rest to requests).")
     var embedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
     @Option(help: "Most query texts the native embedder's worker embeds in one pass.") var embedBatch = 64
+    @Option(help: "Seconds between checkpoints of the store when enough has changed (0: only at shutdown).")
+    var checkpointInterval = 300
 
     func validate() throws {
+        guard checkpointInterval >= 0 else { throw ValidationError("--checkpoint-interval must be 0 or more seconds") }
         guard (1...1_024).contains(embedBatch) else { throw ValidationError("--embed-batch must be in 1...1024") }
         guard (llmURL == nil) == (llmModel == nil) else { throw ValidationError("--llm-url and --llm-model go together") }
         if let llmURL, URL(string: llmURL)?.scheme == nil { throw ValidationError("--llm-url must be a URL") }
@@ -44,7 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
         let embedder = try storeOptions.makeEmbedder(threads: embedThreads)
         let store = try MemoryStore(directory: storeOptions.store,
                                     embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder)
-        let server = try MemoryServer(store: store, configuration: .init(host: host, port: port, keys: keys, extractor: try extractor()))
+        let server = try MemoryServer(store: store, configuration: .init(
+            host: host, port: port, keys: keys, extractor: try extractor(),
+            checkpointInterval: checkpointInterval > 0 ? .seconds(checkpointInterval) : nil))
         let host = host
         try await server.run { port in
             // Unbuffered, so a supervisor reading a pipe sees the line at once.

@@ -29,10 +29,17 @@ extension MemoryStore {
     /// Checkpoints when the changes since the open or the last checkpoint would cost the next open
     /// more to catch up than the checkpoint costs to write (a graph insertion costs about a
     /// hundred vector writes). Nothing is lost without it: the database is the record.
-    public func close() throws {
+    /// - Returns: whether it checkpointed.
+    @discardableResult
+    public func checkpointIfDue() throws -> Bool {
         let changes = writer.withLock { $0 }
-        if changes > 0, changes * 100 >= view.read(\.count) { try checkpoint() }
+        guard changes > 0, changes * 100 >= view.read(\.count) else { return false }
+        try checkpoint()
+        return true
     }
+
+    /// Call when done with the store: checkpoints if due (``checkpointIfDue()``).
+    public func close() throws { try checkpointIfDue() }
 
     /// Rebuilds the derived view and vector indexes of the store in `directory` from its database
     /// alone (ignoring any checkpoint) and checkpoints them.
