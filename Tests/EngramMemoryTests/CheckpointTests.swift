@@ -1,3 +1,4 @@
+import EngramIndex
 import Foundation
 import EngramTestSupport
 import Testing
@@ -152,6 +153,48 @@ struct CheckpointTests {
         #expect(reopened.count == 2_101 && (try? reopened.get(ids[5])) == nil)
         #expect(try reopened.get(added.id) == added)
         #expect(try reopened.search(vector: randomUnitVectors(2_100, seed: 7)[9], scope: big, limit: 1).first?.memory.id == ids[9])
+    }
+
+    @Test("damaged view snapshots with valid checksums (counts, offsets, lengths, bytes overwritten) open or fail, never trap")
+    func hostileSnapshots() throws {
+        let dir = scratchDirectory("ckpt")
+        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let ids = try addVaried(store!, count: 60, seed: 10).map(\.id)
+        try store!.checkpoint()
+        store = nil
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/index").first { $0.hasSuffix(".snapshot") })
+        let path = dir + "/index/" + name
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        var rng = SplitMix64(seed: 3)
+        var opened = 0
+        for round in 0..<300 {
+            var bytes = [UInt8](original)
+            let payload = 32..<bytes.count
+            switch round % 3 {
+            case 0:  // a few random bytes anywhere in the payload
+                for _ in 0...Int.random(in: 0..<4, using: &rng) { bytes[Int.random(in: payload, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng) }
+            case 1:  // a u64 among the counts, rows, ids and offsets: huge, small or off by a little
+                let at = Int.random(in: 32..<min(bytes.count - 8, 32 + 40 * 60), using: &rng)
+                let value: UInt64 = [UInt64.random(in: 0...UInt64.max, using: &rng), UInt64.random(in: 0...100, using: &rng),
+                                     UInt64(bytes.count) + UInt64.random(in: 0...8, using: &rng)][round % 9 / 3]
+                withUnsafeBytes(of: value.littleEndian) { for (i, b) in $0.enumerated() { bytes[at + i] = b } }
+            default:  // cut short
+                bytes.removeLast(Int.random(in: 1..<(bytes.count - 32), using: &rng))
+            }
+            // Reseal: the length and checksum fields say the damage is intended.
+            let length = UInt64(bytes.count - 32)
+            let checksum = bytes[32...].withUnsafeBytes { IndexChecksum.xxh64($0) }
+            withUnsafeBytes(of: length.littleEndian) { for (i, b) in $0.enumerated() { bytes[16 + i] = b } }
+            withUnsafeBytes(of: checksum.littleEndian) { for (i, b) in $0.enumerated() { bytes[24 + i] = b } }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            guard let reopened = try? MemoryStore(directory: dir, embedder: WordsEmbedder()) else { continue }
+            opened += 1
+            for id in ids { _ = try? reopened.get(id) }  // decodes every memory still held
+            for scope in Self.scopes { _ = try? reopened.list(scope: scope, filter: .gte("n", 3), limit: 100) }
+        }
+        #expect(opened > 0)
+        try Data(original).write(to: URL(fileURLWithPath: path))
+        #expect(try MemoryStore(directory: dir, embedder: WordsEmbedder()).count == 60)
     }
 
     static func patch(_ path: String, _ change: (inout Data) -> Void) throws {

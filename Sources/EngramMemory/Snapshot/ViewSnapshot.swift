@@ -56,17 +56,23 @@ final class ViewSnapshot: @unchecked Sendable {  // immutable after load
 
     /// The byte range of record `i` in the record area (unchecked: see ``check(record:)``).
     func record(_ i: Int) -> Range<Int> {
-        func offset(_ j: Int) -> Int { Int(UInt64(littleEndian: file.base.loadUnaligned(fromByteOffset: offsets + j * 8, as: UInt64.self))) }
-        return offset(i)..<(i + 1 < count ? offset(i + 1) : records.count)
+        let (start, end) = bounds(i)
+        return start..<end
+    }
+
+    /// Where record `i` starts and ends as the offsets say (unchecked: a damaged file can say anything).
+    private func bounds(_ i: Int) -> (Int, Int) {
+        func offset(_ j: Int) -> Int {
+            Int(truncatingIfNeeded: UInt64(littleEndian: file.base.loadUnaligned(fromByteOffset: offsets + j * 8, as: UInt64.self)))
+        }
+        return (offset(i), i + 1 < count ? offset(i + 1) : records.count)
     }
 
     /// Throws unless record `i` lies in the record area and holds exactly its fields.
     func check(record i: Int) throws {
-        let range = record(i)
-        guard 0 <= range.lowerBound, range.lowerBound <= range.upperBound, range.upperBound <= records.count else {
-            throw SnapshotReader.Truncated()
-        }
-        var reader = reader(range)
+        let (start, end) = bounds(i)
+        guard 0 <= start, start <= end, end <= records.count else { throw SnapshotReader.Truncated() }
+        var reader = reader(start..<end)
         _ = try RawRecord(&reader)
         guard reader.offset == reader.end else { throw SnapshotReader.Truncated() }
     }
