@@ -89,6 +89,27 @@ struct MemoryIndexingTests {
         }
     }
 
+    @Test("a tenant graph whose tombstones outnumber its live nodes is rebuilt in the background, and searches stay exact")
+    func graphCompaction() async throws {
+        let store = try MemoryStore(directory: scratchDirectory("idx"), embedder: WordsEmbedder())
+        let vectors = randomUnitVectors(5_000, seed: 21)
+        let added = try store.add((0..<5_000).map { "memory \($0)" }, vectors: vectors, scope: big, metadata: ["n": 1])
+        #expect(store.graphNodeCounts["big"]?.live == 5_000)
+        for m in added.prefix(2_600) { try store.delete(m.id) }
+        var counts = store.graphNodeCounts["big"]
+        for _ in 0..<300 where counts.map({ $0.tombstones >= $0.live }) ?? true {
+            try await Task.sleep(for: .milliseconds(100))
+            counts = store.graphNodeCounts["big"]
+        }
+        // Rebuilt once the 2,501st delete made tombstones outnumber live nodes; the 99 deletes after
+        // that are the only tombstones left.
+        #expect(counts?.live == 2_400 && (counts?.tombstones ?? .max) <= 99, "\(String(describing: counts))")
+        let remaining = Dictionary(uniqueKeysWithValues: zip(added.dropFirst(2_600).map(\.id), vectors.dropFirst(2_600)))
+        #expect(try recall(store, remaining, scope: big, filter: .all) >= 0.95)
+        try await store.update(added[4_000].id, metadata: ["n": 2])  // the rebuilt graph takes writes
+        #expect(try store.search(vector: vectors[4_000], scope: big, filter: .eq("n", 2), limit: 1).first?.memory.id == added[4_000].id)
+    }
+
     @Test("a checkpoint is caught up at open with the adds, updates and deletes made after it; a damaged one is rebuilt")
     func checkpointCatchUp() async throws {
         let dir = scratchDirectory("idx")

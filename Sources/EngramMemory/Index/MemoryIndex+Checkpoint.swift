@@ -92,7 +92,8 @@ extension MemoryIndex {
         return missing.count + extra.count
     }
 
-    private func catchUp(_ graph: HNSWIndex, rows: [Int64]) throws -> Int {
+    /// Adds the rows `graph` lacks (vectors from the flat index) and removes those not in `rows`.
+    func catchUp(_ graph: HNSWIndex, rows: [Int64]) throws -> Int {
         let held = Set(graph.liveIDs.map(Int64.init))
         let wanted = Set(rows)
         let missing = rows.filter { !held.contains($0) }

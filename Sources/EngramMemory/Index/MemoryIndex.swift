@@ -24,6 +24,8 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
     /// The checkpoint files that hold an index exactly as it is now (a change forgets the entry),
     /// so that a checkpoint lists them again instead of rewriting them.
     let unchangedFiles = Locked(UnchangedFiles())
+    /// Partitions whose graph is being rebuilt without its tombstones.
+    let compacting = Locked(Set<MemoryPartition>())
 
     struct UnchangedFiles {
         var flat: String?
@@ -57,12 +59,48 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
     /// Builds the graph of a partition from the flat index's vectors.
     func buildGraph(_ partition: MemoryPartition, rows: [Int64]) throws {
         changed([partition])
-        let graph = try HNSWIndex(dimension: dimension, metric: .cosine, parameters: Self.graphParameters)
-        var values: [Float] = []
-        values.reserveCapacity(rows.count * dimension)
-        for row in rows { values += try flat.vector(id: UInt64(row)) }
-        try graph.add(VectorMatrix(dimension: dimension, values: values), ids: rows.map(UInt64.init), threads: Self.threads(for: rows.count))
+        let graph = try freshGraph(rows: rows)
         graphs.write { $0[partition] = graph }
+    }
+
+    /// A new graph of those of `rows` the flat index holds (no lock needed: safe beside writes).
+    func freshGraph(rows: [Int64]) throws -> HNSWIndex {
+        let graph = try HNSWIndex(dimension: dimension, metric: .cosine, parameters: Self.graphParameters)
+        var values: [Float] = [], ids: [UInt64] = []
+        values.reserveCapacity(rows.count * dimension)
+        for row in rows {
+            guard let vector = try? flat.vector(id: UInt64(row)) else { continue }
+            values += vector
+            ids.append(UInt64(row))
+        }
+        try graph.add(VectorMatrix(dimension: dimension, values: values), ids: ids, threads: Self.threads(for: ids.count))
+        return graph
+    }
+
+    /// The partitions among `partitions` whose graphs hold more tombstones (removed or replaced
+    /// nodes, still traversed) than live nodes, and are not being rebuilt yet; they are marked as
+    /// being rebuilt.
+    func claimCompactions(_ partitions: Set<MemoryPartition>) -> [MemoryPartition] {
+        let graphs = graphs.read { $0 }
+        let due = partitions.filter { p in graphs[p].map { $0.tombstoneCount > $0.count } ?? false }
+        return compacting.withLock { busy in
+            let claimed = due.filter { !busy.contains($0) }
+            busy.formUnion(claimed)
+            return Array(claimed)
+        }
+    }
+
+    /// Puts a rebuilt graph in place of `partition`'s, caught up with its current `rows` (nil, or
+    /// too few rows: the partition goes back to exact scans). Call with writers excluded.
+    func install(_ fresh: HNSWIndex?, partition: MemoryPartition, rows: [Int64]) throws {
+        defer { compacting.withLock { _ = $0.remove(partition) } }
+        changed([partition])
+        guard let fresh, rows.count > Self.graphThreshold else {
+            graphs.write { $0[partition] = nil }
+            return
+        }
+        _ = try catchUp(fresh, rows: rows)
+        graphs.write { $0[partition] = fresh }
     }
 
     /// Forgets rows (ids the indexes do not hold are skipped).

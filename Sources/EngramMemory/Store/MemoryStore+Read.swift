@@ -50,4 +50,11 @@ extension MemoryStore {
             }
         }
     }
+
+    /// Live and tombstoned nodes of each tenant graph, by partition value (diagnostics and tests).
+    package var graphNodeCounts: [String: (live: Int, tombstones: Int)] {
+        var counts: [String: (live: Int, tombstones: Int)] = [:]
+        for (partition, graph) in index.graphs.read({ $0 }) { counts[partition.value] = (graph.count, graph.tombstoneCount) }
+        return counts
+    }
 }

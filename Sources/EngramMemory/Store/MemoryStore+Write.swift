@@ -126,6 +126,7 @@ extension MemoryStore {
             let partition = MemoryPartition(of: updated.scope)
             try index.add([newRow], vectors: [Self.floats(embedding)], partitions: [partition], rowsOf: { p in view.read { $0.partitions[p] ?? [] } })
             try index.remove([row], partitions: [partition])
+            compactGraphsInBackground([partition])
             view.write { v in
                 v.unpublish([row])
                 v.publish(newRow, updated)
@@ -196,8 +197,29 @@ extension MemoryStore {
     /// Takes deleted rows out of the indexes, then out of the view: a search never meets an
     /// indexed row the view no longer resolves.
     private func forget(_ victims: [(Int64, Memory)]) throws {
-        try index.remove(victims.map(\.0), partitions: victims.map { MemoryPartition(of: $0.1.scope) })
+        let partitions = victims.map { MemoryPartition(of: $0.1.scope) }
+        try index.remove(victims.map(\.0), partitions: partitions)
+        compactGraphsInBackground(Set(partitions))
         view.write { v in _ = v.unpublish(victims.map(\.0)) }
+    }
+
+    /// Rebuilds, on a background thread, the graphs among `partitions` whose tombstones outnumber
+    /// their live nodes (deletes and updates leave one each). The build reads vectors beside the
+    /// writes; only installing it (caught up with what changed meanwhile) waits for the writer.
+    /// Amortized, a removal costs about one graph insertion.
+    func compactGraphsInBackground(_ partitions: some Sequence<MemoryPartition>) {
+        let due = index.claimCompactions(Set(partitions))
+        guard !due.isEmpty else { return }
+        Thread.detachNewThread { [weak self] in
+            for partition in due {
+                guard let self else { return }
+                let rows = self.view.read { $0.partitions[partition] ?? [] }
+                let fresh = rows.count > MemoryIndex.graphThreshold ? try? self.index.freshGraph(rows: rows) : nil
+                self.writer.withLock { _ in
+                    try? self.index.install(fresh, partition: partition, rows: self.view.read { $0.partitions[partition] ?? [] })
+                }
+            }
+        }
     }
 
     /// The row and memory of `id`, if it lies in `scope`.
