@@ -48,8 +48,7 @@ class Connection:
         if headers.get("transfer-encoding") == "chunked":
             data = b""
             while (size := int((await self.reader.readline()).strip(), 16)) > 0:
-                data += await self.reader.readexactly(size + 2)
-                data = data[:-2]
+                data += (await self.reader.readexactly(size + 2))[:-2]  # the chunk, without its CRLF
             await self.reader.readline()
         else:
             data = await self.reader.readexactly(int(headers.get("content-length", 0)))

@@ -66,9 +66,7 @@ struct KeywordIndex: Sendable {
             rows.append(rowOfDocument[doc])
             kept.append(length)
         }
-        for term in postings.keys {
-            postings[term] = postings[term]!.map { Posting(doc: newNumber[Int($0.doc)], tf: $0.tf) }
-        }
+        postings = postings.mapValues { list in list.map { Posting(doc: newNumber[Int($0.doc)], tf: $0.tf) } }
         rowOfDocument = rows
         lengths = kept
         documentOfRow = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, UInt32($0)) })

@@ -34,10 +34,13 @@ struct SnapshotReader {
         return Int(n)
     }
 
-    mutating func string() throws -> String {
+    /// A length (u32) and that many bytes, in place.
+    mutating func bytes() throws -> UnsafeRawBufferPointer {
         let n = Int(try integer(UInt32.self))
-        return String(decoding: UnsafeRawBufferPointer(start: try take(n), count: n), as: UTF8.self)
+        return UnsafeRawBufferPointer(start: try take(n), count: n)
     }
+
+    mutating func string() throws -> String { String(decoding: try bytes(), as: UTF8.self) }
 
     mutating func rows() throws -> [Int64] {
         let n = try count(width: 8)

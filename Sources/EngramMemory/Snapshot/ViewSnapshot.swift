@@ -109,17 +109,13 @@ final class ViewSnapshot: @unchecked Sendable {  // immutable after load
         var user, agent, run: UnsafeRawBufferPointer?
 
         init(_ r: inout SnapshotReader) throws {
-            func bytes(_ r: inout SnapshotReader) throws -> UnsafeRawBufferPointer {
-                let n = Int(try r.integer(UInt32.self))
-                return UnsafeRawBufferPointer(start: try r.take(n), count: n)
-            }
             (created, updated, expires) = (try r.double(), try r.double(), try r.double())
             let flags = try r.integer(UInt8.self)
-            (text, hash) = (try bytes(&r), try bytes(&r))
-            user = flags & 1 != 0 ? try bytes(&r) : nil
-            agent = flags & 2 != 0 ? try bytes(&r) : nil
-            run = flags & 4 != 0 ? try bytes(&r) : nil
-            metadata = try bytes(&r)
+            (text, hash) = (try r.bytes(), try r.bytes())
+            user = flags & 1 != 0 ? try r.bytes() : nil
+            agent = flags & 2 != 0 ? try r.bytes() : nil
+            run = flags & 4 != 0 ? try r.bytes() : nil
+            metadata = try r.bytes()
         }
     }
 

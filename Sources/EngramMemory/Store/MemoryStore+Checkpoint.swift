@@ -123,7 +123,7 @@ extension MemoryStore {
     /// The memories (with their embeddings) of the rows `sql` selects (a WHERE clause and more).
     private static func rowsWithEmbeddings(_ db: Database, dimension: Int, sql: String,
                                            arguments: StatementArguments) throws -> [(Int64, Memory, [Float])] {
-        try Row.fetchAll(db, sql: "SELECT \(memoryColumns), embedding FROM memory " + sql, arguments: arguments).map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT \(memoryColumns), embedding FROM memory " + sql), arguments: arguments).map { row in
             let (id, memory) = try decode(row)
             guard let blob = row[11] as Data?, blob.count == dimension * 4 else {
                 throw MemoryError.invalidParameter("row \(id) has no embedding of \(dimension) floats")

@@ -27,9 +27,10 @@ extension MemoryRoutes {
         let embedding = ContinuousClock.now - start
         let searchStart = ContinuousClock.now
         let hits = try store.search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode)
-        let searching = ContinuousClock.now - searchStart
+        let encodeStart = ContinuousClock.now
+        let searching = encodeStart - searchStart
         var response = Response.json(.object([("results", .array(hits.map(Mem0JSON.item)))]))
-        let encoding = ContinuousClock.now - searchStart - searching
+        let encoding = ContinuousClock.now - encodeStart
         response.headers[.serverTiming] = [("parse", parsing), ("embed", embedding), ("search", searching), ("encode", encoding)]
             .map { "\($0);dur=\(ServerMiddleware.milliseconds($1))" }.joined(separator: ", ")
         return response
