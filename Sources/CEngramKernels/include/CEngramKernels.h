@@ -89,4 +89,13 @@ static inline void engram_prefetch_range(const void *p, size_t bytes) {
     for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(c + i, 0, 3);
 }
 
+/// Reads one byte of every `page`-sized page of `[p, p + bytes)`, so that each is mapped (and read
+/// from disk if it has to be): the portable fallback of `MADV_POPULATE_READ`.
+static inline void engram_touch_pages(const void *p, size_t bytes, size_t page) {
+    const volatile unsigned char *c = (const volatile unsigned char *)p;
+    unsigned char sink = 0;
+    for (size_t i = 0; i < bytes; i += page) sink ^= c[i];
+    (void)sink;
+}
+
 #endif

@@ -62,8 +62,6 @@ extension HNSWGraph {
         // still empty, and a search descending onto it would find almost nothing).
         var chosen: [(level: Int, neighbors: [(Float, UInt32)])] = []
         scratch.withScratch(nodeCount: nodeCount) { scratch in
-            scratch.half = halfVectors != nil
-            defer { scratch.half = false }
             for l in stride(from: min(level, top.level), through: 0, by: -1) {
                 scratch.begin(nodeCount: nodeCount)
                 searchLayer(query, entry: entrySlot, entryDistance: entryDistance, ef: efConstruction, level: l,

@@ -55,4 +55,14 @@ extension HNSWGraph {
             (.upperLinks, upperLinks.bytes(count: a.upperUsed)),
         ] + half)
     }
+
+    /// Maps the sections a search reads (see ``HNSWIndex/warmUp()``), most-read first.
+    func populateSearchedSections() {
+        upperOffset.populate()
+        upperLinks.populate()
+        level0.populate()
+        tombstones.populate()
+        externalIDs.populate()
+        if let halfVectors { halfVectors.populate() } else { vectors.rows.populate() }
+    }
 }

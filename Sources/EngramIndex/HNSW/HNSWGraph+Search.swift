@@ -30,7 +30,7 @@ extension HNSWGraph {
         _ query: UnsafePointer<Float>, from start: (slot: UInt32, level: Int), to targetLevel: Int, bound: Int
     ) -> (UInt32, Float) {
         var current = start.slot
-        var best = distance(query, current)
+        var best = traversalDistance(query, current)
         var level = start.level
         while level > targetLevel {
             var improved = true
@@ -41,7 +41,7 @@ extension HNSWGraph {
                 for i in stride(from: 1, through: n, by: 1) {
                     let candidate = engram_load_acquire_u32(list + i)
                     guard Int(candidate) < bound else { continue }
-                    let d = distance(query, candidate)
+                    let d = traversalDistance(query, candidate)
                     if d < best {
                         best = d
                         current = candidate
@@ -65,7 +65,6 @@ extension HNSWGraph {
         if admission.admits(entry, self) { scratch.results.push(entryDistance, entry) }
         let twoHop: Bool = if case .allowedTwoHop = admission { true } else { false }
 
-        let vectorBytes = dimension * 4
         while !scratch.candidates.isEmpty {
             let (d, current) = scratch.candidates.pop()
             if scratch.results.count >= ef && d > scratch.results.topDistance { break }
@@ -86,11 +85,7 @@ extension HNSWGraph {
             // Gather the unvisited neighbours and prefetch all their vectors before computing any
             // distance, so that the cache misses overlap instead of queueing one after another.
             let fresh = scratch.gather(list, count: n)
-            if scratch.half, let halfVectors {
-                for j in 0..<fresh.count { engram_prefetch_range(halfVectors.base + Int(fresh[j]) &* vectors.stride, vectorBytes / 2) }
-            } else {
-                for j in 0..<fresh.count { engram_prefetch_range(vector(fresh[j]), vectorBytes) }
-            }
+            for j in 0..<fresh.count { prefetchTraversalRow(fresh[j]) }
             for j in 0..<fresh.count { offer(query, fresh[j], ef: ef, admission: admission, scratch: scratch) }
         }
     }
@@ -98,7 +93,7 @@ extension HNSWGraph {
     /// Offers an unvisited node (already marked visited) to the candidate and result heaps.
     @inline(__always)
     private func offer(_ query: UnsafePointer<Float>, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
-        let d = scratch.half ? halfDistance(query, halfVectors!.base + Int(slot) &* vectors.stride, dimension) : distance(query, slot)
+        let d = traversalDistance(query, slot)
         guard scratch.results.count < ef || d < scratch.results.topDistance else { return }
         scratch.candidates.push(d, slot)
         guard admission.admits(slot, self) else { return }
@@ -136,21 +131,19 @@ extension HNSWGraph {
     }
 
     /// A query: descend to level 0, then search it with `ef`, admitting per `admission`. Returns up
-    /// to `ef` (distance, slot) pairs, best first.
+    /// to `ef` (distance, slot) pairs, best first; when the walk ran on the f16 copy, the best
+    /// `exact` of them are re-scored in full precision (and re-sorted) and only those are returned.
     /// `nodes` is the node count the search may visit (read once by the caller).
-    func search(_ query: UnsafePointer<Float>, ef: Int, admission: ResultAdmission, nodes bound: Int) -> [(Float, UInt32)] {
+    func search(_ query: UnsafePointer<Float>, ef: Int, exact: Int, admission: ResultAdmission, nodes bound: Int) -> [(Float, UInt32)] {
         guard let start = entryPoint else { return [] }
         return scratch.withScratch(nodeCount: bound) { scratch in
             let (entry, d) = descend(query, from: start, to: 0, bound: bound)
-            // Walk on the f16 copy, then re-score the candidates in full precision.
-            scratch.half = halfVectors != nil
-            defer { scratch.half = false }
             searchLayer(query, entry: entry, entryDistance: d, ef: ef, level: 0, admission: admission, scratch: scratch)
             var found = drainResults(scratch)
-            if scratch.half {
-                for i in found.indices { found[i].0 = distance(query, found[i].1) }
-                found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-            }
+            guard halfVectors != nil else { return found }
+            found.removeSubrange(min(exact, found.count)...)
+            for i in found.indices { found[i].0 = distance(query, found[i].1) }
+            found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
             return found
         }
     }

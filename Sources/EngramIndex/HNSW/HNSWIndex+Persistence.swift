@@ -25,4 +25,18 @@ extension HNSWIndex {
         return try HNSWIndex(graph: graph, parameters: HNSWParameters(
             m: header.m, efConstruction: header.efConstruction, seed: header.seed, halfPrecisionTraversal: header.hasHalfVectors))
     }
+
+    /// Maps now every page a search reads on an index opened from a file — the link lists, the ids
+    /// and tombstones, and the vectors the graph is walked on (the f16 copy when there is one) — so
+    /// that the first queries take no page faults (and, for a file not in the page cache, no disk
+    /// reads on the query path). For a server at startup, or a benchmark that wants steady
+    /// latencies from the first query. Opening stays a header check; this is the part of loading
+    /// that is worth doing ahead, and only when asked.
+    ///
+    /// Measured on this repository's 20k × 384 index (a 2-core VM, file in the page cache): 0.5–1.7 ms,
+    /// after which the first query took 0.25 ms instead of 0.45–0.8 ms. A no-op on an index in memory.
+    /// - Complexity: O(n): about `dimension · 2 + 8 · m + 13` bytes per vector are mapped.
+    public func warmUp() {
+        graph.populateSearchedSections()
+    }
 }

@@ -10,7 +10,7 @@ public struct HNSWParameters: Sendable, Equatable {
     /// reserved up front. `nil` picks a default from the dimension (up to 2^26).
     public var capacity: Int?
     /// Keep a half-precision (f16) copy of the vectors and walk the graph on it, then re-score the
-    /// `ef` candidates in full precision. Half the bytes per distance: measured +30–50% queries/s
+    /// best `2k` candidates in full precision. Half the bytes per distance: measured +30–50% queries/s
     /// at equal recall on 20k × 384 MiniLM (see README), for 50% more vector memory. Default true.
     public var halfPrecisionTraversal: Bool
 

@@ -10,8 +10,6 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
     /// Slots at or past this (nodes added after the search began, or links in a corrupted file)
     /// are never visited.
     private(set) var bound = 0
-    /// Whether the current search computes distances on the graph's f16 vectors.
-    var half = false
     var candidates = DistanceHeap(minHeap: true)
     var results = DistanceHeap(minHeap: false)
 

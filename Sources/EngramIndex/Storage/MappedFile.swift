@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CEngramKernels
 
 /// A whole file mapped read-only. Index sections are used in place through it; it is unmapped when
 /// the last array that points into it goes away.
@@ -26,6 +27,20 @@ package final class MappedFile: @unchecked Sendable {  // immutable after init
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    /// Maps every page of a range into this process (reading from disk the ones not cached), so that
+    /// later reads take no page faults. Blocks until done.
+    func populate(offset: Int, length: Int) {
+        let page = ReservedMemory.pageSize
+        let start = offset / page * page
+        guard length > 0, start < size else { return }
+        let bytes = min(size - start, length + offset - start)
+        #if os(Linux)
+        // MADV_POPULATE_READ (Linux 5.14): one call instead of a fault per page.
+        if madvise(UnsafeMutableRawPointer(mutating: base + start), bytes, 22) == 0 { return }
+        #endif
+        engram_touch_pages(base + start, bytes, page)
+    }
 
     /// Tells the kernel how a range will be read (`MADV_RANDOM` for graphs, `MADV_SEQUENTIAL` for scans).
     func advise(offset: Int, length: Int, _ advice: Int32) {

@@ -30,6 +30,13 @@ final class ReservedArray<Element: BitwiseCopyable>: @unchecked Sendable {  // b
 
     var isMapped: Bool { mapping != nil }
 
+    /// Maps all of a file-backed array's pages now (see ``MappedFile/populate(offset:length:)``); an
+    /// array in memory is left as it is.
+    func populate() {
+        guard let mapping else { return }
+        mapping.populate(offset: UnsafeRawPointer(base) - mapping.base, length: capacity * MemoryLayout<Element>.stride)
+    }
+
     /// Makes elements `0..<count` accessible.
     func reserve(_ count: Int) throws {
         guard count <= capacity else { throw EngramError.capacityExceeded(limit: capacity) }
