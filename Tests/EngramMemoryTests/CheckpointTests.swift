@@ -125,14 +125,16 @@ struct CheckpointTests {
         let big = MemoryScope(userID: "big"), small = MemoryScope(userID: "small")
         let ids = try store!.add((0..<2_100).map { "big \($0)" }, vectors: randomUnitVectors(2_100, seed: 7), scope: big).map(\.id)
             + store!.add(["small 1"], vectors: randomUnitVectors(1, seed: 8), scope: small).map(\.id)
-        func manifest() throws -> (generation: Int, flat: String, view: String, graph: String) {
+        func manifest() throws -> (generation: Int, flat: String, tail: String?, removed: Int, view: String, graph: String) {
             let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
             let graphs = m["graphs"] as! [[String: Any]]
             #expect(graphs.count == 1)
-            return (m["generation"] as! Int, m["flat"] as! String, m["view"] as! String, graphs[0]["file"] as! String)
+            return (m["generation"] as! Int, m["flat"] as! String, m["flatTail"] as? String, (m["flatRemoved"] as? [Int])?.count ?? 0,
+                    m["view"] as! String, graphs[0]["file"] as! String)
         }
         try store!.checkpoint()
         let first = try manifest()
+        #expect(first.tail == nil && first.removed == 0)
         store = nil
         store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         try store!.checkpoint()  // opened from an exact checkpoint, nothing changed: nothing to write
@@ -141,18 +143,65 @@ struct CheckpointTests {
         try store!.checkpoint()
         let second = try manifest()
         #expect(second.generation == first.generation + 1 && second.graph == first.graph)  // the big tenant's graph is listed as it was
-        #expect(second.flat != first.flat && second.view != first.view)
+        #expect(second.flat == first.flat && second.tail != nil && second.view != first.view)  // one new vector: written as the tail
         try store!.delete(ids[5])
         try store!.checkpoint()
         let third = try manifest()
         #expect(third.graph != second.graph)
+        #expect(third.flat == first.flat && third.tail == second.tail && third.removed == 1)  // the base lists the removal beside it
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/index").sorted()
-        #expect(files == ["manifest.json", third.flat, third.graph, third.view].sorted())
+        #expect(files == ["manifest.json", third.flat, third.tail!, third.graph, third.view].sorted())
         store = nil
         let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         #expect(reopened.count == 2_101 && (try? reopened.get(ids[5])) == nil)
         #expect(try reopened.get(added.id) == added)
         #expect(try reopened.search(vector: randomUnitVectors(2_100, seed: 7)[9], scope: big, limit: 1).first?.memory.id == ids[9])
+        #expect(try reopened.search(vector: randomUnitVectors(2_100, seed: 7)[5], scope: big, limit: 1).first?.memory.id != ids[5])
+    }
+
+    @Test("flat vectors: small changes are checkpointed as a tail and a list of removed rows, larger ones fold into a new base; every stage reopens exactly")
+    func flatTail() throws {
+        let dir = scratchDirectory("ckpt")
+        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var ids = try addVaried(store, count: 400, seed: 11).map(\.id)
+        func manifest() throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
+        }
+        func expectExactReopen(_ stage: String) throws {
+            let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+            let generation = try manifest()["generation"] as! Int
+            try reopened.checkpoint()  // a no-op only when the checkpoint's files opened as they are (no fallback)
+            #expect(try manifest()["generation"] as! Int == generation, "\(stage)")
+            let (before, after) = (try contents(store, ids: ids), try contents(reopened, ids: ids))
+            #expect(after.memories == before.memories && after.lists == before.lists, "\(stage)")
+            for query in randomUnitVectors(10, seed: 12) {
+                for scope in Self.scopes {
+                    #expect(try reopened.search(vector: query, scope: scope, limit: 5).map(\.memory) == store.search(vector: query, scope: scope, limit: 5).map(\.memory), "\(stage)")
+                }
+            }
+        }
+        try store.checkpoint()
+        let base = try manifest()["flat"] as! String
+        try expectExactReopen("base")
+
+        ids += try addVaried(store, count: 20, seed: 13).map(\.id)
+        try store.checkpoint()
+        let tail = try manifest()["flatTail"] as? String
+        #expect(try manifest()["flat"] as? String == base && tail != nil)
+        try expectExactReopen("tail")
+
+        for id in ids[0..<10] + ids[400..<405] { try store.delete(id) }  // ten from the base, five from the tail
+        try store.checkpoint()
+        #expect(try manifest()["flat"] as? String == base && (manifest()["flatRemoved"] as? [Int])?.count == 10)
+        #expect(try manifest()["flatTail"] as? String != tail)  // the tail changed: written again
+        try expectExactReopen("removed")
+
+        ids += try addVaried(store, count: 150, seed: 14).map(\.id)  // tail 165 + removed 10 > 390 / 4: fold
+        try store.checkpoint()
+        #expect(try manifest()["flat"] as? String != base && manifest()["flatTail"] == nil && manifest()["flatRemoved"] == nil)
+        try expectExactReopen("folded")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/index")
+        #expect(files.filter { $0.hasPrefix("flat") } == [try manifest()["flat"] as! String])
     }
 
     @Test("damaged view snapshots with valid checksums (counts, offsets, lengths, bytes overwritten) open or fail, never trap")

@@ -19,22 +19,17 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
     static let searchBreadth = 128
 
     let dimension: Int
-    let flat: FlatIndex
+    let vectors: MemoryVectors
     let graphs: RWLocked<[MemoryPartition: HNSWIndex]>
-    /// The checkpoint files that hold an index exactly as it is now (a change forgets the entry),
-    /// so that a checkpoint lists them again instead of rewriting them.
-    let unchangedFiles = Locked(UnchangedFiles())
+    /// The checkpoint files that hold a partition's graph exactly as it is now (a change forgets
+    /// the entry), so that a checkpoint lists them again instead of rewriting them.
+    let unchangedGraphFiles = Locked([MemoryPartition: String]())
     /// Partitions whose graph is being rebuilt without its tombstones.
     let compacting = Locked(Set<MemoryPartition>())
 
-    struct UnchangedFiles {
-        var flat: String?
-        var graphs: [MemoryPartition: String] = [:]
-    }
-
-    init(dimension: Int, flat: FlatIndex? = nil, graphs: [MemoryPartition: HNSWIndex] = [:]) throws {
+    init(dimension: Int, vectors: MemoryVectors? = nil, graphs: [MemoryPartition: HNSWIndex] = [:]) throws {
         self.dimension = dimension
-        self.flat = try flat ?? FlatIndex(dimension: dimension, metric: .cosine)
+        self.vectors = try vectors ?? MemoryVectors(dimension: dimension)
         self.graphs = RWLocked(graphs)
     }
 
@@ -43,7 +38,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
     func add(_ rows: [Int64], vectors: [[Float]], partitions: [MemoryPartition], rowsOf: (MemoryPartition) -> [Int64]) throws {
         guard !rows.isEmpty else { return }
         changed(Set(partitions))
-        try flat.add(VectorMatrix(dimension: dimension, values: vectors.flatMap { $0 }), ids: rows.map(UInt64.init))
+        try self.vectors.add(rows, vectors: VectorMatrix(dimension: dimension, values: vectors.flatMap { $0 }))
         var byPartition: [MemoryPartition: [Int]] = [:]
         for (i, p) in partitions.enumerated() { byPartition[p, default: []].append(i) }
         for (partition, members) in byPartition {
@@ -69,7 +64,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
         var values: [Float] = [], ids: [UInt64] = []
         values.reserveCapacity(rows.count * dimension)
         for row in rows {
-            guard let vector = try? flat.vector(id: UInt64(row)) else { continue }
+            guard let vector = vectors.vector(row) else { continue }
             values += vector
             ids.append(UInt64(row))
         }
@@ -109,16 +104,15 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
         changed(Set(partitions))
         let graphs = graphs.read { $0 }
         for (row, partition) in zip(rows, partitions) {
-            if flat.contains(id: UInt64(row)) { try flat.remove(id: UInt64(row)) }
+            try vectors.remove(row)
             if let graph = graphs[partition], graph.contains(id: UInt64(row)) { try graph.remove(id: UInt64(row)) }
         }
     }
 
-    /// Forgets the unchanged files of the flat index and of `partitions`' graphs (before changing them).
+    /// Forgets the unchanged files of `partitions`' graphs (before changing them).
     private func changed(_ partitions: Set<MemoryPartition>) {
-        unchangedFiles.withLock { files in
-            files.flat = nil
-            for partition in partitions { files.graphs[partition] = nil }
+        unchangedGraphFiles.withLock { files in
+            for partition in partitions { files[partition] = nil }
         }
     }
 
@@ -130,7 +124,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
             let ef = max(k, Self.searchBreadth)
             return try Self.retryingStale { try graph.search(query, k: k, ef: ef, filter: wholePartition ? nil : graph.filter(allowing: ids)) }
         }
-        return try Self.retryingStale { try flat.search(query, k: k, filter: flat.filter(allowing: ids)) }
+        return try vectors.search(query, k: k, rows: rows)
     }
 
     /// Cosine similarities of `query` with the stored vectors of `rows` (rows not indexed are absent).
@@ -140,7 +134,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
         guard norm > 0, norm.isFinite else { throw EngramError.invalidParameter("the query vector must be finite and non-zero") }
         var scores: [Int64: Float] = [:]
         for row in rows {
-            guard let v = try? flat.vector(id: UInt64(row)) else { continue }
+            guard let v = vectors.vector(row) else { continue }
             scores[row] = zip(query, v).reduce(0) { $0 + $1.0 * $1.1 } / norm
         }
         return scores
@@ -148,7 +142,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
 
     /// A filter goes stale when a concurrent write reuses a slot between its making and its use;
     /// making it again is cheap and the write is done by then.
-    private static func retryingStale<R>(_ body: () throws -> R) throws -> R {
+    static func retryingStale<R>(_ body: () throws -> R) throws -> R {
         for _ in 0..<8 {
             do { return try body() } catch EngramError.staleFilter { continue }
         }

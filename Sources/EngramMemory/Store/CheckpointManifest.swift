@@ -9,7 +9,9 @@ import Foundation
 /// the manifest on disk names a complete set of files of one position.
 struct CheckpointManifest: Codable, Equatable {
     static let fileName = "manifest.json"
-    static let currentVersion = 2
+    static let currentVersion = 3
+    /// Version 2 lacked `flatRemoved` and `flatTail`, which read as none.
+    static let readableVersions = 2...3
 
     var version = currentVersion
     var generation: UInt64
@@ -20,7 +22,11 @@ struct CheckpointManifest: Codable, Equatable {
     var position: Int64
     var count: Int
     var view: String
+    /// The flat vectors' base file, then the rows removed from it since and the tail file (see
+    /// ``MemoryVectors``).
     var flat: String
+    var flatRemoved: [Int64]?
+    var flatTail: String?
     var graphs: [Graph]
 
     struct Graph: Codable, Equatable {
@@ -32,7 +38,7 @@ struct CheckpointManifest: Codable, Equatable {
     static func read(_ directory: String) -> CheckpointManifest? {
         guard let data = FileManager.default.contents(atPath: directory + "/" + fileName),
               let manifest = try? JSONDecoder().decode(CheckpointManifest.self, from: data),
-              manifest.version == currentVersion
+              readableVersions.contains(manifest.version)
         else { return nil }
         return manifest
     }
@@ -41,9 +47,23 @@ struct CheckpointManifest: Codable, Equatable {
     func commit(to directory: String) throws {
         let data = try JSONEncoder().encode(self)
         try FileIO.writeAtomically(directory + "/" + Self.fileName) { write in try data.withUnsafeBytes { try write($0) } }
-        let listed = Set([Self.fileName, view, flat] + graphs.map(\.file))
+        let listed = Set([Self.fileName, view, flat] + [flatTail].compactMap { $0 } + graphs.map(\.file))
         for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !listed.contains(file) {
             try? FileManager.default.removeItem(atPath: directory + "/" + file)
         }
     }
+
+    init(generation: UInt64, dimension: Int, position: Int64, count: Int, view: String, flat: MemoryVectors.Files, graphs: [Graph]) {
+        self.generation = generation
+        self.dimension = dimension
+        self.position = position
+        self.count = count
+        self.view = view
+        self.flat = flat.base ?? ""
+        self.flatRemoved = flat.removed.isEmpty ? nil : flat.removed
+        self.flatTail = flat.tail
+        self.graphs = graphs
+    }
+
+    var flatFiles: MemoryVectors.Files { MemoryVectors.Files(base: flat, removed: flatRemoved ?? [], tail: flatTail) }
 }

@@ -108,7 +108,7 @@ extension MemoryStore {
                 guard let self else { return }
                 self.prepareKeywordIndex(partition)
             }
-            try? self?.index.flat.loadIntoMemory()
+            try? self?.index.vectors.base.loadIntoMemory()
         }
     }
 

@@ -93,7 +93,8 @@ struct MemoryBench: AsyncParsableCommand {
         report([("measure", .string("open")), ("memories", .int(memories)), ("seconds", .number((ContinuousClock.now - open).seconds))])
 
         // A server's life after that open: a few adds to one small tenant, then a checkpoint, which
-        // rewrites the view and the flat index but lists every graph as it was.
+        // rewrites the view, writes the 100 new vectors as the flat tail and lists every graph and
+        // the flat base as they were.
         let few = (0..<100).map { i in NewMemory(text: "later \(i)", scope: MemoryScope(userID: "user\(tenants - 1)")) }
         try s!.add(few, vectors: few.indices.map { Self.noisy(Array(vectors[$0 % vectors.count]), rng: &rng) })
         let incremental = ContinuousClock.now
