@@ -29,19 +29,20 @@ extension MemoryVectors {
         return saved
     }
 
-    /// Moves the tail's rows into the base (searches meanwhile may see a row in both: they drop
-    /// the duplicate) and starts an empty tail.
+    /// Makes the base hold every row and the tail none, copying the smaller of the two into the
+    /// larger (searches meanwhile may see a row in both: they drop the duplicate).
     private func fold() throws {
         let (base, tail) = parts.read { ($0.base, $0.tail) }
-        let rows = tail.liveIDs
+        let (from, into) = tail.count > base.count ? (base, tail) : (tail, base)
+        let rows = from.liveIDs
         if !rows.isEmpty {
             var values: [Float] = []
             values.reserveCapacity(rows.count * dimension)
-            for row in rows { values += try tail.vector(id: row) }
-            try base.add(VectorMatrix(dimension: dimension, values: values), ids: rows)
+            for row in rows { values += try from.vector(id: row) }
+            try into.add(VectorMatrix(dimension: dimension, values: values), ids: rows)
         }
         let empty = try FlatIndex(dimension: dimension, metric: .cosine)
-        parts.write { $0.tail = empty }
+        parts.write { $0 = Parts(base: into, tail: empty) }
     }
 
     /// The vectors of a checkpoint: its base file mapped in place, less the `removed` rows, and
