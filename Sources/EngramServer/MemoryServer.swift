@@ -63,15 +63,23 @@ public struct MemoryServer: Sendable {
         let checkpoints = Task { [store, interval = configuration.checkpointInterval] in
             guard let interval else { return }
             while (try? await Task.sleep(for: interval)) != nil {
-                // On the store's writer thread: a checkpoint writes for a while and must not hold
-                // one of the cooperative pool's few threads.
-                _ = try? await store.writing { try store.checkpointIfDue() }
+                // On a thread of its own: a checkpoint writes for a while and must hold neither one
+                // of the cooperative pool's few threads nor the store's writer thread (writes wait
+                // only while it writes the changed index files, not the view snapshot).
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    Self.checkpointQueue.async {
+                        _ = try? store.checkpointIfDue()
+                        done.resume()
+                    }
+                }
             }
         }
         defer { checkpoints.cancel() }
         try await application(onServerRunning: onServerRunning).runService()
         try store.close()
     }
+
+    static let checkpointQueue = DispatchQueue(label: "engram.server.checkpoint")
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")

@@ -101,6 +101,32 @@ struct CheckpointTests {
         }
     }
 
+    @Test("writes made while a checkpoint writes its view snapshot are kept: the next checkpoint and the next open have them")
+    func writesDuringCheckpoint() throws {
+        let dir = scratchDirectory("ckpt")
+        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let first = try addVaried(store, count: 3_000, seed: 21).map(\.id)
+        let during = Locked<[UUID]>([])
+        let failures = Locked<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { worker in
+            do {
+                if worker == 0 { return try store.checkpoint() }
+                for i in 0..<60 {
+                    let memory = try store.add(["written during \(i)"], vectors: randomUnitVectors(1, seed: 100 + UInt64(i)), scope: MemoryScope(userID: "u"))[0]
+                    during.withLock { $0.append(memory.id) }
+                }
+                try store.delete(first[0])
+            } catch { failures.withLock { $0.append("\(error)") } }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        let ids = first + during.withLock { $0 }
+        let expected = try contents(store, ids: ids)
+        #expect(expected.memories.count == ids.count - 1)
+        #expect(try contents(MemoryStore(directory: dir, embedder: WordsEmbedder()), ids: ids).memories == expected.memories)
+        try store.checkpoint()
+        #expect(try contents(MemoryStore(directory: dir, embedder: WordsEmbedder()), ids: ids).memories == expected.memories)
+    }
+
     @Test("a memory another writer added is not lost when a checkpoint that lacks it is reopened")
     func foreignWriter() throws {
         let dir = scratchDirectory("ckpt")

@@ -9,21 +9,42 @@ extension MemoryStore {
     /// Every file is new and written atomically, and a manifest written last commits them all:
     /// a crash leaves the previous checkpoint in force. Indexes unchanged since the last checkpoint
     /// are not written again, and nothing is written when the last checkpoint is still exact.
-    /// Writers wait meanwhile; searches continue.
+    /// Writers wait while the changed index files are written (usually a small flat tail and the
+    /// graphs of the tenants written to); the view snapshot, most of the bytes, is written from a
+    /// copy-on-write snapshot after they resume. Searches never wait.
     /// - Complexity: writes the view and every changed index: up to O(memories · dimension).
     public func checkpoint() throws {
-        try writer.withLock { changes in
-            guard changes > 0 else { return }
-            let position = try pool.read(Self.position)
-            let generation = (CheckpointManifest.read(indexDirectory)?.generation ?? 0) + 1
-            let (flat, graphs) = try index.save(to: indexDirectory, generation: generation)
-            let snapshot = view.read { $0 }  // copy-on-write: no copying, and no lock held while writing
-            let viewFile = "view-\(generation).snapshot"
-            try ViewSnapshot.write(snapshot, position: position, to: indexDirectory + "/" + viewFile)
-            try CheckpointManifest(generation: generation, dimension: embedder.dimension, position: position, count: snapshot.count,
-                                   view: viewFile, flat: flat, graphs: graphs).commit(to: indexDirectory)
-            changes = 0
+        try checkpointing.withLock { _ in
+            guard let pending = try writer.withLock({ changes in try changes > 0 ? saveIndexes(&changes) : nil }) else { return }
+            do {
+                try ViewSnapshot.write(pending.view, position: pending.manifest.position, to: indexDirectory + "/" + pending.manifest.view)
+                try pending.manifest.commit(to: indexDirectory)
+            } catch {
+                writer.withLock { $0 += pending.changes }
+                throw error
+            }
         }
+    }
+
+    /// What a checkpoint still has to write once writers resume.
+    private struct PendingCheckpoint {
+        var manifest: CheckpointManifest
+        var view: MemoryView
+        var changes: Int
+    }
+
+    /// The part of a checkpoint done with writers excluded: the index files, and a snapshot of the
+    /// view and of the position they reflect. Takes the changes over (they are given back if the
+    /// checkpoint fails).
+    private func saveIndexes(_ changes: inout Int) throws -> PendingCheckpoint {
+        let position = try pool.read(Self.position)
+        let generation = (CheckpointManifest.read(indexDirectory)?.generation ?? 0) + 1
+        let (flat, graphs) = try index.save(to: indexDirectory, generation: generation)
+        let view = view.read { $0 }  // copy-on-write: no copying now; a write after this copies what it changes
+        let manifest = CheckpointManifest(generation: generation, dimension: embedder.dimension, position: position, count: view.count,
+                                          view: "view-\(generation).snapshot", flat: flat, graphs: graphs)
+        defer { changes = 0 }
+        return PendingCheckpoint(manifest: manifest, view: view, changes: changes)
     }
 
     /// Checkpoints when the changes since the open or the last checkpoint would cost the next open

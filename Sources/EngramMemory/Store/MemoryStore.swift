@@ -27,6 +27,8 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
     /// Serializes writers (database, indexes and view change together); holds the number of
     /// changes since the last checkpoint.
     let writer = Locked(0)
+    /// Serializes checkpoints, which finish writing after they release `writer`.
+    let checkpointing = Locked(())
     /// Where async writes run (see ``writing(_:)``).
     let writerQueue = DispatchQueue(label: "engram.store.writer")
 
