@@ -1,5 +1,6 @@
 import Testing
 import EngramIndex
+import EngramTestSupport
 
 @Suite("HNSWIndex")
 struct HNSWIndexTests {
@@ -38,20 +39,24 @@ struct HNSWIndexTests {
         #expect(r >= 0.97, "recall \(r)")
     }
 
-    @Test("agrees with Flat on clustered synthetic data, every metric, f16 traversal on and off",
-          arguments: Metric.allCases, [true, false])
-    func syntheticRecall(metric: Metric, half: Bool) throws {
-        // Clustered points near the unit sphere (inner product search over vectors of very different
-        // norms is not a metric space, and no graph index serves it well).
+    /// Clustered points near the sphere of radius `scale` (inner product search over vectors of very
+    /// different norms is not a metric space, and no graph index serves it well).
+    static func clustered(scale: Float = 1) throws -> (base: VectorMatrix, queries: VectorMatrix) {
         var rng = TestRNG(seed: 11)
         let centers = (0..<20).map { _ in (0..<32).map { _ in Float.random(in: -1...1, using: &rng) } }
         func point(_ c: Int) -> [Float] {
             let v = centers[c].map { $0 + Float.random(in: -0.4...0.4, using: &rng) }
             let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            return v.map { $0 / norm * Float.random(in: 0.9...1.1, using: &rng) }
+            return v.map { $0 / norm * Float.random(in: 0.9...1.1, using: &rng) * scale }
         }
-        let base = try VectorMatrix(dimension: 32, rows: (0..<3_000).map { point($0 % 20) })
-        let queries = try VectorMatrix(dimension: 32, rows: (0..<50).map { point($0 % 20) })
+        return (try VectorMatrix(dimension: 32, rows: (0..<3_000).map { point($0 % 20) }),
+                try VectorMatrix(dimension: 32, rows: (0..<50).map { point($0 % 20) }))
+    }
+
+    @Test("agrees with Flat on clustered synthetic data, every metric, f16 traversal on and off",
+          arguments: Metric.allCases, [true, false])
+    func syntheticRecall(metric: Metric, half: Bool) throws {
+        let (base, queries) = try Self.clustered()
         let ids = (0..<3_000).map { UInt64($0) }
         let index = try HNSWIndex(dimension: 32, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100, halfPrecisionTraversal: half))
         try index.add(base, ids: ids)
@@ -65,6 +70,22 @@ struct HNSWIndexTests {
         if h.map(\.id) == f.map(\.id) {
             for (a, b) in zip(h, f) { #expect(abs(a.score - b.score) <= 1e-4 * max(1, abs(b.score))) }
         }
+    }
+
+    @Test("vectors f16 cannot hold (past ±65504, or vanishing below its range) make the graph walk its f32 vectors: recall holds, also after save and open",
+          arguments: [Metric.l2, .innerProduct], [Float(1e6), 1e-7])
+    func unfaithfulHalf(metric: Metric, scale: Float) throws {
+        let (base, queries) = try Self.clustered(scale: scale)
+        let ids = (0..<3_000).map { UInt64($0) }
+        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100))
+        try index.add(base, ids: ids)
+        let truth = try Self.exactTruth(base, ids: ids, queries, k: 10, metric: metric)
+        let r = try Self.recall(index, queries, truth: truth, ef: 100)
+        #expect(r >= 0.95, "recall \(r) for \(metric) at scale \(scale)")
+        let path = scratchDirectory("half")  // used as the file
+        try index.save(to: path)
+        #expect(try !IndexFile.inspect(path).hasHalfVectors)
+        #expect(try Self.recall(HNSWIndex.open(path), queries, truth: truth, ef: 100) == r)
     }
 
     @Test("one build thread with the same seed gives the same graph")

@@ -18,7 +18,11 @@ extension HNSWGraph {
             try halfVectors?.reserve((slot + 1) * vectors.stride)
             try upperLinks.reserve(a.upperUsed + upperWords)
             vectors.row(slot).update(from: vector, count: dimension)
-            if let halfVectors { engram_f32_to_f16(vector, halfVectors.base + slot * vectors.stride, dimension) }
+            if let halfVectors {
+                let half = halfVectors.base + slot * vectors.stride
+                engram_f32_to_f16(vector, half, dimension)
+                if !halfIsFaithful(vector, half) { halfEnabled.store(false, ordering: .relaxed) }
+            }
             levels.base[slot] = UInt8(level)
             upperOffset.base[slot] = UInt32(a.upperUsed)
             externalIDs.base[slot] = id

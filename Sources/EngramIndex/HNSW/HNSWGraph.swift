@@ -31,7 +31,10 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     let tombstones: ReservedArray<UInt8>
     let externalIDs: ReservedArray<UInt64>
     /// The f16 copy of the vectors that queries traverse the graph on (nil when disabled).
-    let halfVectors: ReservedArray<UInt16>?
+    let halfStorage: ReservedArray<UInt16>?
+    /// Cleared for good when a vector does not survive the conversion to f16 (see
+    /// ``halfIsFaithful(_:_:)``): the graph is walked on the f32 vectors from then on.
+    let halfEnabled = Atomic<Bool>(true)
     let distance: DistanceKernels.Function
     let halfDistance: DistanceKernels.HalfFunction
 
@@ -78,7 +81,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         nodeLocks = try ReservedArray(capacity: capacity)
         tombstones = try ReservedArray(capacity: capacity)
         externalIDs = try ReservedArray(capacity: capacity)
-        halfVectors = p.halfPrecisionTraversal ? try ReservedArray(capacity: capacity * VectorStorage.stride(dimension)) : nil
+        halfStorage = p.halfPrecisionTraversal ? try ReservedArray(capacity: capacity * VectorStorage.stride(dimension)) : nil
         distance = DistanceKernels.active.function(for: metric)
         halfDistance = DistanceKernels.active.halfFunction(for: metric)
         scratch = ScratchPool()
@@ -115,7 +118,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         levels = array(.levels, UInt8.self)
         tombstones = array(.tombstones, UInt8.self)
         externalIDs = array(.ids, UInt64.self)
-        halfVectors = header.hasHalfVectors ? array(.halfVectors, UInt16.self) : nil
+        halfStorage = header.hasHalfVectors ? array(.halfVectors, UInt16.self) : nil
         halfDistance = DistanceKernels.active.halfFunction(for: metric)
         nodeLocks = try ReservedArray(capacity: 1)
         distance = DistanceKernels.active.function(for: metric)
@@ -130,6 +133,18 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         }
         if header.slotCount > 0 { entry.store(UInt64(header.maxLevel) << 32 | UInt64(header.entrySlot), ordering: .releasing) }
         file.advise(offset: header.section(.vectors).offset, length: header.section(.vectors).length, MADV_RANDOM)
+    }
+
+    /// The f16 copy while it is in use: every read of it goes through here.
+    var halfVectors: ReservedArray<UInt16>? { halfEnabled.load(ordering: .relaxed) ? halfStorage : nil }
+
+    /// Whether the f16 copy of `vector` is close enough to it to walk the graph on: squared error
+    /// at most 2^-16 of the squared norm (f16 rounding alone gives at most 2^-22). Values beyond
+    /// ±65504 become infinite, values below 2^-24 vanish, and both fail.
+    func halfIsFaithful(_ vector: UnsafePointer<Float>, _ half: UnsafePointer<UInt16>) -> Bool {
+        let error = DistanceKernels.active.halfFunction(for: .l2)(vector, half, dimension)
+        let norm = -DistanceKernels.active.negatedDot(vector, vector, dimension)
+        return error.isFinite && error <= norm * 0x1p-16
     }
 
     /// Whether this graph is used in place from a read-only file (it must be copied before writes).
