@@ -34,6 +34,23 @@ struct FlatIndexTests {
         }
     }
 
+    @Test("batched l2 search stays exact on data far from the origin (a large common offset), where |q|² + |x|² − 2q·x loses its digits")
+    func batchFarFromOrigin() throws {
+        var rng = TestRNG(seed: 5)
+        func points(_ n: Int) throws -> VectorMatrix {
+            try VectorMatrix(dimension: 32, values: (0..<n * 32).map { _ in 1_000 + Float.random(in: -0.1...0.1, using: &rng) })
+        }
+        let (base, queries) = (try points(3_000), try points(64))
+        let ids = (0..<UInt64(base.count)).map { $0 }
+        let index = try FlatIndex(dimension: 32, metric: .l2)
+        try index.add(base, ids: ids)
+        let batch = try index.search(batch: queries, k: 10)
+        for i in 0..<queries.count {
+            #expect(batch[i].map(\.id) == TestData.bruteForce(base, ids: ids, query: Array(queries[i]), k: 10, metric: .l2))
+            #expect(batch[i] == (try index.search(Array(queries[i]), k: 10)))
+        }
+    }
+
     @Test("exact search on the real MiniLM data has recall 1.0 against the shipped ground truth")
     func realDataRecall() throws {
         let base = try VectorFile.readFvecs(TestData.minilm + "/base.fvecs")
