@@ -90,6 +90,19 @@ struct HNSWIndexTests {
         #expect(try Self.recall(HNSWIndex.open(path), queries, truth: truth, ef: 100) == r)
     }
 
+    @Test("a few near-duplicates (closer than f16 can resolve) leave the f16 walk on")
+    func nearDuplicatesKeepHalf() throws {
+        let (base, _) = try Self.clustered()
+        let index = try HNSWIndex(dimension: 32, metric: .l2, parameters: HNSWParameters(m: 12, efConstruction: 100))
+        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        let twins = try VectorMatrix(dimension: 32, rows: (0..<5).map { i in Array(base[i * 100]).map { $0 + 1e-5 } })
+        try index.add(twins, ids: (0..<5).map { 10_000 + UInt64($0) })
+        let path = scratchDirectory("half")  // used as the file
+        try index.save(to: path)
+        #expect(try IndexFile.inspect(path).hasHalfVectors)
+        #expect(try index.search(Array(twins[0]), k: 1).first?.id == 10_000)
+    }
+
     @Test("one build thread with the same seed gives the same graph")
     func reproducible() throws {
         let base = TestData.random(count: 1_500, dimension: 16, seed: 3)

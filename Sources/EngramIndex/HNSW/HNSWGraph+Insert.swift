@@ -149,17 +149,20 @@ extension HNSWGraph {
         }
     }
 
-    /// Turns the f16 walk off when f16 cannot tell `slot` from its nearest neighbours: when its
-    /// rounding error (squared) exceeds 2⁻¹² of the squared distance to the nearest distinct
-    /// neighbour, walk distances could be off by several percent. That happens to data far from
-    /// the origin compared with its spread (f16 keeps 11 bits of each coordinate, not of the
-    /// differences): points at 100 ± 0.1 reached recall 0.86 on the f16 walk.
+    /// Counts `slot` as one f16 cannot tell from its nearest neighbours — its rounding error
+    /// (squared) above 2⁻¹² of the squared distance to the nearest distinct neighbour, so walk
+    /// distances near it could be off by several percent — and turns the f16 walk off once more
+    /// than one node in 64 is such. That happens to data far from the origin compared with its
+    /// spread (f16 keeps 11 bits of each coordinate, not of the differences: points at 100 ± 0.1
+    /// reached recall 0.86 on the f16 walk); a few near-duplicates alone do not turn it off.
     private func checkHalfResolution(_ slot: UInt32, neighbours: [(Float, UInt32)]) {
         guard let halfVectors else { return }
         let l2 = DistanceKernels.active.function(for: .l2)
         let x = vectors.row(Int(slot))
         guard let gap = neighbours.prefix(4).lazy.map({ l2(x, self.vectors.row(Int($0.1)), self.dimension) }).first(where: { $0 > 0 }) else { return }
         let error = DistanceKernels.active.halfFunction(for: .l2)(x, halfVectors.base + Int(slot) &* vectors.stride, dimension)
-        if !(error <= gap * 0x1p-12) { halfEnabled.store(false, ordering: .relaxed) }
+        guard !(error <= gap * 0x1p-12) else { return }
+        let unresolved = halfUnresolved.add(1, ordering: .relaxed).newValue
+        if unresolved >= 8, unresolved * 64 > Int(slot) + 1 { halfEnabled.store(false, ordering: .relaxed) }
     }
 }

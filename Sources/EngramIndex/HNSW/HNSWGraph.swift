@@ -35,6 +35,8 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     /// Cleared for good when a vector does not survive the conversion to f16 (see
     /// ``halfIsFaithful(_:_:)``): the graph is walked on the f32 vectors from then on.
     let halfEnabled = Atomic<Bool>(true)
+    /// Nodes f16 could not tell from their nearest neighbours (see `checkHalfResolution`).
+    let halfUnresolved = Atomic<Int>(0)
     let distance: DistanceKernels.Function
     let halfDistance: DistanceKernels.HalfFunction
 
