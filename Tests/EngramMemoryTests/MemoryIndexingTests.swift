@@ -110,6 +110,26 @@ struct MemoryIndexingTests {
         #expect(try store.search(vector: vectors[4_000], scope: big, filter: .eq("n", 2), limit: 1).first?.memory.id == added[4_000].id)
     }
 
+    @Test("a graph the catch-up at open leaves with more removed nodes than live ones is rebuilt too")
+    func compactionAfterOpen() async throws {
+        let dir = scratchDirectory("idx")
+        var first: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let vectors = randomUnitVectors(5_000, seed: 31)
+        let added = try first!.add((0..<5_000).map { "memory \($0)" }, vectors: vectors, scope: big)
+        try first!.checkpoint()
+        for m in added.prefix(2_600) { try first!.delete(m.id) }  // after the checkpoint: caught up at the next open
+        first = nil
+        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var counts = store.graphNodeCounts["big"]
+        for _ in 0..<300 where counts.map({ $0.tombstones >= $0.live }) ?? true {
+            try await Task.sleep(for: .milliseconds(100))
+            counts = store.graphNodeCounts["big"]
+        }
+        #expect(counts?.live == 2_400 && counts?.tombstones == 0, "\(String(describing: counts))")
+        let remaining = Dictionary(uniqueKeysWithValues: zip(added.dropFirst(2_600).map(\.id), vectors.dropFirst(2_600)))
+        #expect(try recall(store, remaining, scope: big, filter: .all) >= 0.95)
+    }
+
     @Test("a checkpoint is caught up at open with the adds, updates and deletes made after it; a damaged one is rebuilt")
     func checkpointCatchUp() async throws {
         let dir = scratchDirectory("idx")

@@ -51,6 +51,8 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
         self.index = index
         writer.withLock { $0 = changes }
         finishOpeningInBackground()
+        // The catch-up may have left a graph with more removed nodes than live ones, as deletes do.
+        compactGraphsInBackground(index.graphs.read { Array($0.keys) })
     }
 
     static var migrator: DatabaseMigrator {
