@@ -33,9 +33,10 @@ extension HNSWIndex {
     /// latencies from the first query. Opening stays a header check; this is the part of loading
     /// that is worth doing ahead, and only when asked.
     ///
-    /// Measured on this repository's 20k × 384 index (a 2-core VM, file in the page cache): 0.5–1.7 ms,
-    /// after which the first query took 0.25 ms instead of 0.45–0.8 ms. A no-op on an index in memory.
-    /// - Complexity: O(n): about `dimension · 2 + 8 · m + 13` bytes per vector are mapped.
+    /// Measured on this repository's 20k × 384 index (a 2-core VM, file in the page cache, `engram
+    /// bench --warm-up`): 0.6–1.3 ms, after which the first query took 0.31–0.38 ms instead of
+    /// 0.84–0.98 ms. A no-op on an index in memory.
+    /// - Complexity: O(n): about `2 · dimension + 8 · m + 17` bytes per vector are mapped.
     public func warmUp() {
         graph.populateSearchedSections()
     }

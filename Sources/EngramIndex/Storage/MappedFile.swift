@@ -31,22 +31,24 @@ package final class MappedFile: @unchecked Sendable {  // immutable after init
     /// Maps every page of a range into this process (reading from disk the ones not cached), so that
     /// later reads take no page faults. Blocks until done.
     func populate(offset: Int, length: Int) {
-        let page = ReservedMemory.pageSize
-        let start = offset / page * page
-        guard length > 0, start < size else { return }
-        let bytes = min(size - start, length + offset - start)
+        guard let (start, bytes) = pages(offset: offset, length: length) else { return }
         #if os(Linux)
         // MADV_POPULATE_READ (Linux 5.14): one call instead of a fault per page.
-        if madvise(UnsafeMutableRawPointer(mutating: base + start), bytes, 22) == 0 { return }
+        if madvise(start, bytes, 22) == 0 { return }
         #endif
-        engram_touch_pages(base + start, bytes, page)
+        engram_touch_pages(start, bytes, ReservedMemory.pageSize)
     }
 
     /// Tells the kernel how a range will be read (`MADV_RANDOM` for graphs, `MADV_SEQUENTIAL` for scans).
     func advise(offset: Int, length: Int, _ advice: Int32) {
-        let page = ReservedMemory.pageSize
-        let start = offset / page * page
-        guard length > 0, start < size else { return }
-        madvise(UnsafeMutableRawPointer(mutating: base + start), min(size - start, length + offset - start), advice)
+        guard let (start, bytes) = pages(offset: offset, length: length) else { return }
+        madvise(start, bytes, advice)
+    }
+
+    /// The whole pages covering `offset..<offset + length`, cut at the end of the file; nil when empty.
+    private func pages(offset: Int, length: Int) -> (UnsafeMutableRawPointer, Int)? {
+        let start = offset / ReservedMemory.pageSize * ReservedMemory.pageSize
+        guard length > 0, start < size else { return nil }
+        return (UnsafeMutableRawPointer(mutating: base + start), min(size - start, length + offset - start))
     }
 }
