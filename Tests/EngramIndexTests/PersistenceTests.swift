@@ -45,6 +45,30 @@ struct PersistenceTests {
         #expect(try IndexFile.verify(path).liveCount == index.count)
     }
 
+    #if os(Linux)
+    @Test("warmUp maps every page a search reads: searches after it take no page faults", arguments: [true, false])
+    func warmUpLeavesNoFaults(half: Bool) throws {
+        let (index, _) = try Self.smallHNSW(count: 3000, dimension: 64, half: half)
+        let path = dir + "/warm-\(half).engram"
+        try index.save(to: path)
+        let queries = TestData.random(count: 20, dimension: 64, seed: 79)
+        let rows = (0..<queries.count).map { Array(queries[$0]) }
+        func faults(searching opened: HNSWIndex) throws -> Int {
+            let thread: Int32 = 1  // RUSAGE_THREAD, a GNU extension Swift does not import
+            var usage = rusage()
+            getrusage(thread, &usage)
+            let before = usage.ru_minflt + usage.ru_majflt
+            for row in rows { _ = try opened.search(row, k: 10, ef: 32) }
+            getrusage(thread, &usage)
+            return usage.ru_minflt + usage.ru_majflt - before
+        }
+        #expect(try faults(searching: HNSWIndex.open(path)) > 0, "a cold mapping faults, or this test proves nothing")
+        let warmed = try HNSWIndex.open(path)
+        warmed.warmUp()
+        #expect(try faults(searching: warmed) == 0)
+    }
+    #endif
+
     @Test("Flat: save, open, identical results, holes preserved")
     func flatRoundTrip() throws {
         let base = TestData.random(count: 300, dimension: 12, seed: 5)

@@ -56,13 +56,15 @@ extension HNSWGraph {
         ] + half)
     }
 
-    /// Maps the sections a search reads (see ``HNSWIndex/warmUp()``), most-read first.
+    /// Maps the sections a search reads (see ``HNSWIndex/warmUp()``), most-read first: the walk's
+    /// links and vectors, then the full-precision rows only its best candidates are re-scored on.
     func populateSearchedSections() {
         upperOffset.populate()
         upperLinks.populate()
         level0.populate()
         tombstones.populate()
         externalIDs.populate()
-        if let halfVectors { halfVectors.populate() } else { vectors.rows.populate() }
+        halfVectors?.populate()
+        vectors.rows.populate()
     }
 }
