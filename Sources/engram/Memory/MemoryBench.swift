@@ -101,7 +101,38 @@ struct MemoryBench: AsyncParsableCommand {
         try s!.checkpoint()
         report([("measure", .string("checkpoint_after_100_adds")), ("memories", .int(memories)),
                 ("seconds", .number((ContinuousClock.now - incremental).seconds))])
+        try writerWait(s!, vectors: vectors, tenant: tenants - 1, rng: &rng)
     }
+
+    /// How long a writer waits for a checkpoint: single adds one after another, first alone, then
+    /// while another thread checkpoints the 100 of them.
+    private func writerWait(_ s: MemoryStore, vectors: VectorMatrix, tenant: Int, rng: inout SplitMix64) throws {
+        var added = 0
+        func add() throws -> Double {
+            added += 1
+            let item = NewMemory(text: "during \(added)", scope: MemoryScope(userID: "user\(tenant)"))
+            let vector = Self.noisy(Array(vectors[added % vectors.count]), rng: &rng)
+            let start = ContinuousClock.now
+            try s.add([item], vectors: [vector])
+            return (ContinuousClock.now - start).seconds * 1e3
+        }
+        let alone = try (0..<100).map { _ in try add() }
+        let outcome = ResultSlots<Double>(1)
+        let running = DispatchGroup()
+        DispatchQueue.global().async(group: running) {
+            let start = ContinuousClock.now
+            outcome.set(0, Result { try s.checkpoint(); return (ContinuousClock.now - start).seconds })
+        }
+        var during: [Double] = []
+        repeat { during.append(try add()) } while running.wait(timeout: .now()) == .timedOut
+        report([("measure", .string("adds_during_checkpoint")), ("memories", .int(s.count)),
+                ("checkpoint_seconds", .number(try outcome.values()[0])), ("adds", .int(during.count)),
+                ("median_add_ms", .number(Self.percentile(50, during))), ("p99_add_ms", .number(Self.percentile(99, during))),
+                ("max_add_ms", .number(during.max()!)), ("median_add_ms_alone", .number(Self.percentile(50, alone))),
+                ("p99_add_ms_alone", .number(Self.percentile(99, alone))), ("max_add_ms_alone", .number(alone.max()!))])
+    }
+
+    private static func percentile(_ p: Int, _ values: [Double]) -> Double { values.sorted()[values.count * p / 100] }
 
     private func report(_ fields: [(String, JSONValue)]) {
         print(json ? JSONValue.object(fields).text : fields.map { "\($0.0)=\($0.1.plain)" }.joined(separator: " "))
