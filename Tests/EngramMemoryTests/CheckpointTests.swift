@@ -151,12 +151,12 @@ struct CheckpointTests {
         let big = MemoryScope(userID: "big"), small = MemoryScope(userID: "small")
         let ids = try store!.add((0..<2_100).map { "big \($0)" }, vectors: randomUnitVectors(2_100, seed: 7), scope: big).map(\.id)
             + store!.add(["small 1"], vectors: randomUnitVectors(1, seed: 8), scope: small).map(\.id)
-        func manifest() throws -> (generation: Int, flat: String, tail: String?, removed: Int, view: String, graph: String) {
+        func manifest() throws -> (generation: Int, flat: String, tail: String?, removed: Int, view: String, viewDelta: String?, graph: String) {
             let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
             let graphs = m["graphs"] as! [[String: Any]]
             #expect(graphs.count == 1)
             return (m["generation"] as! Int, m["flat"] as! String, m["flatTail"] as? String, (m["flatRemoved"] as? [Int])?.count ?? 0,
-                    m["view"] as! String, graphs[0]["file"] as! String)
+                    m["view"] as! String, m["viewDelta"] as? String, graphs[0]["file"] as! String)
         }
         try store!.checkpoint()
         let first = try manifest()
@@ -164,19 +164,20 @@ struct CheckpointTests {
         store = nil
         store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         try store!.checkpoint()  // opened from an exact checkpoint, nothing changed: nothing to write
-        #expect(try manifest() == first)
+        #expect(try manifest().generation == first.generation)
         let added = try store!.add(["small 2"], vectors: randomUnitVectors(1, seed: 9), scope: small)[0]
         try store!.checkpoint()
         let second = try manifest()
         #expect(second.generation == first.generation + 1 && second.graph == first.graph)  // the big tenant's graph is listed as it was
-        #expect(second.flat == first.flat && second.tail != nil && second.view != first.view)  // one new vector: written as the tail
+        #expect(second.flat == first.flat && second.tail != nil)  // one new vector: written as the tail
+        #expect(second.view == first.view && second.viewDelta != nil)  // one new memory: written as the view's delta
         try store!.delete(ids[5])
         try store!.checkpoint()
         let third = try manifest()
         #expect(third.graph != second.graph)
         #expect(third.flat == first.flat && third.tail == second.tail && third.removed == 1)  // the base lists the removal beside it
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/index").sorted()
-        #expect(files == ["manifest.json", third.flat, third.tail!, third.graph, third.view].sorted())
+        #expect(files == ["manifest.json", third.flat, third.tail!, third.graph, third.view, third.viewDelta!].sorted())
         store = nil
         let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         #expect(reopened.count == 2_101 && (try? reopened.get(ids[5])) == nil)
@@ -185,7 +186,7 @@ struct CheckpointTests {
         #expect(try reopened.search(vector: randomUnitVectors(2_100, seed: 7)[5], scope: big, limit: 1).first?.memory.id != ids[5])
     }
 
-    @Test("flat vectors: small changes are checkpointed as a tail and a list of removed rows, larger ones fold into a new base; every stage reopens exactly")
+    @Test("flat vectors and view: small changes are checkpointed as a tail (a delta) and a list of removed rows, larger ones fold into a new base; every stage reopens exactly")
     func flatTail() throws {
         let dir = scratchDirectory("ckpt")
         let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
@@ -207,27 +208,64 @@ struct CheckpointTests {
             }
         }
         try store.checkpoint()
-        let base = try manifest()["flat"] as! String
+        let base = try manifest()["flat"] as! String, view = try manifest()["view"] as! String
         try expectExactReopen("base")
 
         ids += try addVaried(store, count: 20, seed: 13).map(\.id)
         try store.checkpoint()
         let tail = try manifest()["flatTail"] as? String
         #expect(try manifest()["flat"] as? String == base && tail != nil)
+        #expect(try manifest()["view"] as? String == view && manifest()["viewDelta"] != nil)  // 20 added ≤ 400 / 8
         try expectExactReopen("tail")
 
         for id in ids[0..<10] + ids[400..<405] { try store.delete(id) }  // ten from the base, five from the tail
         try store.checkpoint()
         #expect(try manifest()["flat"] as? String == base && (manifest()["flatRemoved"] as? [Int])?.count == 10)
         #expect(try manifest()["flatTail"] as? String != tail)  // the tail changed: written again
+        #expect(try manifest()["view"] as? String == view && (manifest()["viewRemoved"] as? [Int])?.count == 10)
         try expectExactReopen("removed")
 
-        ids += try addVaried(store, count: 150, seed: 14).map(\.id)  // tail 165 + removed 10 > 390 / 4: fold
+        // A damaged delta (checksum intact or not) falls back to the database: nothing is lost.
+        let damaged = try copy(dir)
+        try Self.patch(damaged + "/index/" + (manifest()["viewDelta"] as! String)) { $0[$0.count - 3] ^= 0x01 }
+        #expect(try contents(MemoryStore(directory: damaged, embedder: WordsEmbedder()), ids: ids).memories == contents(store, ids: ids).memories)
+
+        ids += try addVaried(store, count: 150, seed: 14).map(\.id)  // tail 165 + removed 10 > 390 / 4: fold; > 400 / 8: new view
         try store.checkpoint()
         #expect(try manifest()["flat"] as? String != base && manifest()["flatTail"] == nil && manifest()["flatRemoved"] == nil)
+        #expect(try manifest()["view"] as? String != view && manifest()["viewDelta"] == nil && manifest()["viewRemoved"] == nil)
         try expectExactReopen("folded")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/index")
         #expect(files.filter { $0.hasPrefix("flat") } == [try manifest()["flat"] as! String])
+        #expect(files.filter { $0.hasPrefix("view") } == [try manifest()["view"] as! String])
+    }
+
+    @Test("a store opened from a view delta checkpoints its changes as a delta against the same baseline, and reopens exactly")
+    func deltaAfterReopen() throws {
+        let dir = scratchDirectory("ckpt")
+        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var ids = try addVaried(store!, count: 400, seed: 31).map(\.id)
+        try store!.checkpoint()
+        ids += try addVaried(store!, count: 10, seed: 32).map(\.id)
+        for id in ids[0..<3] { try store!.delete(id) }
+        try store!.checkpoint()
+        func manifest() throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
+        }
+        let baseline = try manifest()["view"] as! String
+        store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        ids += try addVaried(store!, count: 5, seed: 33).map(\.id)
+        for id in [ids[3], ids[405]] { try store!.delete(id) }  // one from the baseline, one from the delta
+        try store!.checkpoint()
+        #expect(try manifest()["view"] as? String == baseline && (manifest()["viewRemoved"] as? [Int])?.count == 4)
+        let expected = try contents(store!, ids: ids)
+        #expect(expected.memories.count == 410)
+        let generation = try manifest()["generation"] as! Int
+        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        try reopened.checkpoint()  // a no-op only when the checkpoint opened as it is
+        #expect(try manifest()["generation"] as! Int == generation)
+        let got = try contents(reopened, ids: ids)
+        #expect(got.memories == expected.memories && got.lists == expected.lists)
     }
 
     @Test("damaged view snapshots with valid checksums (counts, offsets, lengths, bytes overwritten) open or fail, never trap")

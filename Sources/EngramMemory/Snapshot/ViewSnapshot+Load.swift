@@ -3,11 +3,11 @@ import Foundation
 
 extension ViewSnapshot {
     /// Maps the snapshot at `path` and builds the view it holds; memories are decoded on first use.
-    /// - Returns: the view and the store position it reflects.
+    /// - Returns: the view, the store position it reflects and its rows (ascending).
     /// - Throws: ``Damaged`` when the file is missing, truncated, of another version, fails its
     ///   checksum or is inconsistent (never reads outside the file).
     /// - Complexity: O(memories + posting entries), with no per-memory decoding.
-    static func load(_ path: String) throws -> (view: MemoryView, position: Int64) {
+    static func load(_ path: String) throws -> (view: MemoryView, position: Int64, rows: [Int64]) {
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch { throw Damaged(path: path, reason: "\(error)") }
         func fail(_ reason: String) -> Damaged { Damaged(path: path, reason: reason) }
@@ -29,7 +29,7 @@ extension ViewSnapshot {
         }
     }
 
-    private static func read(_ file: MappedFile) throws -> (view: MemoryView, position: Int64) {
+    private static func read(_ file: MappedFile) throws -> (view: MemoryView, position: Int64, rows: [Int64]) {
         var r = SnapshotReader(file.base, from: headerSize, to: file.size)
         let position = try r.integer(Int64.self)
         let n = try r.count(width: 8 + 16 + 8)
@@ -74,7 +74,7 @@ extension ViewSnapshot {
         }
         if let failure { throw failure }
         let view = MemoryView(memories: memories, rowOfID: rowOfID, postings: postings, partitions: partitions, expiringCount: Int(expiring))
-        return (view, position)
+        return (view, position, (0..<n).map(snapshot.row))
     }
 
     private static func key(_ r: inout SnapshotReader) throws -> PostingKey {

@@ -5,8 +5,10 @@ extension ViewSnapshot {
     /// Saves `view` atomically to `path` (temp file, fsync, rename, fsync of the directory).
     /// Memories still undecoded from an earlier snapshot are copied as bytes.
     /// - Parameter position: the store position the view reflects (the largest row number assigned).
+    /// - Returns: the rows written, ascending.
     /// - Complexity: O(memories + posting entries).
-    static func write(_ view: MemoryView, position: Int64, to path: String) throws {
+    @discardableResult
+    static func write(_ view: MemoryView, position: Int64, to path: String) throws -> [Int64] {
         let rows = view.memories.keys.sorted()
         var records = SnapshotWriter()
         var payload = SnapshotWriter()
@@ -46,6 +48,7 @@ extension ViewSnapshot {
         payload.append(UInt64(records.bytes.count))
         records.bytes.withUnsafeBytes { payload.append(raw: $0) }
         try save(payload.bytes, to: path)
+        return rows
     }
 
     private static func append(_ key: PostingKey, to w: inout SnapshotWriter) {

@@ -9,9 +9,10 @@ import Foundation
 /// the manifest on disk names a complete set of files of one position.
 struct CheckpointManifest: Codable, Equatable {
     static let fileName = "manifest.json"
-    static let currentVersion = 3
-    /// Version 2 lacked `flatRemoved` and `flatTail`, which read as none.
-    static let readableVersions = 2...3
+    static let currentVersion = 4
+    /// Version 2 lacked `flatRemoved` and `flatTail`, versions 2 and 3 the `view…` fields after
+    /// `view`; all read as none.
+    static let readableVersions = 2...4
 
     var version = currentVersion
     var generation: UInt64
@@ -21,7 +22,13 @@ struct CheckpointManifest: Codable, Equatable {
     /// that are still in the database are exactly the memories the checkpoint holds, unchanged.
     var position: Int64
     var count: Int
+    /// The view: a full snapshot (the baseline, see ``ViewBaseline``) of the store at
+    /// `viewPosition` (nil: at `position`), less the rows removed from it since, plus the delta
+    /// snapshot of the memories added after it (if any).
     var view: String
+    var viewPosition: Int64?
+    var viewRemoved: [Int64]?
+    var viewDelta: String?
     /// The flat vectors' base file, then the rows removed from it since and the tail file (see
     /// ``MemoryVectors``).
     var flat: String
@@ -47,7 +54,7 @@ struct CheckpointManifest: Codable, Equatable {
     func commit(to directory: String) throws {
         let data = try JSONEncoder().encode(self)
         try FileIO.writeAtomically(directory + "/" + Self.fileName) { write in try data.withUnsafeBytes { try write($0) } }
-        let listed = Set([Self.fileName, view, flat] + [flatTail].compactMap { $0 } + graphs.map(\.file))
+        let listed = Set([Self.fileName, view, flat] + [viewDelta, flatTail].compactMap { $0 } + graphs.map(\.file))
         for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !listed.contains(file) {
             try? FileManager.default.removeItem(atPath: directory + "/" + file)
         }

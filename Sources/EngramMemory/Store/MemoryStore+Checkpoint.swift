@@ -14,16 +14,40 @@ extension MemoryStore {
     /// copy-on-write snapshot after they resume. Searches never wait.
     /// - Complexity: writes the view and every changed index: up to O(memories · dimension).
     public func checkpoint() throws {
-        try checkpointing.withLock { _ in
-            guard let pending = try writer.withLock({ changes in try changes > 0 ? saveIndexes(&changes) : nil }) else { return }
+        try checkpointing.withLock { baseline in
+            guard var pending = try writer.withLock({ changes in try changes > 0 ? saveIndexes(&changes) : nil }) else { return }
             do {
-                try ViewSnapshot.write(pending.view, position: pending.manifest.position, to: indexDirectory + "/" + pending.manifest.view)
+                let written = try saveView(pending.view, into: &pending.manifest, baseline: baseline)
                 try pending.manifest.commit(to: indexDirectory)
+                baseline = written
             } catch {
                 writer.withLock { $0 += pending.changes }
                 throw error
             }
         }
+    }
+
+    /// Writes the view of a checkpoint: a delta against `baseline` (the memories added since, and
+    /// the rows removed listed in `manifest`) while the changes are small, else a new baseline.
+    /// - Returns: the baseline the manifest now refers to.
+    private func saveView(_ view: MemoryView, into manifest: inout CheckpointManifest, baseline: ViewBaseline?) throws -> ViewBaseline {
+        if let baseline, let (removed, added) = baseline.delta(to: view) {
+            manifest.view = baseline.file
+            manifest.viewPosition = baseline.position
+            manifest.viewRemoved = removed.isEmpty ? nil : removed
+            if !added.isEmpty {
+                var delta = MemoryView()
+                for row in added { delta.publish(row, view.memories[row]!.memory) }
+                let file = "view-delta-\(manifest.generation).snapshot"
+                try ViewSnapshot.write(delta, position: manifest.position, to: indexDirectory + "/" + file)
+                manifest.viewDelta = file
+            }
+            return baseline
+        }
+        let file = "view-\(manifest.generation).snapshot"
+        let rows = try ViewSnapshot.write(view, position: manifest.position, to: indexDirectory + "/" + file)
+        manifest.view = file
+        return ViewBaseline(file: file, position: manifest.position, rows: rows)
     }
 
     /// What a checkpoint still has to write once writers resume.
@@ -42,7 +66,7 @@ extension MemoryStore {
         let (flat, graphs) = try index.save(to: indexDirectory, generation: generation)
         let view = view.read { $0 }  // copy-on-write: no copying now; a write after this copies what it changes
         let manifest = CheckpointManifest(generation: generation, dimension: embedder.dimension, position: position, count: view.count,
-                                          view: "view-\(generation).snapshot", flat: flat, graphs: graphs)
+                                          view: "", flat: flat, graphs: graphs)
         defer { changes = 0 }
         return PendingCheckpoint(manifest: manifest, view: view, changes: changes)
     }
@@ -84,27 +108,58 @@ extension MemoryStore {
     /// there is a usable one, else from the database (indexes from whatever checkpoint files are
     /// usable, compared row by row).
     /// - Returns: also the number of changes the checkpoint lacked (0 only when it is exact).
-    static func openDerived(_ directory: String, pool: DatabasePool, dimension: Int) throws -> (MemoryView, MemoryIndex, changes: Int) {
+    /// What opening a store derives from its database and checkpoint.
+    struct Derived {
+        var view: MemoryView
+        var index: MemoryIndex
+        /// The changes the checkpoint lacked (0 only when it is exact).
+        var changes: Int
+        /// The full view snapshot the checkpoint's view came from, if it came from one.
+        var baseline: ViewBaseline?
+    }
+
+    /// The view and indexes of the store, from the checkpoint caught up with the database when
+    /// there is a usable one, else from the database (indexes from whatever checkpoint files are
+    /// usable, compared row by row).
+    static func openDerived(_ directory: String, pool: DatabasePool, dimension: Int) throws -> Derived {
         let manifest = CheckpointManifest.read(directory).flatMap { $0.dimension == dimension ? $0 : nil }
         if let manifest, let opened = try openCheckpoint(manifest, in: directory, pool: pool) { return opened }
         let view = try loadView(pool)
         let (index, changes) = try MemoryIndex.open(directory, manifest: manifest, dimension: dimension, view: view,
                                                     embeddings: { try embeddings(of: $0, in: pool, dimension: dimension) })
         // At least one: whatever the indexes lacked, the checkpoint on disk was not usable as it is.
-        return (view, index, max(1, changes))
+        return Derived(view: view, index: index, changes: max(1, changes), baseline: nil)
     }
 
     /// The checkpoint's view and indexes caught up with the database; nil when its files are not
     /// all usable or the database is older than it.
-    private static func openCheckpoint(_ manifest: CheckpointManifest, in directory: String,
-                                       pool: DatabasePool) throws -> (MemoryView, MemoryIndex, changes: Int)? {
-        guard let snapshot = try? ViewSnapshot.load(directory + "/" + manifest.view),
-              snapshot.position == manifest.position, snapshot.view.count == manifest.count,
-              let index = try? MemoryIndex.load(manifest, in: directory)
+    private static func openCheckpoint(_ manifest: CheckpointManifest, in directory: String, pool: DatabasePool) throws -> Derived? {
+        guard let (view, baseline) = try? openView(manifest, in: directory), let index = try? MemoryIndex.load(manifest, in: directory)
         else { return nil }
-        var view = snapshot.view
-        guard let changes = try catchUp(&view, index, from: manifest.position, pool: pool, dimension: manifest.dimension) else { return nil }
-        return (view, index, changes)
+        var caughtUp = view
+        guard let changes = try catchUp(&caughtUp, index, from: manifest.position, pool: pool, dimension: manifest.dimension) else { return nil }
+        return Derived(view: caughtUp, index: index, changes: changes, baseline: baseline)
+    }
+
+    /// The checkpoint's view: its baseline snapshot, less the rows removed since, plus the memories
+    /// of its delta snapshot; nil when the files disagree with the manifest or each other.
+    private static func openView(_ manifest: CheckpointManifest, in directory: String) throws -> (MemoryView, ViewBaseline)? {
+        let base = try ViewSnapshot.load(directory + "/" + manifest.view)
+        let basePosition = manifest.viewPosition ?? manifest.position
+        guard base.position == basePosition else { return nil }
+        let baseline = ViewBaseline(file: manifest.view, position: basePosition, rows: base.rows)
+        var view = base.view
+        let removed = manifest.viewRemoved ?? []
+        guard view.unpublish(removed).count == removed.count else { return nil }
+        if let file = manifest.viewDelta {
+            let delta = try ViewSnapshot.load(directory + "/" + file)
+            guard delta.position == manifest.position else { return nil }
+            for row in delta.rows {
+                guard row > basePosition, row <= manifest.position else { return nil }
+                view.publish(row, delta.view.memories[row]!.memory)
+            }
+        }
+        return view.count == manifest.count ? (view, baseline) : nil
     }
 
     /// Applies what the database changed after `position` to a checkpoint's view and index: rows

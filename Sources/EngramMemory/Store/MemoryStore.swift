@@ -27,8 +27,9 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
     /// Serializes writers (database, indexes and view change together); holds the number of
     /// changes since the last checkpoint.
     let writer = Locked(0)
-    /// Serializes checkpoints, which finish writing after they release `writer`.
-    let checkpointing = Locked(())
+    /// Serializes checkpoints, which finish writing after they release `writer`; holds the full
+    /// view snapshot the last checkpoint's view is based on.
+    let checkpointing: Locked<ViewBaseline?>
     /// Where async writes run (see ``writing(_:)``).
     let writerQueue = DispatchQueue(label: "engram.store.writer")
 
@@ -45,11 +46,12 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
         pool = try DatabasePool(path: directory + "/memories.sqlite", configuration: config)
         try Self.migrator.migrate(pool)
         try Self.checkEmbedder(embedder, in: pool)
-        var (loaded, index, changes) = try Self.openDerived(directory + "/index", pool: pool, dimension: embedder.dimension)
-        loaded.indexesNewPartitions = true
-        view = RWLocked(loaded)
-        self.index = index
-        writer.withLock { $0 = changes }
+        var derived = try Self.openDerived(directory + "/index", pool: pool, dimension: embedder.dimension)
+        derived.view.indexesNewPartitions = true
+        view = RWLocked(derived.view)
+        index = derived.index
+        checkpointing = Locked(derived.baseline)
+        writer.withLock { $0 = derived.changes }
         finishOpeningInBackground()
         // The catch-up may have left a graph with more removed nodes than live ones, as deletes do.
         compactGraphsInBackground(index.graphs.read { Array($0.keys) })
