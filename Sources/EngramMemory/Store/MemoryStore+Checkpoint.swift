@@ -10,12 +10,14 @@ extension MemoryStore {
     /// a crash leaves the previous checkpoint in force. Indexes unchanged since the last checkpoint
     /// are not written again, and nothing is written when the last checkpoint is still exact.
     /// Writers wait while the changed index files are written (usually a small flat tail and the
-    /// graphs of the tenants written to); the view snapshot, most of the bytes, is written from a
-    /// copy-on-write snapshot after they resume. Searches never wait.
+    /// graphs of the tenants written to) and the view's changes are gathered; the view is written
+    /// after they resume (a delta of the changes, or all of it from a copy-on-write snapshot when
+    /// they pass an eighth of it: see ``ViewBaseline``). Searches never wait.
     /// - Complexity: writes the view and every changed index: up to O(memories · dimension).
     public func checkpoint() throws {
         try checkpointing.withLock { baseline in
-            guard var pending = try writer.withLock({ changes in try changes > 0 ? saveIndexes(&changes) : nil }) else { return }
+            guard var pending = try writer.withLock({ changes in try changes > 0 ? saveIndexes(&changes, baseline: baseline) : nil })
+            else { return }
             do {
                 let written = try saveView(pending.view, into: &pending.manifest, baseline: baseline)
                 try pending.manifest.commit(to: indexDirectory)
@@ -27,48 +29,51 @@ extension MemoryStore {
         }
     }
 
-    /// Writes the view of a checkpoint: a delta against `baseline` (the memories added since, and
-    /// the rows removed listed in `manifest`) while the changes are small, else a new baseline.
+    /// Writes the view of a checkpoint: the delta snapshot of the memories added since `baseline`
+    /// and the rows removed from it (listed in `manifest`), or a new baseline.
     /// - Returns: the baseline the manifest now refers to.
-    private func saveView(_ view: MemoryView, into manifest: inout CheckpointManifest, baseline: ViewBaseline?) throws -> ViewBaseline {
-        if let baseline, let (removed, added) = baseline.delta(to: view) {
+    private func saveView(_ changes: ViewBaseline.Changes, into manifest: inout CheckpointManifest, baseline: ViewBaseline?) throws -> ViewBaseline {
+        switch changes {
+        case let .delta(removed, added):
+            guard let baseline else { preconditionFailure("a delta needs a baseline") }
             manifest.view = baseline.file
             manifest.viewPosition = baseline.position
             manifest.viewRemoved = removed.isEmpty ? nil : removed
             if !added.isEmpty {
                 var delta = MemoryView()
-                for row in added { delta.publish(row, view.memories[row]!.memory) }
+                for (row, box) in added { delta.publish(row, box.memory) }
                 let file = "view-delta-\(manifest.generation).snapshot"
                 try ViewSnapshot.write(delta, position: manifest.position, to: indexDirectory + "/" + file)
                 manifest.viewDelta = file
             }
             return baseline
+        case let .full(view):
+            let file = "view-\(manifest.generation).snapshot"
+            let rows = try ViewSnapshot.write(view, position: manifest.position, to: indexDirectory + "/" + file)
+            manifest.view = file
+            return ViewBaseline(file: file, position: manifest.position, rows: rows)
         }
-        let file = "view-\(manifest.generation).snapshot"
-        let rows = try ViewSnapshot.write(view, position: manifest.position, to: indexDirectory + "/" + file)
-        manifest.view = file
-        return ViewBaseline(file: file, position: manifest.position, rows: rows)
     }
 
     /// What a checkpoint still has to write once writers resume.
     private struct PendingCheckpoint {
         var manifest: CheckpointManifest
-        var view: MemoryView
+        var view: ViewBaseline.Changes
         var changes: Int
     }
 
-    /// The part of a checkpoint done with writers excluded: the index files, and a snapshot of the
-    /// view and of the position they reflect. Takes the changes over (they are given back if the
-    /// checkpoint fails).
-    private func saveIndexes(_ changes: inout Int) throws -> PendingCheckpoint {
+    /// The part of a checkpoint done with writers excluded: the index files, the position they
+    /// reflect, and what the view changed since `baseline` (or a copy-on-write snapshot of all of
+    /// it). Takes the changes over (they are given back if the checkpoint fails).
+    private func saveIndexes(_ changes: inout Int, baseline: ViewBaseline?) throws -> PendingCheckpoint {
         let position = try pool.read(Self.position)
         let generation = (CheckpointManifest.read(indexDirectory)?.generation ?? 0) + 1
         let (flat, graphs) = try index.save(to: indexDirectory, generation: generation)
-        let view = view.read { $0 }  // copy-on-write: no copying now; a write after this copies what it changes
-        let manifest = CheckpointManifest(generation: generation, dimension: embedder.dimension, position: position, count: view.count,
+        let (count, viewChanges) = view.read { current in (current.count, baseline?.changes(in: current) ?? .full(current)) }
+        let manifest = CheckpointManifest(generation: generation, dimension: embedder.dimension, position: position, count: count,
                                           view: "", flat: flat, graphs: graphs)
         defer { changes = 0 }
-        return PendingCheckpoint(manifest: manifest, view: view, changes: changes)
+        return PendingCheckpoint(manifest: manifest, view: viewChanges, changes: changes)
     }
 
     /// Checkpoints when the changes since the open or the last checkpoint would cost the next open
