@@ -142,6 +142,12 @@ struct CheckpointTests {
         #expect(try reopened.get(foreign.id) == foreign && reopened.get(own.id) == own)
         #expect(reopened.count == 52)
         #expect(try reopened.search(vector: randomUnitVectors(1, seed: 5)[0], scope: MemoryScope(userID: "u"), limit: 1).first?.memory.id == foreign.id)
+        // The next checkpoint cannot be a delta of the last view snapshot, which lacks the foreign
+        // memory: a delete then must not come back, nor the foreign memory go missing.
+        try reopened.delete(own.id)
+        try reopened.checkpoint()
+        let again = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        #expect(try again.get(foreign.id) == foreign && (try? again.get(own.id)) == nil && again.count == 51)
     }
 
     @Test("a checkpoint rewrites only what changed: nothing when the last one is exact, and a tenant's graph only when it changed")

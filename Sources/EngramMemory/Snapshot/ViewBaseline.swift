@@ -27,9 +27,19 @@ struct ViewBaseline: Sendable {
     /// - Complexity: O(rows of the baseline and of `view`), without copying `view` (a write after
     ///   a `.full` copy of a view copies what it changes, and at 200k memories its maps take ~20 ms).
     func changes(in view: MemoryView) -> Changes {
-        let removed = rows.filter { view.memories[$0] == nil }
-        let added = view.memories.filter { $0.key > position }
-        guard (removed.count + added.count) * Self.deltaFraction <= rows.count else { return .full(view) }
-        return .delta(removed: removed, added: added.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        let budget = rows.count / Self.deltaFraction
+        var added: [(row: Int64, memory: MemoryView.Box)] = []
+        for (row, memory) in view.memories where row > position {
+            added.append((row, memory))
+            if added.count > budget { return .full(view) }
+        }
+        // Unless some of the baseline's rows are gone, there is no need to look for them.
+        guard view.count - added.count != rows.count else { return .delta(removed: [], added: added.sorted { $0.row < $1.row }) }
+        var removed: [Int64] = []
+        for row in rows where view.memories[row] == nil {
+            removed.append(row)
+            if added.count + removed.count > budget { return .full(view) }
+        }
+        return .delta(removed: removed, added: added.sorted { $0.row < $1.row })
     }
 }

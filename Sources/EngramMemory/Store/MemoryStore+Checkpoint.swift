@@ -142,8 +142,12 @@ extension MemoryStore {
         guard let (view, baseline) = try? openView(manifest, in: directory), let index = try? MemoryIndex.load(manifest, in: directory)
         else { return nil }
         var caughtUp = view
-        guard let changes = try catchUp(&caughtUp, index, from: manifest.position, pool: pool, dimension: manifest.dimension) else { return nil }
-        return Derived(view: caughtUp, index: index, changes: changes, baseline: baseline)
+        guard let (changes, foreign) = try catchUp(&caughtUp, index, from: manifest.position, pool: pool, dimension: manifest.dimension)
+        else { return nil }
+        // Deltas against the baseline assume that every row of the view up to its position is one
+        // of its rows; rows another writer left (see `catchUp`) break that: the next checkpoint
+        // writes a new baseline.
+        return Derived(view: caughtUp, index: index, changes: changes, baseline: foreign ? nil : baseline)
     }
 
     /// The checkpoint's view: its baseline snapshot, less the rows removed since, plus the memories
@@ -173,21 +177,23 @@ extension MemoryStore {
     /// `position` that the checkpoint lacks are read too: only another writer on the same
     /// database (another process) can leave such rows, and nothing the database holds may go
     /// missing from the view.
-    /// - Returns: the number of changes, or nil when the database is older than the checkpoint.
+    /// - Returns: the number of changes and whether there were rows up to `position` that the
+    ///   checkpoint lacked, or nil when the database is older than the checkpoint.
     private static func catchUp(_ view: inout MemoryView, _ index: MemoryIndex, from position: Int64,
-                                pool: DatabasePool, dimension: Int) throws -> Int? {
-        let delta = try pool.read { db -> (added: [(Int64, Memory, [Float])], gone: [Int64])? in
+                                pool: DatabasePool, dimension: Int) throws -> (changes: Int, foreign: Bool)? {
+        let delta = try pool.read { db -> (added: [(Int64, Memory, [Float])], gone: [Int64], foreign: Bool)? in
             guard try Self.position(db) >= position else { return nil }
             var added = try rowsWithEmbeddings(db, dimension: dimension, sql: "WHERE row > ? ORDER BY row", arguments: [position])
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM memory") ?? 0
-            guard total - added.count != view.count else { return (added, []) }
+            guard total - added.count != view.count else { return (added, [], false) }
             // The run_id index holds every row (NULLs included) and is the smallest: listing rows
             // through it reads a few MB instead of the whole table.
             let present = Set(try Int64.fetchAll(db, sql: "SELECT row FROM memory INDEXED BY memory_run WHERE row <= ?", arguments: [position]))
-            for row in present where view.memories[row] == nil {
+            let lacking = present.filter { view.memories[$0] == nil }
+            for row in lacking {
                 added += try rowsWithEmbeddings(db, dimension: dimension, sql: "WHERE row = ?", arguments: [row])
             }
-            return (added, view.memories.keys.filter { !present.contains($0) })
+            return (added, view.memories.keys.filter { !present.contains($0) }, !lacking.isEmpty)
         }
         guard let delta else { return nil }
         let removed = view.unpublish(delta.gone)
@@ -198,7 +204,7 @@ extension MemoryStore {
                           rowsOf: { before.partitions[$0] ?? [] })
             for (row, memory, _) in delta.added { view.publish(row, memory) }
         }
-        return removed.count + delta.added.count
+        return (removed.count + delta.added.count, delta.foreign)
     }
 
     /// The memories (with their embeddings) of the rows `sql` selects (a WHERE clause and more).
