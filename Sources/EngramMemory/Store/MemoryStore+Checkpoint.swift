@@ -12,7 +12,7 @@ extension MemoryStore {
     /// Writers wait while the changed index files are written (usually a small flat tail and the
     /// graphs of the tenants written to) and the view's changes are gathered; the view is written
     /// after they resume (a delta of the changes, or all of it from a copy-on-write snapshot when
-    /// they pass an eighth of it: see ``ViewBaseline``). Searches never wait.
+    /// they pass a sixteenth of it: see ``ViewBaseline``). Searches never wait.
     /// - Complexity: writes the view and every changed index: up to O(memories · dimension).
     public func checkpoint() throws {
         try checkpointing.withLock { baseline in
