@@ -109,10 +109,6 @@ extension MemoryStore {
         try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'memory'") ?? 0
     }
 
-    /// The view and indexes of the store, from the checkpoint caught up with the database when
-    /// there is a usable one, else from the database (indexes from whatever checkpoint files are
-    /// usable, compared row by row).
-    /// - Returns: also the number of changes the checkpoint lacked (0 only when it is exact).
     /// What opening a store derives from its database and checkpoint.
     struct Derived {
         var view: MemoryView
