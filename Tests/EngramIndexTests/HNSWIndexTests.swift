@@ -79,7 +79,7 @@ struct HNSWIndexTests {
         let (scale, offset) = transform
         let (base, queries) = try Self.clustered(scale: scale, offset: offset)
         let ids = (0..<3_000).map { UInt64($0) }
-        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100))
+        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100, halfPrecisionTraversal: true))
         try index.add(base, ids: ids)
         let truth = try Self.exactTruth(base, ids: ids, queries, k: 10, metric: metric)
         let r = try Self.recall(index, queries, truth: truth, ef: 100)
@@ -93,7 +93,7 @@ struct HNSWIndexTests {
     @Test("a few near-duplicates (closer than f16 can resolve) leave the f16 walk on")
     func nearDuplicatesKeepHalf() throws {
         let (base, _) = try Self.clustered()
-        let index = try HNSWIndex(dimension: 32, metric: .l2, parameters: HNSWParameters(m: 12, efConstruction: 100))
+        let index = try HNSWIndex(dimension: 32, metric: .l2, parameters: HNSWParameters(m: 12, efConstruction: 100, halfPrecisionTraversal: true))
         try index.add(base, ids: (0..<3_000).map { UInt64($0) })
         let twins = try VectorMatrix(dimension: 32, rows: (0..<5).map { i in Array(base[i * 100]).map { $0 + 1e-5 } })
         try index.add(twins, ids: (0..<5).map { 10_000 + UInt64($0) })
@@ -101,6 +101,16 @@ struct HNSWIndexTests {
         try index.save(to: path)
         #expect(try IndexFile.inspect(path).hasHalfVectors)
         #expect(try index.search(Array(twins[0]), k: 1).first?.id == 10_000)
+    }
+
+    @Test("the f16 walk is on by default only above 128 dimensions; an explicit choice wins",
+          arguments: [(128, nil, false), (129, nil, true), (384, false, false), (16, true, true)] as [(Int, Bool?, Bool)])
+    func automaticHalfPrecision(dimension: Int, choice: Bool?, expected: Bool) throws {
+        let index = try HNSWIndex(dimension: dimension, metric: .cosine, parameters: HNSWParameters(m: 8, efConstruction: 32, halfPrecisionTraversal: choice))
+        try index.add(TestData.random(count: 50, dimension: dimension, seed: 3), ids: (0..<50).map { UInt64($0) })
+        let path = scratchDirectory("auto-half")  // used as the file
+        try index.save(to: path)
+        #expect(try IndexFile.inspect(path).hasHalfVectors == expected)
     }
 
     @Test("one build thread with the same seed gives the same graph")

@@ -86,7 +86,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         nodeLocks = try ReservedArray(capacity: capacity)
         tombstones = try ReservedArray(capacity: capacity)
         externalIDs = try ReservedArray(capacity: capacity)
-        halfStorage = p.halfPrecisionTraversal ? try ReservedArray(capacity: capacity * VectorStorage.stride(dimension)) : nil
+        halfStorage = p.usesHalfPrecision(dimension: dimension) ? try ReservedArray(capacity: capacity * VectorStorage.stride(dimension)) : nil
         halfBase = halfStorage?.base
         distance = DistanceKernels.active.function(for: metric)
         halfDistance = DistanceKernels.active.halfFunction(for: metric)

@@ -10,23 +10,33 @@ public struct HNSWParameters: Sendable, Equatable {
     /// reserved up front. `nil` picks a default from the dimension (up to 2^26).
     public var capacity: Int?
     /// Keep a half-precision (f16) copy of the vectors and walk the graph on it, then re-score the
-    /// best `2k` candidates in full precision. Half the bytes per distance: measured +30–50% queries/s
-    /// at equal recall on 20k × 384 MiniLM (see README), for 50% more vector memory. Default true.
+    /// best `2k` candidates in full precision. Half the bytes per distance, for 50% more vector
+    /// memory: measured +30–50% queries/s at equal recall on 20k × 384 MiniLM (see README), and
+    /// +10–50% on clustered synthetic data of 192, 256 and 768 dimensions; level at 128, and at 100
+    /// the f32 walk was faster (+7% queries/s, 17% shorter builds), the distances being too short
+    /// for the bytes saved to pay for the conversions. `nil` (the default) chooses by dimension:
+    /// on above ``automaticHalfPrecisionAbove``.
     /// The index turns it off by itself, for good, when f16 cannot hold the data faithfully:
     /// components past ±65504 (overflow), vectors of norm below ~1e-4 (lost digits), or vectors far
     /// from the origin compared with the distances between them (f16 keeps 11 bits of each
     /// coordinate). An l2 index of MiniLM vectors scaled by 1e6 had recall 0.005 on the f16 walk
     /// and 0.9975 on f32; points at 100 ± 0.1, 0.856 and 0.936 (the same as without the offset).
-    public var halfPrecisionTraversal: Bool
+    public var halfPrecisionTraversal: Bool?
+
+    /// The dimension above which ``halfPrecisionTraversal`` `nil` means on.
+    public static let automaticHalfPrecisionAbove = 128
 
     public init(m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 100, capacity: Int? = nil,
-                halfPrecisionTraversal: Bool = true) {
+                halfPrecisionTraversal: Bool? = nil) {
         self.m = m
         self.efConstruction = efConstruction
         self.seed = seed
         self.capacity = capacity
         self.halfPrecisionTraversal = halfPrecisionTraversal
     }
+
+    /// Whether an index of `dimension` keeps the f16 copy.
+    func usesHalfPrecision(dimension: Int) -> Bool { halfPrecisionTraversal ?? (dimension > Self.automaticHalfPrecisionAbove) }
 
     func validate() throws {
         guard (2...256).contains(m) else { throw EngramError.invalidParameter("m must be in 2...256, got \(m)") }
