@@ -221,7 +221,7 @@ struct CheckpointTests {
         try store.checkpoint()
         let tail = try manifest()["flatTail"] as? String
         #expect(try manifest()["flat"] as? String == base && tail != nil)
-        #expect(try manifest()["view"] as? String == view && manifest()["viewDelta"] != nil)  // 20 added ≤ 400 / 16
+        #expect(try manifest()["view"] as? String == view && manifest()["viewDelta"] != nil)  // 20 added ≤ 400 / 8
         try expectExactReopen("tail")
 
         for id in ids[0..<10] + ids[400..<405] { try store.delete(id) }  // ten from the base, five from the tail
@@ -236,7 +236,7 @@ struct CheckpointTests {
         try Self.patch(damaged + "/index/" + (manifest()["viewDelta"] as! String)) { $0[$0.count - 3] ^= 0x01 }
         #expect(try contents(MemoryStore(directory: damaged, embedder: WordsEmbedder()), ids: ids).memories == contents(store, ids: ids).memories)
 
-        ids += try addVaried(store, count: 150, seed: 14).map(\.id)  // tail 165 + removed 10 > 390 / 4: fold; > 400 / 16: new view
+        ids += try addVaried(store, count: 150, seed: 14).map(\.id)  // tail 165 + removed 10 > 390 / 4: fold; > 400 / 8: new view
         try store.checkpoint()
         #expect(try manifest()["flat"] as? String != base && manifest()["flatTail"] == nil && manifest()["flatRemoved"] == nil)
         #expect(try manifest()["view"] as? String != view && manifest()["viewDelta"] == nil && manifest()["viewRemoved"] == nil)

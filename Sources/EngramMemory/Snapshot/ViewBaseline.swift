@@ -12,10 +12,13 @@ struct ViewBaseline: Sendable {
     var rows: [Int64]
 
     /// A delta is kept while the baseline's rows removed plus the rows added since are at most
-    /// 1/deltaFraction of the baseline. Opening decodes the delta's memories one by one (~5 µs
-    /// each), so this bounds what a delta adds to an open: at 200k memories, a 12k delta made the
-    /// open 0.12–0.19 s instead of 0.08 s (a 24k one, the bound at 1/8, 0.20 s).
-    static let deltaFraction = 16
+    /// 1/deltaFraction of the baseline. Every checkpoint rewrites the whole delta, so a larger
+    /// fraction writes fewer baselines but longer deltas: with checkpoints every c changes on n
+    /// memories, about n/(2·c·f) + f rows are written per change, least near f = √(n/2c): 7 when
+    /// checkpoints come every n/100 changes, as ``MemoryStore/checkpointIfDue()`` makes them.
+    /// Opening merges a delta without decoding it: at 200k memories a 24k delta left the open at
+    /// 0.08 s.
+    static let deltaFraction = 8
 
     /// What a checkpoint writes of a view: all of it (a new baseline), or what it removed from the
     /// baseline and the memories it added since.

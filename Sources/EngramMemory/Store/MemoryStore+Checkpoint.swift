@@ -12,7 +12,7 @@ extension MemoryStore {
     /// Writers wait while the changed index files are written (usually a small flat tail and the
     /// graphs of the tenants written to) and the view's changes are gathered; the view is written
     /// after they resume (a delta of the changes, or all of it from a copy-on-write snapshot when
-    /// they pass a sixteenth of it: see ``ViewBaseline``). Searches never wait.
+    /// they pass an eighth of it: see ``ViewBaseline``). Searches never wait.
     /// - Complexity: writes the view and every changed index: up to O(memories · dimension).
     public func checkpoint() throws {
         try checkpointing.withLock { baseline in
@@ -158,11 +158,9 @@ extension MemoryStore {
         guard view.unpublish(removed).count == removed.count else { return nil }
         if let file = manifest.viewDelta {
             let delta = try ViewSnapshot.load(directory + "/" + file)
-            guard delta.position == manifest.position else { return nil }
-            for row in delta.rows {
-                guard row > basePosition, row <= manifest.position else { return nil }
-                view.publish(row, delta.view.memories[row]!.memory)
-            }
+            guard delta.position == manifest.position, let first = delta.rows.first, let last = delta.rows.last,
+                  first > basePosition, last <= manifest.position, view.append(delta.view)
+            else { return nil }
         }
         return view.count == manifest.count ? (view, baseline) : nil
     }

@@ -60,6 +60,21 @@ struct MemoryView: Sendable {
         if memory.expiresAt != nil { expiringCount += 1 }
     }
 
+    /// Adds the memories of `later` (a delta snapshot's) without decoding them: its maps are merged
+    /// and its row lists appended to these, which keeps them sorted because every row of `later`
+    /// is above every row here.
+    /// - Returns: false, with this view unusable, when a row or an id of `later` is already here.
+    mutating func append(_ later: MemoryView) -> Bool {
+        for (row, box) in later.memories where memories.updateValue(box, forKey: row) != nil { return false }
+        for (id, row) in later.rowOfID where rowOfID.updateValue(row, forKey: id) != nil { return false }
+        for (field, lists) in later.postings {
+            for (key, rows) in lists { postings[field, default: [:]][key, default: []] += rows }
+        }
+        for (partition, rows) in later.partitions { partitions[partition, default: []] += rows }
+        expiringCount += later.expiringCount
+        return true
+    }
+
     /// Removes the rows (unknown ones are ignored), each posting list rewritten once.
     /// - Returns: the memories removed.
     @discardableResult
