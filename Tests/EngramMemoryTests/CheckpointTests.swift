@@ -35,6 +35,11 @@ struct CheckpointTests {
         return (memories, lists)
     }
 
+    /// The manifest of the store in `dir`, as JSON.
+    static func manifest(_ dir: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
+    }
+
     func copy(_ dir: String) throws -> String {
         let target = scratchDirectory("ckpt")
         try FileManager.default.copyItem(atPath: dir, toPath: target)
@@ -158,7 +163,7 @@ struct CheckpointTests {
         let ids = try store!.add((0..<2_100).map { "big \($0)" }, vectors: randomUnitVectors(2_100, seed: 7), scope: big).map(\.id)
             + store!.add(["small 1"], vectors: randomUnitVectors(1, seed: 8), scope: small).map(\.id)
         func manifest() throws -> (generation: Int, flat: String, tail: String?, removed: Int, view: String, viewDelta: String?, graph: String) {
-            let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
+            let m = try Self.manifest(dir)
             let graphs = m["graphs"] as! [[String: Any]]
             #expect(graphs.count == 1)
             return (m["generation"] as! Int, m["flat"] as! String, m["flatTail"] as? String, (m["flatRemoved"] as? [Int])?.count ?? 0,
@@ -197,9 +202,7 @@ struct CheckpointTests {
         let dir = scratchDirectory("ckpt")
         let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         var ids = try addVaried(store, count: 400, seed: 11).map(\.id)
-        func manifest() throws -> [String: Any] {
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
-        }
+        func manifest() throws -> [String: Any] { try Self.manifest(dir) }
         func expectExactReopen(_ stage: String) throws {
             let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
             let generation = try manifest()["generation"] as! Int
@@ -255,9 +258,7 @@ struct CheckpointTests {
         ids += try addVaried(store!, count: 10, seed: 32).map(\.id)
         for id in ids[0..<3] { try store!.delete(id) }
         try store!.checkpoint()
-        func manifest() throws -> [String: Any] {
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
-        }
+        func manifest() throws -> [String: Any] { try Self.manifest(dir) }
         let baseline = try manifest()["view"] as! String
         store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         ids += try addVaried(store!, count: 5, seed: 33).map(\.id)

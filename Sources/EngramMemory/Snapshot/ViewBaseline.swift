@@ -24,7 +24,7 @@ struct ViewBaseline: Sendable {
     /// baseline and the memories it added since.
     enum Changes {
         case full(MemoryView)
-        case delta(removed: [Int64], added: [(row: Int64, memory: MemoryView.Box)])
+        case delta(of: ViewBaseline, removed: [Int64], added: [(row: Int64, memory: MemoryView.Box)])
     }
 
     /// The changes of `view` against the baseline; `.full` when there are too many for a delta.
@@ -40,12 +40,12 @@ struct ViewBaseline: Sendable {
         // Every row of the view up to `position` is one of the baseline's (an open that finds
         // rows another writer left drops its baseline: see `MemoryStore.openCheckpoint`), so the
         // count tells whether any of them are gone.
-        guard view.count - added.count != rows.count else { return .delta(removed: [], added: added.sorted { $0.row < $1.row }) }
+        guard view.count - added.count != rows.count else { return .delta(of: self, removed: [], added: added.sorted { $0.row < $1.row }) }
         var removed: [Int64] = []
         for row in rows where view.memories[row] == nil {
             removed.append(row)
             if added.count + removed.count > budget { return .full(view) }
         }
-        return .delta(removed: removed, added: added.sorted { $0.row < $1.row })
+        return .delta(of: self, removed: removed, added: added.sorted { $0.row < $1.row })
     }
 }

@@ -15,13 +15,13 @@ extension MemoryStore {
     /// they pass an eighth of it: see ``ViewBaseline``). Searches never wait.
     /// - Complexity: writes the view and every changed index: up to O(memories · dimension).
     public func checkpoint() throws {
-        try checkpointing.withLock { baseline in
-            guard var pending = try writer.withLock({ changes in try changes > 0 ? saveIndexes(&changes, baseline: baseline) : nil })
+        try checkpointing.withLock { state in
+            guard var pending = try writer.withLock({ changes in try changes > 0 ? saveIndexes(&changes, after: state) : nil })
             else { return }
             do {
-                let written = try saveView(pending.view, into: &pending.manifest, baseline: baseline)
+                let written = try saveView(pending.view, into: &pending.manifest)
                 try pending.manifest.commit(to: indexDirectory)
-                baseline = written
+                state = CheckpointState(generation: pending.manifest.generation, baseline: written)
             } catch {
                 writer.withLock { $0 += pending.changes }
                 throw error
@@ -29,13 +29,21 @@ extension MemoryStore {
         }
     }
 
-    /// Writes the view of a checkpoint: the delta snapshot of the memories added since `baseline`
-    /// and the rows removed from it (listed in `manifest`), or a new baseline.
+    /// What the last checkpoint committed (kept in memory, so that a checkpoint does not decode
+    /// the manifest while writers wait).
+    struct CheckpointState {
+        /// The generation of the manifest on disk (0: none); the next checkpoint writes one more.
+        var generation: UInt64
+        /// The full view snapshot that manifest's view is based on, if any.
+        var baseline: ViewBaseline?
+    }
+
+    /// Writes the view of a checkpoint: the delta snapshot of the memories added since its
+    /// baseline and the rows removed from it (listed in `manifest`), or a new baseline.
     /// - Returns: the baseline the manifest now refers to.
-    private func saveView(_ changes: ViewBaseline.Changes, into manifest: inout CheckpointManifest, baseline: ViewBaseline?) throws -> ViewBaseline {
+    private func saveView(_ changes: ViewBaseline.Changes, into manifest: inout CheckpointManifest) throws -> ViewBaseline {
         switch changes {
-        case let .delta(removed, added):
-            guard let baseline else { preconditionFailure("a delta needs a baseline") }
+        case let .delta(baseline, removed, added):
             manifest.view = baseline.file
             manifest.viewPosition = baseline.position
             manifest.viewRemoved = removed.isEmpty ? nil : removed
@@ -63,13 +71,13 @@ extension MemoryStore {
     }
 
     /// The part of a checkpoint done with writers excluded: the index files, the position they
-    /// reflect, and what the view changed since `baseline` (or a copy-on-write snapshot of all of
+    /// reflect, and what the view changed since the last baseline (or a copy-on-write snapshot of all of
     /// it). Takes the changes over (they are given back if the checkpoint fails).
-    private func saveIndexes(_ changes: inout Int, baseline: ViewBaseline?) throws -> PendingCheckpoint {
+    private func saveIndexes(_ changes: inout Int, after last: CheckpointState) throws -> PendingCheckpoint {
         let position = try pool.read(Self.position)
-        let generation = (CheckpointManifest.read(indexDirectory)?.generation ?? 0) + 1
+        let generation = last.generation + 1
         let (flat, graphs) = try index.save(to: indexDirectory, generation: generation)
-        let (count, viewChanges) = view.read { current in (current.count, baseline?.changes(in: current) ?? .full(current)) }
+        let (count, viewChanges) = view.read { current in (current.count, last.baseline?.changes(in: current) ?? .full(current)) }
         let manifest = CheckpointManifest(generation: generation, dimension: embedder.dimension, position: position, count: count,
                                           view: "", flat: flat, graphs: graphs)
         defer { changes = 0 }
@@ -115,21 +123,23 @@ extension MemoryStore {
         var index: MemoryIndex
         /// The changes the checkpoint lacked (0 only when it is exact).
         var changes: Int
-        /// The full view snapshot the checkpoint's view came from, if it came from one.
-        var baseline: ViewBaseline?
+        /// The manifest's generation and the full view snapshot the checkpoint's view came from.
+        var checkpoint: CheckpointState
     }
 
     /// The view and indexes of the store, from the checkpoint caught up with the database when
     /// there is a usable one, else from the database (indexes from whatever checkpoint files are
     /// usable, compared row by row).
     static func openDerived(_ directory: String, pool: DatabasePool, dimension: Int) throws -> Derived {
-        let manifest = CheckpointManifest.read(directory).flatMap { $0.dimension == dimension ? $0 : nil }
+        let onDisk = CheckpointManifest.read(directory)
+        let manifest = onDisk.flatMap { $0.dimension == dimension ? $0 : nil }
         if let manifest, let opened = try openCheckpoint(manifest, in: directory, pool: pool) { return opened }
         let view = try loadView(pool)
         let (index, changes) = try MemoryIndex.open(directory, manifest: manifest, dimension: dimension, view: view,
                                                     embeddings: { try embeddings(of: $0, in: pool, dimension: dimension) })
         // At least one: whatever the indexes lacked, the checkpoint on disk was not usable as it is.
-        return Derived(view: view, index: index, changes: max(1, changes), baseline: nil)
+        return Derived(view: view, index: index, changes: max(1, changes),
+                       checkpoint: CheckpointState(generation: onDisk?.generation ?? 0, baseline: nil))
     }
 
     /// The checkpoint's view and indexes caught up with the database; nil when its files are not
@@ -143,7 +153,8 @@ extension MemoryStore {
         // Deltas against the baseline assume that every row of the view up to its position is one
         // of its rows; rows another writer left (see `catchUp`) break that: the next checkpoint
         // writes a new baseline.
-        return Derived(view: caughtUp, index: index, changes: changes, baseline: foreign ? nil : baseline)
+        return Derived(view: caughtUp, index: index, changes: changes,
+                       checkpoint: CheckpointState(generation: manifest.generation, baseline: foreign ? nil : baseline))
     }
 
     /// The checkpoint's view: its baseline snapshot, less the rows removed since, plus the memories

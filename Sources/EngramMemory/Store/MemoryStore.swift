@@ -27,9 +27,9 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
     /// Serializes writers (database, indexes and view change together); holds the number of
     /// changes since the last checkpoint.
     let writer = Locked(0)
-    /// Serializes checkpoints, which finish writing after they release `writer`; holds the full
-    /// view snapshot the last checkpoint's view is based on.
-    let checkpointing: Locked<ViewBaseline?>
+    /// Serializes checkpoints, which finish writing after they release `writer`; holds what the
+    /// last one committed.
+    let checkpointing: Locked<CheckpointState>
     /// Where async writes run (see ``writing(_:)``).
     let writerQueue = DispatchQueue(label: "engram.store.writer")
 
@@ -50,7 +50,7 @@ public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `w
         derived.view.indexesNewPartitions = true
         view = RWLocked(derived.view)
         index = derived.index
-        checkpointing = Locked(derived.baseline)
+        checkpointing = Locked(derived.checkpoint)
         writer.withLock { $0 = derived.changes }
         finishOpeningInBackground()
         // The catch-up may have left a graph with more removed nodes than live ones, as deletes do.
