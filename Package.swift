@@ -25,6 +25,7 @@ let package = Package(
             pkgConfig: "blas",
             providers: [.apt(["libblas-dev", "liblapack-dev", "libopenblas0-pthread"])]
         ),
+        .target(name: "CEngramSupport"),
         .target(
             name: "CEngramKernels",
             linkerSettings: [.linkedLibrary("blas"), .linkedLibrary("dl"), .linkedLibrary("m")]
@@ -32,24 +33,32 @@ let package = Package(
 
         // MARK: - Libraries
 
+        // Parallel loops, locks, mapped files, atomic file writes, hashing: what every library needs.
+        .target(name: "EngramSupport", dependencies: ["CEngramSupport"]),
+
         .target(
             name: "EngramIndex",
-            dependencies: ["CBLAS", "CEngramKernels"]
+            dependencies: ["EngramSupport", "CBLAS", "CEngramKernels"]
         ),
 
         .target(
             name: "EngramEmbedding",
-            dependencies: ["EngramIndex", "CBLAS", "CEngramKernels"]
+            dependencies: ["EngramSupport", "CBLAS", "CEngramKernels"]
         ),
 
         .target(
             name: "EngramMemory",
-            dependencies: ["EngramIndex", "EngramEmbedding", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["EngramSupport", "EngramIndex", "EngramEmbedding", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+
+        // Mem0's JSON shapes and request fields, shared by the server and the CLI.
+        .target(name: "EngramMem0", dependencies: ["EngramSupport", "EngramMemory"]),
 
         .target(
             name: "EngramServer",
             dependencies: [
+                "EngramSupport",
+                "EngramMem0",
                 "EngramMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,9 +70,11 @@ let package = Package(
         .executableTarget(
             name: "engram",
             dependencies: [
+                "EngramSupport",
                 "EngramIndex",
                 "EngramEmbedding",
                 "EngramMemory",
+                "EngramMem0",
                 "EngramServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -72,9 +83,9 @@ let package = Package(
         // MARK: - Tests
 
         .target(name: "EngramTestSupport", path: "Tests/EngramTestSupport"),
-        .testTarget(name: "EngramIndexTests", dependencies: ["EngramIndex", "EngramTestSupport"]),
+        .testTarget(name: "EngramIndexTests", dependencies: ["EngramSupport", "EngramIndex", "EngramTestSupport"]),
         .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
-        .testTarget(name: "EngramMemoryTests", dependencies: ["EngramMemory", "EngramTestSupport"]),
+        .testTarget(name: "EngramMemoryTests", dependencies: ["EngramSupport", "EngramMemory", "EngramTestSupport"]),
         .testTarget(name: "EngramCLITests", dependencies: ["engram", "EngramMemory", "EngramEmbedding", "EngramTestSupport"]),
         .testTarget(
             name: "EngramServerTests",

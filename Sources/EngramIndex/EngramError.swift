@@ -1,3 +1,4 @@
+import EngramSupport
 /// Errors thrown at every public boundary of Engram's index engine.
 ///
 /// Bad input never traps: each case names the offending value so that callers (and the CLI) can
@@ -70,3 +71,15 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension EngramError {
+    /// The index's error for a failed system call.
+    package init(_ error: SystemCallError) {
+        self = .io(path: error.path, operation: error.operation, errno: error.errno)
+    }
+
+    /// Runs file work, reporting a failed system call as ``io(path:operation:errno:)``.
+    package static func reportingIO<R>(_ body: () throws -> R) throws -> R {
+        do { return try body() } catch let error as SystemCallError { throw EngramError(error) }
+    }
+}

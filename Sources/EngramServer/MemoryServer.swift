@@ -1,4 +1,5 @@
 import EngramMemory
+import EngramSupport
 import Foundation
 import Hummingbird
 import Logging

@@ -1,3 +1,4 @@
+import EngramMem0
 import EngramMemory
 import Foundation
 import Hummingbird
@@ -38,6 +39,8 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
         case let e as MemoryError:
             if case .notFound = e { (.notFound, e.description) } else { (.unprocessableContent, e.description) }
         case let e as FilterError: (.unprocessableContent, e.description)
+        case let e as Mem0RequestError:
+            if case .malformed = e { (.badRequest, e.description) } else { (.unprocessableContent, e.description) }
         case let e as HTTPError: (e.status, e.body ?? e.status.reasonPhrase)
         case let e as any HTTPResponseError:
             (e.status, e.status == .contentTooLarge ? "request body too large (at most 1 MiB)" : e.status.reasonPhrase)

@@ -1,3 +1,4 @@
+import EngramSupport
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -2,6 +2,7 @@ import ArgumentParser
 import EngramEmbedding
 import EngramMemory
 import EngramServer
+import EngramSupport
 import Foundation
 
 /// `engram serve`: the Mem0-compatible memory server.

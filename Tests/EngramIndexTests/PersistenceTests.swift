@@ -1,3 +1,4 @@
+import EngramSupport
 import Foundation
 import EngramTestSupport
 import Testing
@@ -251,9 +252,9 @@ enum FuzzSupport {
                 let offset = Int(clamping: raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))
                 let length = Int(clamping: raw.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self))
                 guard offset <= raw.count, length <= raw.count - offset else { continue }
-                raw.storeBytes(of: IndexChecksum.xxh64(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + length])), toByteOffset: base + 24, as: UInt64.self)
+                raw.storeBytes(of: XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + length])), toByteOffset: base + 24, as: UInt64.self)
             }
-            raw.storeBytes(of: IndexChecksum.xxh64(UnsafeRawBufferPointer(rebasing: raw[0..<480])), toByteOffset: 480, as: UInt64.self)
+            raw.storeBytes(of: XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[0..<480])), toByteOffset: 480, as: UInt64.self)
         }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }

@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramIndex
 
 /// Reproducible random numbers for tests.

@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramIndex
 import Foundation
 import EngramTestSupport
@@ -303,7 +304,7 @@ struct CheckpointTests {
             }
             // Reseal: the length and checksum fields say the damage is intended.
             let length = UInt64(bytes.count - 32)
-            let checksum = bytes[32...].withUnsafeBytes { IndexChecksum.xxh64($0) }
+            let checksum = bytes[32...].withUnsafeBytes { XXH64.hash($0) }
             withUnsafeBytes(of: length.littleEndian) { for (i, b) in $0.enumerated() { bytes[16 + i] = b } }
             withUnsafeBytes(of: checksum.littleEndian) { for (i, b) in $0.enumerated() { bytes[24 + i] = b } }
             try Data(bytes).write(to: URL(fileURLWithPath: path))

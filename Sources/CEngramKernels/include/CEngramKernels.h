@@ -34,10 +34,6 @@ float engram_l2sq_f16_scalar(const float *q, const uint16_t *x, size_t n);
 /// few that can enter a top-k heap.
 size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t);
 
-/// XXH64 of `length` bytes (Yann Collet's xxHash, 64-bit): the section and header checksum of the
-/// index file format. Runs at several GB/s, so verifying a file is bounded by I/O.
-uint64_t engram_xxh64(const void *data, size_t length, uint64_t seed);
-
 // Transformer encoder elementwise kernels (dispatching to AVX2 where available).
 /// x ← GELU(x) = x·Φ(x), the exact (erf) form used by BERT.
 void engram_gelu(float *x, size_t n);
@@ -87,15 +83,6 @@ static inline void engram_prefetch(const void *p) {
 static inline void engram_prefetch_range(const void *p, size_t bytes) {
     const char *c = (const char *)p;
     for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(c + i, 0, 3);
-}
-
-/// Reads one byte of every `page`-sized page of `[p, p + bytes)`, so that each is mapped (and read
-/// from disk if it has to be): the portable fallback of `MADV_POPULATE_READ`.
-static inline void engram_touch_pages(const void *p, size_t bytes, size_t page) {
-    const volatile unsigned char *c = (const volatile unsigned char *)p;
-    unsigned char sink = 0;
-    for (size_t i = 0; i < bytes; i += page) sink ^= c[i];
-    (void)sink;
 }
 
 #endif

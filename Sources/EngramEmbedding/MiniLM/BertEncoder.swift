@@ -1,6 +1,5 @@
 import CBLAS
 import CEngramKernels
-import EngramIndex
 import Foundation
 
 /// A BERT encoder (embeddings, self-attention layers, GELU feed-forward, LayerNorm) with mean

@@ -1,4 +1,5 @@
-import EngramIndex
+import CEngramKernels
+import EngramSupport
 import Foundation
 
 /// all-MiniLM-L6-v2 (or any BERT-family sentence-transformers model with mean pooling), computed
@@ -96,5 +97,3 @@ private final class ResultBox: @unchecked Sendable {  // each slot is written by
 enum BLASSingleThread {
     static let once: Bool = { engram_blas_set_threads(1) != 0 }()
 }
-
-import CEngramKernels

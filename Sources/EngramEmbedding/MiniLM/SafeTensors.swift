@@ -1,4 +1,4 @@
-import EngramIndex
+import EngramSupport
 import Foundation
 
 /// A `.safetensors` file, mapped read-only: an 8-byte little-endian header length, a JSON header

@@ -1,3 +1,4 @@
+import EngramSupport
 import CEngramKernels
 
 /// What BLAS library the process actually runs on, and the one setting Engram changes in it.

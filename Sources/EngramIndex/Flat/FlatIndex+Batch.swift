@@ -1,3 +1,4 @@
+import EngramSupport
 import CBLAS
 import CEngramKernels
 import Dispatch

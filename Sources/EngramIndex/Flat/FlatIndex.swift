@@ -1,3 +1,4 @@
+import EngramSupport
 import CEngramKernels
 
 /// An exact index: every search compares the query with every stored vector.

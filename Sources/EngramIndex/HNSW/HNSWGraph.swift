@@ -1,3 +1,4 @@
+import EngramSupport
 import CEngramKernels
 import Synchronization
 

@@ -177,4 +177,5 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
     }
 }
 
+import EngramSupport
 import CEngramKernels

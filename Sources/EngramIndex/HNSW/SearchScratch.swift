@@ -179,4 +179,5 @@ struct DistanceHeap {
     }
 }
 
+import EngramSupport
 import CEngramKernels

@@ -1,9 +1,10 @@
+import EngramSupport
 extension VectorFile {
     /// Reads a NumPy `.npy` file holding a 2-D little-endian float32 array in C order.
     /// - Throws: ``EngramError/malformedFile(path:reason:)`` for a bad magic, an unsupported dtype or
     ///   order, a shape that is not 2-D, or a data section shorter or longer than the shape.
     public static func readNPY(_ path: String) throws -> VectorMatrix {
-        let bytes = try FileIO.read(path)
+        let bytes = try EngramError.reportingIO { try FileIO.read(path) }
         func fail(_ reason: String) -> EngramError { .malformedFile(path: path, reason: reason) }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not an .npy file (bad magic)") }

@@ -1,3 +1,4 @@
+import EngramSupport
 /// Readers and writers for the vector file formats Engram exchanges with other tools.
 ///
 /// - `.fvecs` / `.ivecs` (TEXMEX): per row a little-endian Int32 dimension, then that many Float32
@@ -38,7 +39,7 @@ public enum VectorFile {
 
     // Engram's platforms are little-endian, the byte order of these formats, so rows are copied as is.
     private static func readRows<T: BitwiseCopyable>(_ path: String, as: T.Type) throws -> (Int, [T]) {
-        let bytes = try FileIO.read(path)
+        let bytes = try EngramError.reportingIO { try FileIO.read(path) }
         guard bytes.count >= 4 else {
             throw EngramError.malformedFile(path: path, reason: "file is empty or shorter than one row header")
         }
@@ -73,7 +74,7 @@ public enum VectorFile {
         guard MemoryLayout<T>.size == 4, dimension > 0 || values.isEmpty else {
             throw EngramError.invalidParameter("rows need a positive dimension")
         }
-        try FileIO.writeAtomically(path) { sink in
+        try EngramError.reportingIO { try FileIO.writeAtomically(path) { sink in
             var header = Int32(dimension)
             try values.withUnsafeBytes { raw in
                 for r in 0..<(dimension == 0 ? 0 : values.count / dimension) {
@@ -81,6 +82,6 @@ public enum VectorFile {
                     try sink(UnsafeRawBufferPointer(rebasing: raw[r * dimension * 4..<(r + 1) * dimension * 4]))
                 }
             }
-        }
+        } }
     }
 }

@@ -1,3 +1,4 @@
+import EngramSupport
 import CEngramKernels
 
 /// Reading, writing and checking Engram index files.
@@ -20,7 +21,7 @@ public enum IndexFile {
     public static func verify(_ path: String) throws -> IndexFileHeader {
         let (header, file) = try open(path)
         for section in header.sections {
-            let sum = IndexChecksum.xxh64(UnsafeRawBufferPointer(start: file.base + section.offset, count: section.length))
+            let sum = XXH64.hash(UnsafeRawBufferPointer(start: file.base + section.offset, count: section.length))
             guard sum == section.checksum else {
                 throw EngramError.corruptIndex(path: path, reason: "section \(section.id.name) checksum mismatch")
             }
@@ -31,7 +32,7 @@ public enum IndexFile {
 
     /// Maps `path` and validates its header.
     static func open(_ path: String) throws -> (header: IndexFileHeader, file: MappedFile) {
-        let file = try MappedFile(path: path)
+        let file = try EngramError.reportingIO { try MappedFile(path: path) }
         return (try IndexFileHeader.decode(file.base, fileSize: file.size, path: path), file)
     }
 
@@ -39,16 +40,16 @@ public enum IndexFile {
     static func write(_ path: String, header: IndexFileHeader, sections: [(IndexFileHeader.SectionID, UnsafeRawBufferPointer)]) throws {
         var header = header
         header.layOut(sections.map { ($0.0, $0.1.count) },
-                      checksums: sections.map { IndexChecksum.xxh64($0.1) })
+                      checksums: sections.map { XXH64.hash($0.1) })
         let padding = [UInt8](repeating: 0, count: IndexFileHeader.alignment)
-        try FileIO.writeAtomically(path) { sink in
+        try EngramError.reportingIO { try FileIO.writeAtomically(path) { sink in
             try header.encoded().withUnsafeBytes { try sink($0) }
             for (_, bytes) in sections {
                 if bytes.count > 0 { try sink(bytes) }
                 let pad = (IndexFileHeader.alignment - bytes.count % IndexFileHeader.alignment) % IndexFileHeader.alignment
                 if pad > 0 { try padding.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<pad])) } }
             }
-        }
+        } }
     }
 }
 

@@ -1,3 +1,4 @@
+import EngramSupport
 import CEngramKernels
 
 extension IndexFileHeader {
@@ -11,7 +12,7 @@ extension IndexFileHeader {
         let version = get(8, UInt32.self)
         guard version == formatVersion else { throw fail("unsupported format version \(version) (this build reads \(formatVersion))") }
         guard get(12, UInt32.self) == byteOrderMark else { throw fail("byte order mark mismatch") }
-        guard get(checksumOffset, UInt64.self) == engram_xxh64(raw, checksumOffset, 0) else { throw fail("header checksum mismatch") }
+        guard get(checksumOffset, UInt64.self) == XXH64.hash(UnsafeRawBufferPointer(start: raw, count: checksumOffset)) else { throw fail("header checksum mismatch") }
 
         guard let kind = Kind(rawValue: get(16, UInt32.self)) else { throw fail("unknown index kind \(get(16, UInt32.self))") }
         guard let metric = Metric(code: get(20, UInt32.self)) else { throw fail("unknown metric code \(get(20, UInt32.self))") }

@@ -1,3 +1,4 @@
+import EngramSupport
 import CEngramKernels
 
 /// The fixed header of an Engram index file (see `docs/FORMAT.md` for every field and offset).
@@ -123,7 +124,7 @@ public struct IndexFileHeader: Sendable, Equatable {
                 put(UInt64(s.length), base + 16)
                 put(s.checksum, base + 24)
             }
-            put(engram_xxh64(raw.baseAddress!, Self.checksumOffset, 0), Self.checksumOffset)
+            put(XXH64.hash(UnsafeRawBufferPointer(start: raw.baseAddress!, count: Self.checksumOffset)), Self.checksumOffset)
         }
         return bytes
     }

@@ -1,3 +1,4 @@
+import EngramSupport
 /// A growable array of plain elements whose storage never moves, so lock-free readers can hold
 /// pointers while a writer grows it. New elements read as zero.
 ///

@@ -1,3 +1,4 @@
+import EngramSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,7 +18,6 @@ package final class ReservedMemory: @unchecked Sendable {  // base never changes
     let reservedBytes: Int
     package private(set) var committedBytes = 0
 
-    package static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Reserves `bytes` of address space (rounded up to whole pages; at least one page).
     package init(reserving bytes: Int) throws {
@@ -49,5 +49,5 @@ package final class ReservedMemory: @unchecked Sendable {  // base never changes
         committedBytes = target
     }
 
-    static func roundUpToPage(_ n: Int) -> Int { (n + pageSize - 1) / pageSize * pageSize }
+    static func roundUpToPage(_ n: Int) -> Int { (n + systemPageSize - 1) / systemPageSize * systemPageSize }
 }

@@ -1,3 +1,4 @@
+import EngramSupport
 /// Fixed-dimension Float32 rows in one contiguous, 64-byte-aligned buffer addressed by dense
 /// `UInt32` slots.
 ///

@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramIndex
 import Foundation
 
@@ -15,7 +16,7 @@ extension MemoryIndex {
         for (partition, graph) in graphs.read({ $0 }) where graph.count > 0 {
             let listed = files[partition].flatMap { FileManager.default.fileExists(atPath: directory + "/" + $0) ? $0 : nil }
             let file = try listed ?? {
-                let file = "graph-" + MemoryStore.contentHash(partition.field + "\u{0}" + partition.value) + "-\(generation).engram"
+                let file = "graph-" + ContentHash.of(partition.field + "\u{0}" + partition.value) + "-\(generation).engram"
                 try graph.save(to: directory + "/" + file)
                 return file
             }()

@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramIndex
 
 /// Every memory's vector, by row, for exact scans: the flat side of a ``MemoryIndex``.

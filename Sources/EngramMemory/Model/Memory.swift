@@ -1,3 +1,4 @@
+import EngramSupport
 import Foundation
 
 /// One memory: text, its embedding, typed metadata, its scope and timestamps.

@@ -1,3 +1,4 @@
+import EngramSupport
 import Foundation
 
 extension MetadataValue {
@@ -8,10 +9,10 @@ extension MetadataValue {
         var out = "{"
         for (i, key) in object.keys.sorted().enumerated() {
             if i > 0 { out += "," }
-            appendString(key, to: &out)
+            JSONString.append(key, to: &out)
             out += ":"
             switch object[key]! {
-            case let .string(s): appendString(s, to: &out)
+            case let .string(s): JSONString.append(s, to: &out)
             case let .number(n): out += n == n.rounded(.towardZero) && abs(n) < 1e15 ? String(Int64(n)) : "\(n)"
             case let .bool(b): out += b ? "true" : "false"
             case .null: out += "null"
@@ -19,29 +20,12 @@ extension MetadataValue {
                 out += "["
                 for (j, s) in list.enumerated() {
                     if j > 0 { out += "," }
-                    appendString(s, to: &out)
+                    JSONString.append(s, to: &out)
                 }
                 out += "]"
             }
         }
         return out + "}"
-    }
-
-    /// Appends `s` as a JSON string literal (quotes, backslashes and control characters escaped).
-    package static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(scalar.value, radix: 16).leftPadded(4)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 
     /// Parses a stored metadata object (`{"key": value, ...}`) straight from its UTF-8 bytes.

@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramIndex
 import Foundation
 
@@ -18,7 +19,7 @@ extension ViewSnapshot {
         guard let _ = try? header.integer(UInt32.self), let length = try? header.integer(UInt64.self),
               let checksum = try? header.integer(UInt64.self), length == UInt64(file.size - headerSize)
         else { throw fail("truncated (\(file.size) bytes)") }
-        guard IndexChecksum.xxh64(UnsafeRawBufferPointer(start: file.base + headerSize, count: Int(length))) == checksum
+        guard XXH64.hash(UnsafeRawBufferPointer(start: file.base + headerSize, count: Int(length))) == checksum
         else { throw fail("checksum mismatch") }
         do {
             return try read(file)

@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramIndex
 import Foundation
 
@@ -66,7 +67,7 @@ extension ViewSnapshot {
         header.append(version)
         header.append(UInt32(0))
         header.append(UInt64(payload.count))
-        payload.withUnsafeBytes { header.append(IndexChecksum.xxh64($0)) }
+        payload.withUnsafeBytes { header.append(XXH64.hash($0)) }
         try FileIO.writeAtomically(path) { write in
             try header.bytes.withUnsafeBytes { try write($0) }
             try payload.withUnsafeBytes { try write($0) }

@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramIndex
 import Foundation
 

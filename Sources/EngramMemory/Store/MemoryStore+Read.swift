@@ -7,13 +7,13 @@ extension MemoryStore {
     public var count: Int { view.read(\.count) }
 
     /// Every user, agent and run that has memories, with how many.
-    public func entities() -> [(field: String, id: String, count: Int)] {
+    public func entities() -> [MemoryEntity] {
         view.read { v in
             ["user_id", "agent_id", "run_id"].flatMap { field in
-                (v.postings[field] ?? [:]).compactMap { key, rows -> (String, String, Int)? in
+                (v.postings[field] ?? [:]).compactMap { key, rows -> MemoryEntity? in
                     guard case let .string(id) = key else { return nil }
-                    return (field, id, rows.count)
-                }.sorted { $0.1 < $1.1 }
+                    return MemoryEntity(field: field, id: id, count: rows.count)
+                }.sorted { $0.id < $1.id }
             }
         }
     }

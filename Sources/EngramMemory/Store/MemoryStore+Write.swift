@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramEmbedding
 import EngramIndex
 import Foundation
@@ -47,7 +48,7 @@ extension MemoryStore {
             var batch: [Int64: Memory] = [:]
             let outcome = try pool.write { db -> [(row: Int64, memory: Memory?, isNew: Bool)] in
                 try zip(items, vectors).map { item, vector in
-                    let hash = Self.contentHash(item.text)
+                    let hash = ContentHash.of(item.text)
                     if let row = try Self.duplicate(of: hash, in: item.scope, db) { return (row, batch[row], false) }
                     let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: item.scope,
                                         createdAt: now, updatedAt: now, expiresAt: item.expiresAt?.asStored)
@@ -113,7 +114,7 @@ extension MemoryStore {
             let (row, old) = try locate(id, scope: scope)
             var memory = old
             memory.text = text ?? old.text
-            memory.hash = Self.contentHash(memory.text)
+            memory.hash = ContentHash.of(memory.text)
             memory.metadata = metadata ?? old.metadata
             memory.updatedAt = Date().asStored
             let updated = memory
@@ -241,14 +242,6 @@ extension MemoryStore {
 
     static func floats(_ blob: Data) -> [Float] { blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
 
-    /// Content hash: two XXH64 (seeds 0 and 1) of the UTF-8 text, as 32 hex digits.
-    static func contentHash(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { raw in
-            [0, 1].map { String(IndexChecksum.xxh64(raw, seed: $0), radix: 16).leftPadded(16) }.joined()
-        }
-    }
-
     static func validate(texts: [String], scope: MemoryScope, metadata: [String: MetadataValue]) throws {
         guard !scope.isEmpty else { throw MemoryError.missingScope }
         for text in texts where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw MemoryError.emptyText }
@@ -268,8 +261,4 @@ extension MemoryStore {
         let size = MetadataValue.jsonText(of: metadata).utf8.count
         guard size <= maxMetadataBytes else { throw MemoryError.invalidMetadata("\(size) bytes of JSON, at most \(maxMetadataBytes)") }
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

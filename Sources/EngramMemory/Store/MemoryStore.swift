@@ -1,3 +1,4 @@
+import EngramSupport
 import EngramEmbedding
 import EngramIndex
 import Foundation

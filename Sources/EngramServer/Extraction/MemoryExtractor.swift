@@ -1,4 +1,5 @@
 import EngramEmbedding
+import EngramMem0
 import Foundation
 
 /// Turns a conversation into a few concise memories with a chat model on any OpenAI-compatible
@@ -38,7 +39,7 @@ public struct MemoryExtractor: Sendable {
     /// The memories to store for `messages` (role, content), possibly none.
     /// - Throws: ``ServerError/upstream(_:)`` when the model cannot be reached or answers anything
     ///   but the JSON asked for: nothing is stored then.
-    func extract(_ messages: [(role: String, content: String)]) async throws -> [String] {
+    func extract(_ messages: [Mem0Request.Message]) async throws -> [String] {
         let transcript = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
         let data: Data
         do {

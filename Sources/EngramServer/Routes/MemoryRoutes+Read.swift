@@ -1,26 +1,21 @@
+import EngramMem0
 import EngramMemory
+import EngramSupport
 import Foundation
 import Hummingbird
 
 extension MemoryRoutes {
     @Sendable func search(_ request: Request, _ context: ServerContext) async throws -> Response {
         let parseStart = ContinuousClock.now
-        let body = try await RequestBody(request, context)
+        let body = try await Mem0Request(request, context)
         let filter = try body.filter()
         let scope = try queryScope(body, filter, context)
         guard let query = try body.string("query"), !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ServerError.unprocessable("'query' must be a non-empty string")
         }
         let limit = try body.int("top_k", default: try body.int("limit", default: 10, range: 1...1_000), range: 1...1_000)
-        let threshold = try (body.object["threshold"]).flatMap { raw -> Float? in
-            if raw is NSNull { return nil }
-            guard let n = raw as? Double else { throw ServerError.unprocessable("'threshold' must be a number") }
-            return Float(n)
-        }
-        let mode = try body.string("mode").map { name in
-            guard let mode = SearchMode(rawValue: name) else { throw ServerError.unprocessable("'mode' must be vector, keyword or hybrid") }
-            return mode
-        } ?? .hybrid
+        let threshold = try body.number("threshold").map(Float.init)
+        let mode = try body.searchMode()
         let start = ContinuousClock.now
         let parsing = start - parseStart
         let vector = mode != .keyword || threshold != nil ? try await store.embedder.embed([query])[0] : nil
@@ -38,7 +33,7 @@ extension MemoryRoutes {
 
     /// A page of the memories in scope passing the filters, newest first.
     @Sendable func list(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let body = try await RequestBody(request, context)
+        let body = try await Mem0Request(request, context)
         let filter = try body.filter()
         let scope = try queryScope(body, filter, context)
         let page = try body.int("page", default: 1, range: 1...1_000_000), size = try body.int("page_size", default: 100, range: 1...1_000)
@@ -58,15 +53,7 @@ extension MemoryRoutes {
     @Sendable func history(_ request: Request, _ context: ServerContext) async throws -> Response {
         let memory = try reachable(request, context)
         let events = try store.history(memory.id)
-        return .json(.array(events.enumerated().map { i, e in
-            var fields: [(String, JSONValue)] = [
-                ("id", .string("\(memory.id.uuidString.lowercased())-\(i)")), ("memory_id", .string(memory.id.uuidString.lowercased())),
-                ("old_memory", .string(e.oldText)), ("new_memory", .string(e.newText)), ("event", .string(e.kind.rawValue)),
-                ("created_at", .string(Mem0JSON.timestamp(e.at))),
-            ]
-            if let u = memory.scope.userID { fields.append(("user_id", .string(u))) }
-            return .object(fields)
-        }))
+        return .json(.array(events.enumerated().map { i, e in Mem0JSON.event(e, index: i, userID: memory.scope.userID) }))
     }
 
     /// Users, agents and runs with memories, as far as the key reaches.
@@ -78,20 +65,17 @@ extension MemoryRoutes {
             default: context.keyScope == .unrestricted
             }
         }
-        let kinds = ["user_id": "user", "agent_id": "agent", "run_id": "run"]
-        return .json(.object([("count", .int(visible.count)), ("results", .array(visible.map { e in
-            .object([("id", .string(e.id)), ("name", .string(e.id)), ("type", .string(kinds[e.field])), ("total_memories", .int(e.count))])
-        }))]))
+        return .json(.object([("count", .int(visible.count)), ("results", .array(visible.map(Mem0JSON.entity)))]))
     }
 
     /// The scope of a search or list: named at the top level or by the filters, and reachable
     /// with the request's key.
-    func queryScope(_ body: RequestBody, _ filter: MemoryFilter, _ context: ServerContext) throws -> MemoryScope {
+    func queryScope(_ body: Mem0Request, _ filter: MemoryFilter, _ context: ServerContext) throws -> MemoryScope {
         let scope = try body.scope(filter: filter)
         guard !scope.isEmpty else {
             throw ServerError.unprocessable("name a scope: user_id, agent_id or run_id, at the top level or in 'filters'")
         }
-        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not read memories of \(Self.describe(scope))") }
+        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not read memories of \(scope.mem0Description)") }
         return scope
     }
 }

@@ -1,4 +1,6 @@
+import EngramMem0
 import EngramMemory
+import EngramSupport
 import Foundation
 import Hummingbird
 
@@ -7,13 +9,13 @@ extension MemoryRoutes {
     /// model configured and `infer` not false, the facts it extracts; otherwise each user message
     /// (Mem0's `infer=False` behaviour).
     @Sendable func add(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let body = try await RequestBody(request, context)
+        let body = try await Mem0Request(request, context)
         let scope = try body.scope(filter: try body.filter())
         guard !scope.isEmpty else { throw ServerError.unprocessable(MemoryError.missingScope.description) }
-        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not add memories for \(Self.describe(scope))") }
-        let messages = try Self.messages(body.object["messages"])
+        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not add memories for \(scope.mem0Description)") }
+        let messages = try body.messages()
         let texts: [String]
-        if let extractor, body.object["infer"] as? Bool ?? true {
+        if let extractor, try body.bool("infer") ?? true {
             texts = try await extractor.extract(messages)
             if texts.isEmpty { return .json(.object([("results", .array([]))])) }
         } else {
@@ -29,25 +31,8 @@ extension MemoryRoutes {
         }))]))
     }
 
-    /// The messages with text: a string (a user message), one `{role, content}`, or a list of them.
-    static func messages(_ raw: Any?) throws -> [(role: String, content: String)] {
-        switch raw {
-        case let text as String: return try messages([["role": "user", "content": text]])
-        case let message as [String: Any]: return try messages([message])
-        case let list as [Any]:
-            return try list.compactMap { item in
-                guard let message = item as? [String: Any], let role = message["role"] as? String else {
-                    throw ServerError.unprocessable("each message needs a 'role' and a 'content'")
-                }
-                guard let content = message["content"] as? String else { throw ServerError.unprocessable("message content must be text") }
-                return content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : (role, content)
-            }
-        default: throw ServerError.unprocessable("'messages' must be a list of {role, content}")
-        }
-    }
-
     @Sendable func update(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let body = try await RequestBody(request, context)
+        let body = try await Mem0Request(request, context)
         let memory = try reachable(request, context)
         let text = try body.string("text") ?? body.string("memory") ?? body.string("data")
         let metadata = try body.metadata()
@@ -63,10 +48,10 @@ extension MemoryRoutes {
 
     /// Deletes every memory of the scope named by `user_id` / `agent_id` / `run_id`.
     @Sendable func deleteAll(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let body = try await RequestBody(request, context)
+        let body = try await Mem0Request(request, context)
         let scope = try body.scope(filter: .all)
         guard !scope.isEmpty else { throw ServerError.unprocessable("name the memories to delete: user_id, agent_id and/or run_id") }
-        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not delete memories of \(Self.describe(scope))") }
+        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not delete memories of \(scope.mem0Description)") }
         let n = try await store.writing { [store] in try store.deleteAll(scope: scope) }
         return .json(.object([("message", .string("Memories deleted successfully!")), ("deleted", .int(n))]))
     }
@@ -80,10 +65,5 @@ extension MemoryRoutes {
             throw ServerError.notFound(MemoryError.notFound(id).description)
         }
         return memory
-    }
-
-    static func describe(_ scope: MemoryScope) -> String {
-        [("user_id", scope.userID), ("agent_id", scope.agentID), ("run_id", scope.runID)]
-            .compactMap { k, v in v.map { "\(k)=\($0)" } }.joined(separator: ", ")
     }
 }

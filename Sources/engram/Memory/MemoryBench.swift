@@ -1,4 +1,4 @@
-import EngramServer
+import EngramSupport
 import ArgumentParser
 import EngramEmbedding
 import EngramIndex

@@ -1,7 +1,8 @@
+import EngramSupport
 import ArgumentParser
 import EngramEmbedding
 import EngramMemory
-import EngramServer
+import EngramMem0
 import Foundation
 
 /// Where the store is and how texts are embedded.

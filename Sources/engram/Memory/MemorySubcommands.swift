@@ -1,4 +1,5 @@
-import EngramServer
+import EngramSupport
+import EngramMem0
 import ArgumentParser
 import EngramMemory
 import Foundation
@@ -55,12 +56,13 @@ struct MemorySearch: AsyncParsableCommand {
             return
         }
         for (i, line) in try String(contentsOfFile: queries!, encoding: .utf8).split(separator: "\n").enumerated() {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let text = object["query"] as? String else {
+            let request = try Mem0Request(line: line, location: "\(queries!):\(i + 1)")
+            guard let text = try request.string("query") else {
                 throw ValidationError("\(queries!):\(i + 1): expected {\"query\": ..., \"filters\"?: ..., \"limit\"?: ...}")
             }
-            let filter = try object["filters"].map { try MemoryFilter(jsonObject: $0) } ?? .all
-            let hits = try await store.search(text, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
-                                              limit: object["limit"] as? Int ?? limit, threshold: threshold, mode: mode)
+            let filter = try request.filter()
+            let hits = try await store.search(text, scope: scopeOptions.scope.merging(try request.scope(filter: filter)), filter: filter,
+                                              limit: try request.int("limit", default: limit, range: 1...1_000_000), threshold: threshold, mode: mode)
             printHits(hits)
         }
     }
@@ -168,12 +170,11 @@ struct MemoryHistory: AsyncParsableCommand {
     func run() async throws {
         let store = try storeOptions.open()
         defer { storeOptions.close(store) }
-        for e in try store.history(try MemoryJSON.uuid(id)) {
-            print(JSONValue.object([
-                ("memory_id", .string(e.memoryID.uuidString.lowercased())), ("event", .string(e.kind.rawValue)),
-                ("old_memory", .string(e.oldText)), ("new_memory", .string(e.newText)), ("created_at", .string(Mem0JSON.timestamp(e.at))),
-            ]).text)
-        }
+        let memoryID = try MemoryJSON.uuid(id)
+        let events = try store.history(memoryID)
+        // A deleted memory keeps its history; its scope is gone with it.
+        let userID = (try? store.get(memoryID))?.scope.userID
+        for (i, e) in events.enumerated() { print(Mem0JSON.event(e, index: i, userID: userID).text) }
     }
 }
 
@@ -191,11 +192,11 @@ struct MemoryImport: AsyncParsableCommand {
         defer { storeOptions.close(store) }
         let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
         let items = try lines.enumerated().map { i, line -> NewMemory in
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let text = o["text"] as? String else {
+            let request = try Mem0Request(line: line, location: "\(input):\(i + 1)")
+            guard let text = try request.string("text") else {
                 throw ValidationError("\(input):\(i + 1): expected a JSON object with a string \"text\"")
             }
-            let scope = MemoryScope(userID: o["user_id"] as? String, agentID: o["agent_id"] as? String, runID: o["run_id"] as? String)
-            return NewMemory(text: text, scope: scope, metadata: try MemoryJSON.metadata(o["metadata"] as? [String: Any] ?? [:]))
+            return NewMemory(text: text, scope: try request.scope(filter: .all), metadata: try request.metadata() ?? [:])
         }
         let bar = Progress.Bar("importing", total: items.count)
         var committed = 0

@@ -1,4 +1,4 @@
-import EngramServer
+import EngramSupport
 import EngramIndex
 
 /// One measured configuration; its JSON line is the `engram bench` contract

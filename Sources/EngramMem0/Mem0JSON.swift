@@ -1,4 +1,5 @@
 import EngramMemory
+import EngramSupport
 import Foundation
 
 /// Memories and metadata as Mem0 shapes them in JSON.
@@ -50,5 +51,23 @@ package enum Mem0JSON {
             }
             return v
         }
+    }
+
+    /// Entry `index` of a memory's history (`id` is the memory's id and the index), with the
+    /// memory's user when it has one.
+    package static func event(_ e: MemoryEvent, index: Int, userID: String?) -> JSONValue {
+        let id = e.memoryID.uuidString.lowercased()
+        var fields: [(String, JSONValue)] = [
+            ("id", .string("\(id)-\(index)")), ("memory_id", .string(id)), ("old_memory", .string(e.oldText)),
+            ("new_memory", .string(e.newText)), ("event", .string(e.kind.rawValue)), ("created_at", .string(timestamp(e.at))),
+        ]
+        if let userID { fields.append(("user_id", .string(userID))) }
+        return .object(fields)
+    }
+
+    /// A user, agent or run with memories, as `/v1/entities` lists it.
+    package static func entity(_ e: MemoryEntity) -> JSONValue {
+        let kinds = ["user_id": "user", "agent_id": "agent", "run_id": "run"]
+        return .object([("id", .string(e.id)), ("name", .string(e.id)), ("type", .string(kinds[e.field])), ("total_memories", .int(e.count))])
     }
 }

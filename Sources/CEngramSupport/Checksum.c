@@ -1,4 +1,4 @@
-#include "CEngramKernels.h"
+#include "CEngramSupport.h"
 #include <string.h>
 
 // XXH64, written from the published specification (xxHash by Yann Collet, BSD-2-Clause algorithm).

@@ -1,5 +1,3 @@
-import EngramMemory
-
 /// A small JSON value that keeps object keys in the order given, so output lines read the same way
 /// every time (scripts parse them; people read them).
 package indirect enum JSONValue: Sendable {
@@ -33,9 +31,5 @@ package indirect enum JSONValue: Sendable {
         return String(x)
     }
 
-    package static func quote(_ s: String) -> String {
-        var out = ""
-        MetadataValue.appendString(s, to: &out)
-        return out
-    }
+    package static func quote(_ s: String) -> String { JSONString.quote(s) }
 }

@@ -9,18 +9,18 @@ package enum FileIO {
     /// The bytes of the file at `path`.
     package static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw EngramError.io(path: path, operation: "open", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EngramError.io(path: path, operation: "stat", errno: errno) }
+        guard fstat(fd, &st) == 0 else { throw SystemCallError(path: path, operation: "stat", errno: errno) }
         let size = Int(st.st_size)
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         try bytes.withUnsafeMutableBytes { buf in
             while done < size {
-                let n = Glibc.read(fd, buf.baseAddress! + done, size - done)
+                let n = systemRead(fd, buf.baseAddress! + done, size - done)
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw EngramError.io(path: path, operation: "read", errno: n < 0 ? errno : EIO) }
+                guard n > 0 else { throw SystemCallError(path: path, operation: "read", errno: n < 0 ? errno : EIO) }
                 done += n
             }
         }
@@ -34,7 +34,7 @@ package enum FileIO {
         let dir = directory(of: path)
         let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw EngramError.io(path: temp, operation: "create", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError(path: temp, operation: "create", errno: errno) }
         var committed = false
         defer {
             if !committed { unlink(temp) }
@@ -42,13 +42,13 @@ package enum FileIO {
         do {
             try write { chunk in try writeAll(fd, chunk, path: temp) }
             // A failed fsync is final: the page cache may have dropped the data, so never retry it.
-            guard fsync(fd) == 0 else { throw EngramError.io(path: temp, operation: "fsync", errno: errno) }
+            guard fsync(fd) == 0 else { throw SystemCallError(path: temp, operation: "fsync", errno: errno) }
         } catch {
             close(fd)
             throw error
         }
-        guard close(fd) == 0 else { throw EngramError.io(path: temp, operation: "close", errno: errno) }
-        guard rename(temp, path) == 0 else { throw EngramError.io(path: path, operation: "rename", errno: errno) }
+        guard close(fd) == 0 else { throw SystemCallError(path: temp, operation: "close", errno: errno) }
+        guard rename(temp, path) == 0 else { throw SystemCallError(path: path, operation: "rename", errno: errno) }
         committed = true
         try fsyncDirectory(dir)
     }
@@ -56,23 +56,40 @@ package enum FileIO {
     private static func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, path: String) throws {
         var done = 0
         while done < chunk.count {
-            let n = Glibc.write(fd, chunk.baseAddress! + done, chunk.count - done)
+            let n = systemWrite(fd, chunk.baseAddress! + done, chunk.count - done)
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw EngramError.io(path: path, operation: "write", errno: n < 0 ? errno : EIO) }
+            guard n > 0 else { throw SystemCallError(path: path, operation: "write", errno: n < 0 ? errno : EIO) }
             done += n
         }
     }
 
-    static func fsyncDirectory(_ dir: String) throws {
+    package static func fsyncDirectory(_ dir: String) throws {
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw EngramError.io(path: dir, operation: "open directory", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError(path: dir, operation: "open directory", errno: errno) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw EngramError.io(path: dir, operation: "fsync directory", errno: errno) }
+        guard fsync(fd) == 0 else { throw SystemCallError(path: dir, operation: "fsync directory", errno: errno) }
     }
 
-    static func directory(of path: String) -> String {
+    package static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let dir = String(path[..<slash])
         return dir.isEmpty ? "/" : dir
     }
+}
+
+// `read`/`write` of the C library; the names alone would resolve to FileIO's own `read`.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(fd, buffer, count)
+    #else
+    Darwin.read(fd, buffer, count)
+    #endif
+}
+
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, buffer, count)
+    #else
+    Darwin.write(fd, buffer, count)
+    #endif
 }
