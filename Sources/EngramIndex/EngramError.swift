@@ -1,4 +1,10 @@
 import EngramSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Errors thrown at every public boundary of Engram's index engine.
 ///
 /// Bad input never traps: each case names the offending value so that callers (and the CLI) can
@@ -22,9 +28,6 @@ public enum EngramError: Error, Equatable, Sendable {
     case duplicateID(UInt64)
     /// The index is full (its address-space reservation is exhausted).
     case capacityExceeded(limit: Int)
-    /// A filter was built against an earlier slot layout of this index (slots were reused or
-    /// compacted since); build it again.
-    case staleFilter
     /// A file could not be parsed; `reason` says where and why.
     case malformedFile(path: String, reason: String)
     /// An index file failed validation; `reason` names the field, section or check at fault.
@@ -54,8 +57,6 @@ extension EngramError: CustomStringConvertible {
             "id \(id) appears more than once in the batch"
         case let .capacityExceeded(limit):
             "index capacity of \(limit) vectors exceeded; create it with a larger capacity"
-        case .staleFilter:
-            "the filter was built before slots were reused or compacted; build it again"
         case let .malformedFile(path, reason):
             "\(path): \(reason)"
         case let .corruptIndex(path, reason):
@@ -65,12 +66,6 @@ extension EngramError: CustomStringConvertible {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension EngramError {
     /// The index's error for a failed system call.

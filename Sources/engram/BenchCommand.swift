@@ -46,7 +46,7 @@ struct BenchCommand: ParsableCommand {
         let truth = try loadTruth(base: baseVectors, queries: queryVectors)
 
         let built = try Progress.timed("building \(index.rawValue) index over \(baseVectors.count) vectors") {
-            try AnyIndex.build(index, baseVectors, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
+            try IndexBuilder.build(index, baseVectors, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
         }
         if let filtered {
             try runFiltered(built.value, base: baseVectors, queries: queryVectors, file: filtered, buildSeconds: built.seconds)
@@ -56,15 +56,15 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// One result line per ef (one line for flat).
-    private func sweep(_ built: AnyIndex, n: Int, queries: VectorMatrix, truth: [[Int32]], buildSeconds: Double,
+    private func sweep(_ built: any VectorIndex, n: Int, queries: VectorMatrix, truth: [[Int32]], buildSeconds: Double,
                        extra: [(String, JSONValue)] = []) throws {
         for ef in efs(for: built) {
             let measurement = try measure(
                 queries, truth: truth,
-                batched: { try built.searchBatch(queries, k: k, threads: threads) },
+                batched: { try built.search(batch: queries, k: k, ef: nil, threads: threads) },
                 single: { try built.search($0, k: k, ef: ef, filter: nil) })
             var row = BenchRow(
-                index: built.kind.rawValue, metric: metric, n: n, dim: queries.dimension, k: k,
+                index: (built.kind == .flat ? "flat" : "hnsw"), metric: metric, n: n, dim: queries.dimension, k: k,
                 ef: ef, threads: threads, batch: batch, buildSeconds: buildSeconds,
                 recall: measurement.recall, qps: measurement.qps)
             row.extra = extra
@@ -84,8 +84,8 @@ struct BenchCommand: ParsableCommand {
         guard truth.count >= queryVectors.count, truth.allSatisfy({ $0.count >= k }) else {
             throw ValidationError("ground truth must have a row of at least k ids per query")
         }
-        let opened = try Progress.timed("opened \(path)") { try AnyIndex.open(path) }
-        let warming = Progress.timed("warmed up") { if warmUp, case let .hnsw(index) = opened.value { index.warmUp() } }
+        let opened = try Progress.timed("opened \(path)") { try IndexFile.open(path) }
+        let warming = Progress.timed("warmed up") { if warmUp, let index = opened.value as? HNSWIndex { index.warmUp() } }
         let query = Array(queryVectors[0])
         let first = try PageFaults.counting {
             try Progress.timed("first query") { try opened.value.search(query, k: k, ef: efValues.first, filter: nil) }
@@ -105,12 +105,12 @@ struct BenchCommand: ParsableCommand {
         ])
     }
 
-    private func efs(for index: AnyIndex) -> [Int?] { index.kind == .flat ? [nil] : efValues }
+    private func efs(for index: any VectorIndex) -> [Int?] { index.kind == .flat ? [nil] : efValues }
 
     private var efValues: [Int] { ef.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     /// For each filter line and each ef: recall of the allowed-only top-k and queries/second.
-    private func runFiltered(_ built: AnyIndex, base: VectorMatrix, queries: VectorMatrix, file: String, buildSeconds: Double) throws {
+    private func runFiltered(_ built: any VectorIndex, base: VectorMatrix, queries: VectorMatrix, file: String, buildSeconds: Double) throws {
         let efs = efs(for: built)
         for spec in try FilterSpec.read(file) {
             let filter = built.filter(allowing: spec.allowed)
@@ -124,7 +124,7 @@ struct BenchCommand: ParsableCommand {
                     index: index.rawValue, metric: metric, n: base.count, dim: base.dimension, k: k, ef: ef,
                     threads: threads, batch: false, buildSeconds: buildSeconds, recall: measurement.recall, qps: measurement.qps)
                 row.extra = [("filter", .string(spec.name)), ("selectivity", .number(Double(spec.allowed.count) / Double(base.count))),
-                             ("plan", .string(built.plan(for: filter, ef: ef)))]
+                             ("plan", .string(IndexBuilder.plan(built, for: filter, ef: ef)))]
                 report(row)
             }
         }

@@ -31,7 +31,7 @@ struct BuildCommand: ParsableCommand {
             external = rows.map { UInt64($0[0]) }
         }
         let built = try Progress.timed("built \(index.rawValue) index over \(vectors.count) vectors") {
-            try AnyIndex.build(index, vectors, ids: external, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
+            try IndexBuilder.build(index, vectors, ids: external, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
         }
         let saved = try Progress.timed("saved \(output)") { try built.value.save(to: output) }
         Progress.log("\(output): \(vectors.count) vectors, build \(String(format: "%.2f", built.seconds)) s, save \(String(format: "%.3f", saved.seconds)) s")
@@ -53,7 +53,7 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let index = try AnyIndex.open(indexFile)
+        let index = try IndexFile.open(indexFile)
         let q = try VectorFile.readVectors(queries)
         for row in 0..<q.count {
             let hits = try index.search(Array(q[row]), k: k, ef: ef, filter: nil)

@@ -1,5 +1,6 @@
-import EngramSupport
+import CBLAS
 import CEngramKernels
+import EngramSupport
 
 /// What BLAS library the process actually runs on, and the one setting Engram changes in it.
 ///
@@ -44,8 +45,6 @@ public enum BLASRuntime {
         return parts.joined(separator: " ")
     }
 }
-
-import CBLAS
 
 extension BLASRuntime {
     /// The GFLOP/s of `cblas_sgemm` on an `m × k` by `k × n` product (best of `repeats`), on

@@ -1,4 +1,9 @@
 import CEngramKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The distance functions in use, chosen once per process from what the CPU supports.
 ///
@@ -58,15 +63,17 @@ public struct DistanceKernels: Sendable {
         return halfFunction(for: metric)(query, row, query.count)
     }
 
-    /// The inner product of two equal-length vectors.
-    public func dotProduct(_ a: [Float], _ b: [Float]) -> Float {
-        precondition(a.count == b.count, "lengths differ")
+    /// The inner product of two vectors.
+    /// - Throws: ``EngramError/dimensionMismatch(expected:actual:)`` when their lengths differ.
+    public func dotProduct(_ a: [Float], _ b: [Float]) throws -> Float {
+        guard a.count == b.count else { throw EngramError.dimensionMismatch(expected: a.count, actual: b.count) }
         return dot(a, b, a.count)
     }
 
-    /// The squared Euclidean distance of two equal-length vectors.
-    public func squaredL2(_ a: [Float], _ b: [Float]) -> Float {
-        precondition(a.count == b.count, "lengths differ")
+    /// The squared Euclidean distance of two vectors.
+    /// - Throws: ``EngramError/dimensionMismatch(expected:actual:)`` when their lengths differ.
+    public func squaredL2(_ a: [Float], _ b: [Float]) throws -> Float {
+        guard a.count == b.count else { throw EngramError.dimensionMismatch(expected: a.count, actual: b.count) }
         return l2Squared(a, b, a.count)
     }
 
@@ -89,12 +96,6 @@ public struct DistanceKernels: Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Converts f32 values to IEEE f16 bit patterns (F16C where available); for tests.
 package func engramF32ToF16(_ src: [Float], _ dst: inout [UInt16]) {

@@ -17,6 +17,11 @@ extension FlatIndex {
     static let queriesPerBlock = 256
     static let rowsPerBlock = 1024
 
+    /// ``search(batch:k:threads:)``: an exact index has no breadth to set.
+    public func search(batch queries: VectorMatrix, k: Int, ef: Int?, threads: Int) throws -> [[SearchResult]] {
+        try search(batch: queries, k: k, threads: threads)
+    }
+
     /// The `k` nearest stored vectors to each query (row) of `queries`, in query order.
     ///
     /// The results of ``search(_:k:filter:)`` for each row (same ordering, ties and scores), computed
@@ -42,7 +47,7 @@ extension FlatIndex {
         try VectorValidation.prepareRows(&q, dimension: dimension, metric: metric)
         let nq = queries.count
         return try lock.withReadLock {
-            try checkSearchable(nil)
+            guard !slotOfID.isEmpty else { throw EngramError.emptyIndex }
             var results = [[SearchResult]](repeating: [], count: nq)
             let useGEMM = nq >= Self.sgemmCrossover
             if useGEMM { _ = BLASRuntime.singleThreaded }
@@ -57,7 +62,7 @@ extension FlatIndex {
                         if useGEMM {
                             gemmSearch(qbuf.value.baseAddress!, range, k: k, into: out.value)
                         } else {
-                            for i in range { out.value[i] = scan(qbuf.value.baseAddress! + i * dimension, k: k, filter: nil) }
+                            for i in range { out.value[i] = scan(qbuf.value.baseAddress! + i * dimension, k: k, allowed: nil) }
                         }
                     }
                 }
@@ -103,7 +108,7 @@ extension FlatIndex {
                 // d·2⁻²⁴, sent 1–2% of MiniLM's queries to a scan over near-ties: 12% slower.)
                 let error = 4 * Float(dimension).squareRoot() * 0x1p-24 * 2 * (queryNorms[i] + largestNorm)
                 out[queryRange.lowerBound + i] = exactL2(query, candidates: tops[i].sorted(), k: kk, error: error)
-                    ?? scan(query, k: k, filter: nil)
+                    ?? scan(query, k: k, allowed: nil)
             }
         }}}
     }

@@ -4,36 +4,51 @@ extension FlatIndex {
     /// - Parameters:
     ///   - query: a vector of ``dimension`` finite floats.
     ///   - k: how many results; fewer are returned when fewer items are live (and pass `filter`).
-    ///   - filter: only items it allows are returned (see ``filter(allowing:)``).
+    ///   - filter: only items it allows are returned (see ``SearchFilter``).
     /// - Returns: results with scores in the metric's natural sense (see ``Metric``).
-    /// - Throws: ``EngramError/invalidK(_:)``, ``EngramError/emptyIndex``, ``EngramError/staleFilter``
-    ///   and the vector errors of ``add(_:id:)``.
+    /// - Throws: ``EngramError/invalidK(_:)``, ``EngramError/emptyIndex`` and the vector errors of
+    ///   ``add(_:id:)``.
     /// - Complexity: O(n · dimension) for n stored vectors; O(allowed · dimension) with a filter.
     public func search(_ query: [Float], k: Int, filter: SearchFilter? = nil) throws -> [SearchResult] {
         guard k > 0 else { throw EngramError.invalidK(k) }
         let q = try VectorValidation.prepared(query, dimension: dimension, metric: metric)
         return try lock.withReadLock {
-            try checkSearchable(filter)
-            return q.withUnsafeBufferPointer { scan($0.baseAddress!, k: k, filter: filter) }
+            guard !slotOfID.isEmpty else { throw EngramError.emptyIndex }
+            let allowed = filter.map { $0.allowedSlots(under: layout, capacity: ids.count, slot: { slotOfID[$0] }).allowed }
+            return q.withUnsafeBufferPointer { scan($0.baseAddress!, k: k, allowed: allowed) }
         }
     }
 
-    /// Throws unless the index has live items and `filter` matches its slot layout. Call under the lock.
-    func checkSearchable(_ filter: SearchFilter?) throws {
-        guard !slotOfID.isEmpty else { throw EngramError.emptyIndex }
-        if let filter, filter.layoutVersion != layoutVersion { throw EngramError.staleFilter }
+    /// ``search(_:k:filter:)``: an exact index has no breadth to set.
+    public func search(_ query: [Float], k: Int, ef: Int?, filter: SearchFilter?) throws -> [SearchResult] {
+        try search(query, k: k, filter: filter)
     }
 
-    /// The SIMD scan for one prepared query. Call under the read lock.
-    func scan(_ query: UnsafePointer<Float>, k: Int, filter: SearchFilter?) -> [SearchResult] {
+    /// The scores of `query` against the vectors of `ids`, in the order given (ids not held are
+    /// left out), with the SIMD kernels of a scan.
+    /// - Complexity: O(ids · dimension).
+    public func scores(_ query: [Float], ids wanted: [UInt64]) throws -> [SearchResult] {
+        let q = try VectorValidation.prepared(query, dimension: dimension, metric: metric)
+        let distance = DistanceKernels.active.function(for: metric)
+        return lock.withReadLock {
+            q.withUnsafeBufferPointer { q in
+                wanted.compactMap { id in
+                    slotOfID[id].map { SearchResult(id: id, score: metric.score(fromDistance: distance(q.baseAddress!, storage.row(Int($0)), dimension))) }
+                }
+            }
+        }
+    }
+
+    /// The SIMD scan for one prepared query over the `allowed` slots (nil: all). Call under the read lock.
+    func scan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset?) -> [SearchResult] {
         let distance = DistanceKernels.active.function(for: metric)
         let storage = storage
         let hasHoles = !freeSlots.isEmpty
         return ids.withUnsafeBufferPointer { ids in
             live.withUnsafeBufferPointer { live in
                 TopK.withTemporary(k: min(k, slotOfID.count)) { top in
-                    storage.scan(query, allowed: filter?.allowed, count: ids.count,
-                                 isLive: hasHoles || filter != nil ? { live[$0] } : nil,
+                    storage.scan(query, allowed: allowed, count: ids.count,
+                                 isLive: hasHoles || allowed != nil ? { live[$0] } : nil,
                                  distance: distance, id: { ids[$0] }, into: &top)
                     return top.results(metric: metric)
                 }

@@ -10,7 +10,7 @@ import CEngramKernels
 ///
 /// Thread safety: any number of searches run concurrently (they share a read lock and never block
 /// each other); adds and removes take the write lock.
-public final class FlatIndex: @unchecked Sendable {  // all mutable state is guarded by `lock`
+public final class FlatIndex: VectorIndex, @unchecked Sendable {  // all mutable state is guarded by `lock`
     public let dimension: Int
     public let metric: Metric
 
@@ -24,8 +24,9 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
     var freeSlots: [UInt32] = []
     /// Squared norms per slot, kept for the L2 sgemm path (|q|² - 2q·x + |x|²).
     var squaredNorms: [Float] = []
-    /// Bumped whenever a slot is given to a different item, which invalidates earlier filters.
-    var layoutVersion: UInt64 = 0
+    /// This index's identity for filters, and a version bumped whenever a slot is given to a
+    /// different item (see ``SearchFilter``).
+    var layout = IndexLayout(index: IndexLayout.newIndex(), version: 0)
 
     /// Creates an empty index.
     ///
@@ -50,6 +51,8 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
         self.metric = metric
         self.storage = storage
     }
+
+    public var kind: IndexFileHeader.Kind { .flat }
 
     /// The number of live vectors.
     public var count: Int { lock.withReadLock { slotOfID.count } }
@@ -120,13 +123,13 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
             slot = Int(existing)
         } else if let reused = freeSlots.popLast() {
             slot = Int(reused)
-            layoutVersion &+= 1
         } else {
             slot = ids.count
             ids.append(0)
             live.append(false)
             if metric == .l2 { squaredNorms.append(0) }
         }
+        if slotOfID[id] == nil { layout = IndexLayout(index: layout.index, version: layout.version &+ 1) }
         storage.write(row, to: slot)
         ids[slot] = id
         live[slot] = true
@@ -144,18 +147,14 @@ public final class FlatIndex: @unchecked Sendable {  // all mutable state is gua
         }
     }
 
-    /// A filter that allows the live items among `ids` (unknown ids are ignored).
+    /// A filter that allows the live items among `ids` (unknown ids are ignored), resolved to this
+    /// index's slots now so that searches of this index with it do not resolve it again.
+    /// - Complexity: O(ids).
     public func filter(allowing allowedIDs: some Sequence<UInt64>) -> SearchFilter {
-        lock.withReadLock {
-            var bits = Bitset(capacity: ids.count)
-            var n = 0
-            // A concrete array iterates without a witness call per element (this function is not specialized).
-            for id in allowedIDs as? [UInt64] ?? Array(allowedIDs) {
-                guard let slot = slotOfID[id], !bits.contains(Int(slot)) else { continue }
-                bits.insert(Int(slot))
-                n += 1
-            }
-            return SearchFilter(allowed: bits, allowedCount: n, layoutVersion: layoutVersion)
+        let ids = allowedIDs as? [UInt64] ?? Array(allowedIDs)
+        return lock.withReadLock {
+            let (allowed, count) = SearchFilter.resolve(ids, capacity: self.ids.count, slot: { slotOfID[$0] })
+            return SearchFilter(ids: ids, resolution: .init(layout: layout, allowed: allowed, allowedCount: count))
         }
     }
 }

@@ -28,6 +28,7 @@ extension HNSWGraph {
             externalIDs.base[slot] = id
             a.upperUsed += upperWords
             a.nodeCount += 1
+            a.layoutVersion &+= 1
             if let old = a.slotOfID.updateValue(UInt32(slot), forKey: id) {
                 engram_store_release_u8(tombstones.base + Int(old), 1)
                 a.tombstoneCount += 1

@@ -1,6 +1,11 @@
-import EngramSupport
 import CEngramKernels
+import EngramSupport
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The graph and vectors of one generation of an ``HNSWIndex``.
 ///
@@ -54,8 +59,12 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         /// ``HNSWGraph/withIDMap(_:)``), so that opening does not scan the file.
         var slotOfID = SlotMap()
         var idMapComplete = true
+        /// Bumped by every allocation: a new node may carry an id a resolved filter names.
+        var layoutVersion: UInt64 = 0
     }
     let allocation = Locked(Allocation())
+    /// This graph's identity for filters (a compaction or a copy makes a new graph).
+    let layoutID = IndexLayout.newIndex()
 
     /// Entry point and top level, published together: `level << 32 | slot`, or `UInt64.max` when empty.
     let entry = Atomic<UInt64>(.max)
@@ -177,6 +186,9 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         }
     }
 
+    /// The layout filters are resolved under now (see ``SearchFilter``). Call with `allocation` held.
+    func layout(_ a: Allocation) -> IndexLayout { IndexLayout(index: layoutID, version: a.layoutVersion) }
+
     // MARK: - Node access
 
     @inline(__always)
@@ -255,9 +267,3 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         return min(Int(-log(u) * levelMultiplier), 32)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

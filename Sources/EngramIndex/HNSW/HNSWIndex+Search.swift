@@ -1,3 +1,4 @@
+import EngramSupport
 extension HNSWIndex {
     /// How a search will run, chosen per query from the filter's pass rate.
     public enum SearchPlan: String, Sendable {
@@ -31,14 +32,15 @@ extension HNSWIndex {
     /// that divided by the pass rate; an exact scan one per allowed item. The exact scan is chosen
     /// when it is the cheaper: `allowed ≤ 30·ef / passRate`.
     public func plan(for filter: SearchFilter?, ef: Int = 64) -> SearchPlan {
-        Self.plan(for: filter, ef: ef, nodes: graph.nodeCount)
+        let graph = graph
+        return Self.plan(allowed: filter.map { allowedSlots($0, in: graph).count }, ef: ef, nodes: graph.nodeCount)
     }
 
-    static func plan(for filter: SearchFilter?, ef: Int, nodes: Int) -> SearchPlan {
-        guard let filter else { return .graph }
-        let allowed = Double(filter.allowedCount)
-        let passRate = allowed / Double(max(1, nodes))
-        if filter.allowedCount <= Self.exactScanLimit || allowed * passRate <= 30 * Double(ef) { return .exactScan }
+    /// The plan for `allowed` items (nil: no filter) among `nodes`.
+    static func plan(allowed: Int?, ef: Int, nodes: Int) -> SearchPlan {
+        guard let allowed else { return .graph }
+        let passRate = Double(allowed) / Double(max(1, nodes))
+        if allowed <= Self.exactScanLimit || Double(allowed) * passRate <= 30 * Double(ef) { return .exactScan }
         return passRate < Self.twoHopBelow ? .twoHopGraph : .filteredGraph
     }
 
@@ -48,11 +50,11 @@ extension HNSWIndex {
     ///   - k: results wanted; fewer only when fewer live items (passing `filter`) exist.
     ///   - ef: the search breadth (at least `k`); larger is slower and more accurate. Default
     ///     `max(k, 64)`.
-    ///   - filter: only items it allows are returned; see ``plan(for:)`` for how it is searched. If a
-    ///     graph search finds fewer than `k` allowed items, an exact scan of the allowed items
-    ///     completes the answer, so a filtered search never comes up short.
+    ///   - filter: only items it allows are returned (``SearchFilter``); see ``plan(for:ef:)`` for how
+    ///     it is searched. If a graph search finds fewer than `k` allowed items, an exact scan of
+    ///     the allowed items completes the answer, so a filtered search never comes up short.
     /// - Throws: ``EngramError/invalidK(_:)``, ``EngramError/invalidParameter(_:)`` (ef),
-    ///   ``EngramError/emptyIndex``, ``EngramError/staleFilter`` and the vector errors.
+    ///   ``EngramError/emptyIndex`` and the vector errors.
     public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: SearchFilter? = nil) throws -> [SearchResult] {
         guard k > 0 else { throw EngramError.invalidK(k) }
         if let ef, ef <= 0 { throw EngramError.invalidParameter("ef must be positive, got \(ef)") }
@@ -60,24 +62,52 @@ extension HNSWIndex {
         let graph = graph
         let (live, nodes) = graph.allocation.withLock { ($0.liveCount, $0.nodeCount) }
         guard live > 0 else { throw EngramError.emptyIndex }
-        if let filter, filter.layoutVersion != graph.generation { throw EngramError.staleFilter }
+        let allowed = filter.map { allowedSlots($0, in: graph) }
         let breadth = max(k, ef ?? max(k, 64))
         let exact = min(breadth, Self.exactDepthFactor * k)
         let found = q.withUnsafeBufferPointer { buf -> [(Float, UInt32)] in
             let query = buf.baseAddress!
-            let plan = Self.plan(for: filter, ef: breadth, nodes: nodes)
-            switch plan {
-            case .graph:
-                return graph.search(query, ef: breadth, exact: exact, admission: .live, nodes: nodes)
-            case .exactScan:
-                return graph.exactScan(query, k: k, allowed: filter!.allowed, nodes: nodes)
-            case .filteredGraph, .twoHopGraph:
-                let admission: ResultAdmission = plan == .twoHopGraph ? .allowedTwoHop(filter!.allowed) : .allowed(filter!.allowed)
-                let hits = graph.search(query, ef: breadth, exact: exact, admission: admission, nodes: nodes)
-                return hits.count >= min(k, filter!.allowedCount) ? hits : graph.exactScan(query, k: k, allowed: filter!.allowed, nodes: nodes)
-            }
+            guard let allowed else { return graph.search(query, ef: breadth, exact: exact, admission: .live, nodes: nodes) }
+            let plan = Self.plan(allowed: allowed.count, ef: breadth, nodes: nodes)
+            guard plan != .exactScan else { return graph.exactScan(query, k: k, allowed: allowed.allowed, nodes: nodes) }
+            let admission: ResultAdmission = plan == .twoHopGraph ? .allowedTwoHop(allowed.allowed) : .allowed(allowed.allowed)
+            let hits = graph.search(query, ef: breadth, exact: exact, admission: admission, nodes: nodes)
+            return hits.count >= min(k, allowed.count) ? hits : graph.exactScan(query, k: k, allowed: allowed.allowed, nodes: nodes)
         }
         return found.prefix(k).map { SearchResult(id: graph.externalIDs.base[Int($0.1)], score: metric.score(fromDistance: $0.0)) }
     }
-}
 
+    /// ``search(_:k:ef:filter:)`` without a filter for every row of `queries`, `threads` queries at
+    /// a time (each query runs on one thread; searches never wait for each other).
+    /// - Throws: as ``search(_:k:ef:filter:)``, and ``EngramError/invalidParameter(_:)`` for
+    ///   `threads` below 1 or `queries` of another dimension.
+    public func search(batch queries: VectorMatrix, k: Int, ef: Int? = nil, threads: Int = 1) throws -> [[SearchResult]] {
+        guard threads > 0 else { throw EngramError.invalidParameter("threads must be positive, got \(threads)") }
+        guard queries.dimension == dimension else { throw EngramError.dimensionMismatch(expected: dimension, actual: queries.dimension) }
+        let results = Locked([[SearchResult]](repeating: [], count: queries.count))
+        let failure = Locked<(any Error)?>(nil)
+        parallelFor(queries.count, threads: threads) { i in
+            do {
+                let found = try search(Array(queries[i]), k: k, ef: ef)
+                results.withLock { $0[i] = found }
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return results.withLock { $0 }
+    }
+
+    /// The scores of `query` against the f32 vectors of `ids`, in the order given (ids not held are left out).
+    /// - Complexity: O(ids · dimension).
+    public func scores(_ query: [Float], ids wanted: [UInt64]) throws -> [SearchResult] {
+        let q = try VectorValidation.prepared(query, dimension: dimension, metric: metric)
+        let graph = graph
+        let slots = graph.withIDMap { a in wanted.map { a.slotOfID[$0] } }
+        return q.withUnsafeBufferPointer { q in
+            zip(wanted, slots).compactMap { id, slot in
+                slot.map { SearchResult(id: id, score: metric.score(fromDistance: graph.distance(q.baseAddress!, graph.vector($0), dimension))) }
+            }
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import CEngramKernels
+import EngramSupport
 
 /// An approximate nearest-neighbour index: a hierarchical navigable small-world graph
 /// (Malkov & Yashunin) with the heuristic neighbour selection.
@@ -10,7 +12,7 @@
 ///   without tombstones and reclaims their space.
 /// - Filtered search never comes up short: when at least `k` live items pass the filter, `k` are
 ///   returned (see ``search(_:k:ef:filter:)``).
-public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mutation` orders adds against compaction
+public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` is locked; `mutation` orders adds against compaction
     public let dimension: Int
     public let metric: Metric
     public let parameters: HNSWParameters
@@ -42,6 +44,8 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
 
     var graph: HNSWGraph { current.withLock { $0 } }
 
+    public var kind: IndexFileHeader.Kind { .hnsw }
+
     /// The number of live (not removed) vectors.
     public var count: Int { graph.liveCount }
 
@@ -53,6 +57,14 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
 
     /// The ids of the live vectors, in no particular order.
     public var liveIDs: [UInt64] { graph.withIDMap { $0.slotOfID.ids } }
+
+    /// The stored form of the vector with `id` (unit length for cosine).
+    /// - Throws: ``EngramError/unknownID(_:)``.
+    public func vector(id: UInt64) throws -> [Float] {
+        let graph = graph
+        guard let slot = graph.withIDMap({ $0.slotOfID[id] }) else { throw EngramError.unknownID(id) }
+        return Array(UnsafeBufferPointer(start: graph.vector(slot), count: dimension))
+    }
 
     /// Adds one vector; an existing `id` is replaced (its old node becomes a tombstone).
     /// - Throws: the vector errors of ``FlatIndex/add(_:id:)``, ``EngramError/capacityExceeded(limit:)``.
@@ -67,13 +79,18 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
         }
     }
 
+    /// Adds a batch (row `i` gets `ids[i]`) on one thread; see ``add(_:ids:threads:progress:)``.
+    public func add(_ vectors: VectorMatrix, ids: [UInt64]) throws {
+        try add(vectors, ids: ids, threads: 1)
+    }
+
     /// Adds a batch (row `i` gets `ids[i]`) on `threads` threads. Every row is validated before any
     /// is added. With `threads == 1` the graph is reproducible from ``HNSWParameters/seed``.
     ///
     /// - Parameter progress: called with the number of rows added so far (from worker threads).
     /// - Throws: as ``add(_:id:)``, and ``EngramError/duplicateID(_:)``.
     public func add(
-        _ vectors: VectorMatrix, ids: [UInt64], threads: Int = 1, progress: (@Sendable (Int) -> Void)? = nil
+        _ vectors: VectorMatrix, ids: [UInt64], threads: Int, progress: (@Sendable (Int) -> Void)? = nil
     ) throws {
         guard vectors.dimension == dimension else {
             throw EngramError.dimensionMismatch(expected: dimension, actual: vectors.dimension)
@@ -144,7 +161,8 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
     }
 
     /// Rebuilds the graph from the live vectors only, reclaiming tombstones' space. Searches keep
-    /// running on the old graph meanwhile; adds and removes wait. Filters made before are stale.
+    /// running on the old graph meanwhile; adds and removes wait. Filters made before are resolved
+    /// again by the next search that uses them.
     public func compact(threads: Int = 1) throws {
         try prepareForWrites()
         try mutation.withWriteLock {
@@ -160,22 +178,20 @@ public final class HNSWIndex: @unchecked Sendable {  // `current` is locked; `mu
         }
     }
 
-    /// A filter that allows the live items among `ids` (unknown ids are ignored).
+    /// A filter that allows the live items among `ids` (unknown ids are ignored), resolved to this
+    /// index's slots now so that searches of this index with it do not resolve it again.
+    /// - Complexity: O(ids).
     public func filter(allowing allowedIDs: some Sequence<UInt64>) -> SearchFilter {
+        let ids = allowedIDs as? [UInt64] ?? Array(allowedIDs)
         let graph = graph
         return graph.withIDMap { a in
-            var bits = Bitset(capacity: a.nodeCount)
-            var n = 0
-            // A concrete array iterates without a witness call per element (this function is not specialized).
-            for id in allowedIDs as? [UInt64] ?? Array(allowedIDs) {
-                guard let slot = a.slotOfID[id], !bits.contains(Int(slot)) else { continue }
-                bits.insert(Int(slot))
-                n += 1
-            }
-            return SearchFilter(allowed: bits, allowedCount: n, layoutVersion: graph.generation)
+            let (allowed, count) = SearchFilter.resolve(ids, capacity: a.nodeCount, slot: { a.slotOfID[$0] })
+            return SearchFilter(ids: ids, resolution: .init(layout: graph.layout(a), allowed: allowed, allowedCount: count))
         }
     }
-}
 
-import EngramSupport
-import CEngramKernels
+    /// The slots `filter` allows in `graph` now, and how many live items that is.
+    func allowedSlots(_ filter: SearchFilter, in graph: HNSWGraph) -> (allowed: Bitset, count: Int) {
+        graph.withIDMap { a in filter.allowedSlots(under: graph.layout(a), capacity: a.nodeCount, slot: { a.slotOfID[$0] }) }
+    }
+}

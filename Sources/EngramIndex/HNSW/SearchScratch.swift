@@ -1,3 +1,5 @@
+import CEngramKernels
+import EngramSupport
 
 /// Per-search working memory, pooled so that a search allocates nothing: a generation-stamped
 /// visited set and the two heaps of the best-first search.
@@ -178,6 +180,3 @@ struct DistanceHeap {
         capacity = newCapacity
     }
 }
-
-import EngramSupport
-import CEngramKernels

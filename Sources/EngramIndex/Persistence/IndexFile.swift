@@ -9,6 +9,17 @@ import CEngramKernels
 ///   length and count), so it takes the same time for any index size; ``verify(_:)`` also checks
 ///   every section checksum and the graph's structure.
 public enum IndexFile {
+    /// Opens the index file at `path` as the index it holds: an HNSW index is used in place
+    /// (mapped, header checked), a flat one mapped until its first write.
+    /// - Throws: ``EngramError/corruptIndex(path:reason:)`` or ``EngramError/io(path:operation:errno:)``.
+    /// - Complexity: O(1) in the index size (a header check).
+    public static func open(_ path: String) throws -> any VectorIndex {
+        switch try inspect(path).kind {
+        case .flat: try FlatIndex.open(path)
+        case .hnsw: try HNSWIndex.open(path)
+        }
+    }
+
     /// The validated header of the index file at `path`.
     public static func inspect(_ path: String) throws -> IndexFileHeader {
         try open(path).header

@@ -123,7 +123,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
         let ids = rows.map(UInt64.init)
         if rows.count > HNSWIndex.exactScanLimit, let partition, let graph = graphs.read({ $0[partition] }) {
             let ef = max(k, Self.searchBreadth)
-            return try Self.retryingStale { try graph.search(query, k: k, ef: ef, filter: wholePartition ? nil : graph.filter(allowing: ids)) }
+            return try graph.search(query, k: k, ef: ef, filter: wholePartition ? nil : SearchFilter(allowing: ids))
         }
         return try vectors.search(query, k: k, rows: rows)
     }
@@ -131,23 +131,7 @@ final class MemoryIndex: @unchecked Sendable {  // `graphs` is RWLocked; FlatInd
     /// Cosine similarities of `query` with the stored vectors of `rows` (rows not indexed are absent).
     func similarities(_ query: [Float], rows: [Int64]) throws -> [Int64: Float] {
         guard !rows.isEmpty else { return [:] }
-        let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        guard norm > 0, norm.isFinite else { throw EngramError.invalidParameter("the query vector must be finite and non-zero") }
-        var scores: [Int64: Float] = [:]
-        for row in rows {
-            guard let v = vectors.vector(row) else { continue }
-            scores[row] = zip(query, v).reduce(0) { $0 + $1.0 * $1.1 } / norm
-        }
-        return scores
-    }
-
-    /// A filter goes stale when a concurrent write reuses a slot between its making and its use;
-    /// making it again is cheap and the write is done by then.
-    static func retryingStale<R>(_ body: () throws -> R) throws -> R {
-        for _ in 0..<8 {
-            do { return try body() } catch EngramError.staleFilter { continue }
-        }
-        return try body()
+        return Dictionary(try vectors.scores(query, rows: rows).map { (Int64($0.id), $0.score) }, uniquingKeysWith: { a, _ in a })
     }
 
     static func threads(for count: Int) -> Int { count >= 64 ? ProcessInfo.processInfo.activeProcessorCount : 1 }

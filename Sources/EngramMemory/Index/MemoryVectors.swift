@@ -66,16 +66,22 @@ final class MemoryVectors: @unchecked Sendable {  // `parts` and `files` are loc
         }
     }
 
+    /// The cosine similarities of `query` with the vectors of `rows` (rows not held are left out).
+    func scores(_ query: [Float], rows: [Int64]) throws -> [SearchResult] {
+        let ids = rows.map(UInt64.init)
+        let parts = parts.read { $0 }
+        // A fold may briefly hold a row in both parts: the first score of an id is kept by the caller.
+        return try parts.tail.scores(query, ids: ids) + parts.base.scores(query, ids: ids)
+    }
+
     /// The `k` rows among `rows` nearest to `query`, best first (ties to the smaller row).
     func search(_ query: [Float], k: Int, rows: [Int64]) throws -> [SearchResult] {
         let ids = rows.map(UInt64.init)
         let parts = parts.read { $0 }
         var found: [SearchResult] = []
+        let filter = SearchFilter(allowing: ids)
         for part in [parts.base, parts.tail] {
-            found += try MemoryIndex.retryingStale {
-                let filter = part.filter(allowing: ids)
-                return filter.allowedCount == 0 ? [] : try part.search(query, k: k, filter: filter)
-            }
+            do { found += try part.search(query, k: k, filter: filter) } catch EngramError.emptyIndex { continue }
         }
         // A fold moves rows from the tail to the base while a search may be reading both.
         var seen = Set<UInt64>()

@@ -1,5 +1,6 @@
-import EngramSupport
 import EngramIndex
+import EngramSupport
+import Foundation
 
 /// One measured configuration; its JSON line is the `engram bench` contract
 /// (`index, metric, n, dim, k, ef, threads, batch, build_seconds, recall, qps`, then extras).
@@ -39,5 +40,3 @@ struct BenchRow {
         return (x * scale).rounded() / scale
     }
 }
-
-import Foundation

@@ -1,5 +1,6 @@
-import EngramSupport
 import EngramIndex
+import EngramSupport
+import Foundation
 
 enum Synthetic {
     /// `count` vectors with independent standard normal components, reproducible from `seed`.
@@ -19,5 +20,3 @@ enum Synthetic {
         return try! VectorMatrix(dimension: dimension, values: values)
     }
 }
-
-import Foundation
