@@ -18,6 +18,8 @@ public enum EmbeddingError: Error, Equatable, Sendable, CustomStringConvertible 
     case remote(status: Int, message: String)
     /// The endpoint's answer could not be understood.
     case invalidResponse(String)
+    /// An embedder was configured with values it cannot work with.
+    case invalidConfiguration(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum EmbeddingError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .invalidModel(path, reason): "\(path): \(reason)"
         case let .remote(status, message): status == 0 ? "embedding request failed: \(message)" : "embedding endpoint answered \(status): \(message)"
         case let .invalidResponse(message): "unexpected embedding response: \(message)"
+        case let .invalidConfiguration(message): "invalid embedder configuration: \(message)"
         }
     }
 }

@@ -16,10 +16,11 @@ enum CLI {
     }()
 
     /// Runs `engram args…` and returns (exit status, stdout, stderr).
-    static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -27,7 +28,9 @@ enum CLI {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        // A crash (a trap is SIGILL or SIGTRAP) reads as the negated signal, never as an exit status.
+        let status = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
+        return (status, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 
     static func jsonLines(_ text: String) throws -> [[String: Any]] {
@@ -134,5 +137,25 @@ struct PlotCLITests {
         #expect(svg.components(separatedBy: "<circle").count == 4)
         let bad = try CLI.run(["plot", dir + "/a.jsonl", "--labels", "x,y", "--output", dir + "/d.svg"])
         #expect(bad.status != 0)
+    }
+
+    @Test("bad configuration and malformed input files are clear errors, never a crash")
+    func badInputIsAnError() throws {
+        let dir = scratchDirectory("cli-bad")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let remote = ["ENGRAM_EMBEDDING_URL": "http://127.0.0.1:9/v1", "ENGRAM_EMBEDDING_MODEL": "m"]
+        for dimension in ["0", "-4", "x"] {
+            let r = try CLI.run(["memory", "list", "--store", dir + "/s", "--user", "u", "--embedder", "remote"],
+                                environment: remote.merging(["ENGRAM_EMBEDDING_DIMENSION": dimension]) { $1 })
+            #expect(r.status > 0, "dimension \(dimension): \(r.status) \(r.err)")
+            #expect(r.err.contains("DIMENSION") || r.err.contains("dimension"), "\(r.err)")
+        }
+        let bad = dir + "/bad.jsonl"
+        for content in ["{\"text\": 5}", "[1, 2]", "{\"no_text\": \"x\"}", "{\"text\": \"ok\", \"user_id\": \"u\", \"metadata\": {\"k\": {\"nested\": 1}}}"] {
+            try content.write(toFile: bad, atomically: true, encoding: .utf8)
+            let r = try CLI.run(["memory", "import", "--store", dir + "/s", "--input", bad, "--embedder", "remote"],
+                                environment: remote.merging(["ENGRAM_EMBEDDING_DIMENSION": "3"]) { $1 })
+            #expect(r.status > 0 && !r.err.isEmpty, "\(content): \(r.status) \(r.err)")
+        }
     }
 }

@@ -21,13 +21,13 @@ final class Counter: @unchecked Sendable {
 
 @Suite("Remote embedder")
 struct RemoteEmbedderTests {
-    func embedder(_ server: LocalHTTPServer, dimension: Int = 3, batch: Int = 2, retries: Int = 3) -> RemoteEmbedder {
+    func embedder(_ server: LocalHTTPServer, dimension: Int = 3, batch: Int = 2, retries: Int = 3) throws -> RemoteEmbedder {
         var c = RemoteEmbedder.Configuration(baseURL: server.baseURL, model: "test-model", dimension: dimension, apiKey: "sk-test")
         c.batchSize = batch
         c.maxRetries = retries
         c.initialBackoff = .milliseconds(10)
         c.timeout = .seconds(5)
-        return RemoteEmbedder(c)
+        return try RemoteEmbedder(c)
     }
 
     @Test("batches, keeps input order by index, sends the model and the bearer key")
@@ -94,5 +94,15 @@ struct RemoteEmbedderTests {
         c.maxRetries = 1
         c.initialBackoff = .milliseconds(10)
         await #expect(throws: EmbeddingError.self) { try await RemoteEmbedder(c).embed(["x"]) }
+    }
+
+    @Test("a configuration it cannot work with is a typed error, not a trap")
+    func badConfiguration() {
+        for (dimension, batch, retries) in [(0, 2, 1), (-3, 2, 1), (70_000, 2, 1), (3, 0, 1), (3, 2, -1)] {
+            var c = RemoteEmbedder.Configuration(baseURL: URL(string: "http://127.0.0.1:9/v1")!, model: "m", dimension: dimension, apiKey: nil)
+            c.batchSize = batch
+            c.maxRetries = retries
+            #expect(throws: EmbeddingError.self) { try RemoteEmbedder(c) }
+        }
     }
 }

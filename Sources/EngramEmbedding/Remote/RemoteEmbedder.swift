@@ -40,8 +40,14 @@ public final class RemoteEmbedder: Embedder, @unchecked Sendable {  // immutable
     public var modelName: String { configuration.model }
     private let client: OpenAICompatibleClient
 
-    public init(_ configuration: Configuration) {
-        precondition(configuration.batchSize > 0 && configuration.dimension > 0)
+    /// - Throws: ``EmbeddingError/invalidConfiguration(_:)`` for a dimension outside 1...65,536, a
+    ///   batch size below 1 or negative retries.
+    public init(_ configuration: Configuration) throws {
+        guard (1...65_536).contains(configuration.dimension) else {
+            throw EmbeddingError.invalidConfiguration("the embedding dimension must be in 1...65536, got \(configuration.dimension)")
+        }
+        guard configuration.batchSize > 0 else { throw EmbeddingError.invalidConfiguration("the batch size must be positive, got \(configuration.batchSize)") }
+        guard configuration.maxRetries >= 0 else { throw EmbeddingError.invalidConfiguration("retries cannot be negative, got \(configuration.maxRetries)") }
         self.configuration = configuration
         client = OpenAICompatibleClient(baseURL: configuration.baseURL, apiKey: configuration.apiKey, maxRetries: configuration.maxRetries,
                                         initialBackoff: configuration.initialBackoff, timeout: configuration.timeout)

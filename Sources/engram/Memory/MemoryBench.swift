@@ -42,8 +42,8 @@ struct MemoryBench: AsyncParsableCommand {
         }
         var rng = SplitMix64(seed: 7)
         let tenantOf = Self.zipfTenants(count: memories, tenants: tenants, rng: &rng)
-        let textPool = try texts.map { try MemoryEval.lines($0).map { $0["text"] as! String } } ?? []
-        let queryPool = mode == .vector ? [] : try MemoryEval.lines(queryTexts).map { $0["text"] as! String }
+        let textPool = try texts.map { try MemoryEval.lines($0).map { try $0.text("text") } } ?? []
+        let queryPool = mode == .vector ? [] : try MemoryEval.lines(queryTexts).map { try $0.text("text") }
         var s: MemoryStore? = try MemoryStore(directory: dir, embedder: embedder)
         var rowVectors: [[Float]] = []
         rowVectors.reserveCapacity(memories)

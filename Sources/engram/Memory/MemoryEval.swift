@@ -32,8 +32,8 @@ struct MemoryEval: AsyncParsableCommand {
             try await Self.importDocs(docs, into: memoryStore, scope: scope)
         }
         let queries = try Self.lines(data + "/queries.jsonl")
-        let texts = queries.map { $0["text"] as! String }
-        let relevant = queries.map { "\($0["relevant"]!)" }
+        let texts = try queries.map { try $0.text("text") }
+        let relevant = try queries.map { try $0.text("relevant") }
         var embedMs: [Double] = []
         var vectors: [[Float]] = []
         for text in texts {
@@ -66,15 +66,15 @@ struct MemoryEval: AsyncParsableCommand {
         }
     }
 
-    static func importDocs(_ docs: [[String: Any]], into store: MemoryStore, scope: MemoryScope) async throws {
+    static func importDocs(_ docs: [JSONLine], into store: MemoryStore, scope: MemoryScope) async throws {
         let bar = Progress.Bar("embedding documents", total: docs.count)
         for chunk in stride(from: 0, to: docs.count, by: 256) {
             let batch = docs[chunk..<min(docs.count, chunk + 256)]
             // Each document in its own run: documents with the same text stay distinct memories
             // (in one scope they would be deduplicated), as they are distinct in the ground truth.
-            let items = batch.map { doc in
-                NewMemory(text: doc["text"] as! String, scope: MemoryScope(userID: scope.userID, runID: "\(doc["id"]!)"),
-                          metadata: ["doc_id": .string("\(doc["id"]!)")])
+            let items = try batch.map { doc in
+                let id = try doc.text("id")
+                return NewMemory(text: try doc.text("text"), scope: MemoryScope(userID: scope.userID, runID: id), metadata: ["doc_id": .string(id)])
             }
             try store.add(items, vectors: try await store.embedder.embed(items.map(\.text)))
             bar.update(chunk + batch.count)
@@ -95,16 +95,10 @@ struct MemoryEval: AsyncParsableCommand {
         try out.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    static func lines(_ path: String) throws -> [[String: Any]] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-            guard let object = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] else {
-                throw ValidationError("\(path): every line must be a JSON object")
-            }
-            return object
-        }
-    }
+    static func lines(_ path: String) throws -> [JSONLine] { try JSONLine.read(path) }
 
     static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
         let sorted = values.sorted()
         return ((sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) * 1e3).rounded() / 1e3
     }

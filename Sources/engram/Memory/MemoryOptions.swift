@@ -35,7 +35,7 @@ struct StoreOptions: ParsableArguments {
                   let dimension = env["ENGRAM_EMBEDDING_DIMENSION"].flatMap(Int.init) else {
                 throw ValidationError("--embedder remote needs ENGRAM_EMBEDDING_URL, ENGRAM_EMBEDDING_MODEL and ENGRAM_EMBEDDING_DIMENSION")
             }
-            return RemoteEmbedder(.init(baseURL: url, model: model, dimension: dimension))
+            return try RemoteEmbedder(.init(baseURL: url, model: model, dimension: dimension))
         }
     }
 }
