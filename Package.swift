@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // MARK: - System and C shims
@@ -48,7 +49,11 @@ let package = Package(
 
         .target(
             name: "EngramMemory",
-            dependencies: ["EngramSupport", "EngramIndex", "EngramEmbedding", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "EngramSupport", "EngramIndex", "EngramEmbedding",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+            ]
         ),
 
         // Mem0's JSON shapes and request fields, shared by the server and the CLI.

@@ -63,24 +63,15 @@ public struct MemoryServer: Sendable {
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let checkpoints = Task { [store, interval = configuration.checkpointInterval] in
             guard let interval else { return }
-            while (try? await Task.sleep(for: interval)) != nil {
-                // On a thread of its own: a checkpoint writes for a while and must hold neither one
-                // of the cooperative pool's few threads nor the store's writer thread (writes wait
-                // only while it writes the changed index files, not the view snapshot).
-                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                    Self.checkpointQueue.async {
-                        _ = try? store.checkpointIfDue()
-                        done.resume()
-                    }
-                }
-            }
+            // The store checkpoints on a thread of its own: writes wait only while it writes the
+            // changed index files, not the view files.
+            while (try? await Task.sleep(for: interval)) != nil { _ = try? await store.checkpointIfDue() }
         }
         defer { checkpoints.cancel() }
         try await application(onServerRunning: onServerRunning).runService()
-        try store.close()
+        checkpoints.cancel()
+        try await store.close()
     }
-
-    static let checkpointQueue = DispatchQueue(label: "engram.server.checkpoint")
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")

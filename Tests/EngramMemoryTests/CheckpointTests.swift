@@ -26,19 +26,30 @@ struct CheckpointTests {
         return try store.add(items, vectors: randomUnitVectors(count, seed: seed))
     }
 
-    /// Everything a reader can see: every memory, and every scope's list under every filter.
-    func contents(_ store: MemoryStore, ids: [UUID]) throws -> (memories: [UUID: Memory], lists: [[UUID]]) {
+    /// Everything a reader can see: every memory (from the record), and every scope's list under
+    /// every filter (the memories as the derived state holds them, every field).
+    func contents(_ store: MemoryStore, ids: [UUID]) throws -> (memories: [UUID: Memory], lists: [[Memory]]) {
         var memories: [UUID: Memory] = [:]
         for id in ids { memories[id] = try? store.get(id) }
         let lists = try Self.scopes.flatMap { scope in
-            try Self.filters.map { filter in try store.list(scope: scope, filter: filter, limit: 10_000).memories.map(\.id) }
+            try Self.filters.map { filter in try store.list(scope: scope, filter: filter, limit: 10_000).memories }
         }
         return (memories, lists)
     }
 
-    /// The manifest of the store in `dir`, as JSON.
+    /// The manifest of the store in `dir`, its view and vector segments under the names the
+    /// assertions use: `flat`, `flatTail`, `flatRemoved` (absent when empty), `view`, `viewDelta`, `viewRemoved`.
     static func manifest(_ dir: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as! [String: Any]
+        let m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/index/manifest.json"))) as? [String: Any])
+        let vectors = try #require(m["vectors"] as? [String: Any]), view = try #require(m["view"] as? [String: Any])
+        func nonEmpty(_ list: Any?) -> [Int]? { (list as? [Int]).flatMap { $0.isEmpty ? nil : $0 } }
+        var flattened: [String: Any] = ["generation": m["generation"] as Any, "graphs": m["graphs"] as Any,
+                                        "flat": vectors["base"] as Any, "view": view["base"] as Any]
+        flattened["flatTail"] = vectors["delta"]
+        flattened["flatRemoved"] = nonEmpty(vectors["removed"])
+        flattened["viewDelta"] = view["delta"]
+        flattened["viewRemoved"] = nonEmpty(view["removed"])
+        return flattened
     }
 
     func copy(_ dir: String) throws -> String {
@@ -72,12 +83,12 @@ struct CheckpointTests {
         let dir = scratchDirectory("ckpt")
         let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         var ids = try addVaried(store, count: 400, seed: 2).map(\.id)
-        try store.checkpoint()
+        try await store.checkpoint()
         ids += try addVaried(store, count: 50, seed: 3).map(\.id)
-        for id in ids.prefix(30) { try store.delete(id) }
+        for id in ids.prefix(30) { try await store.delete(id) }
         try await store.update(ids[40], metadata: ["flag": true, "n": 1_000])
         try await store.update(ids[41], text: "a brand new text")
-        _ = try store.deleteAll(scope: MemoryScope(runID: "r2"))
+        _ = try await store.deleteAll(scope: MemoryScope(runID: "r2"))
         let expected = try contents(store, ids: ids)
 
         let damages: [(String, (String) throws -> Void)] = [
@@ -100,7 +111,7 @@ struct CheckpointTests {
             let got = try contents(reopened, ids: ids)
             #expect(got.memories == expected.memories, "\(name)")
             #expect(got.lists == expected.lists, "\(name)")
-            try reopened.checkpoint()
+            try await reopened.checkpoint()
             let files = try FileManager.default.contentsOfDirectory(atPath: target + "/index")
             #expect(!files.contains { $0.contains("-99.") || $0.contains(".tmp") }, "\(name): \(files)")
             #expect(try contents(MemoryStore(directory: target, embedder: WordsEmbedder()), ids: ids).memories == expected.memories, "\(name)")

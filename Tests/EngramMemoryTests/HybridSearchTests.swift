@@ -115,7 +115,7 @@ struct HybridSearchTests {
                 live[i] = try await store.update(live[i].id, text: Self.texts[(i + round) % Self.texts.count] + " round \(round) item \(i)")
             }
         }
-        try store.delete(live.removeLast().id)
+        try await store.delete(live.removeLast().id)
         let texts = live.map(\.text)
         for query in ["cat", "the cat on the mat", "honey tea round 12", "item 3", "heart matter red", "morning wine"] {
             let expected = Self.bm25(query, texts)
@@ -134,9 +134,9 @@ struct HybridSearchTests {
         try await store.update(zebra.id, text: "a giraffe crossing")
         #expect(try await store.search("zebra", scope: alice, mode: .keyword).isEmpty)
         #expect(try await store.search("giraffe", scope: alice, mode: .keyword).map(\.memory.id) == [zebra.id])
-        try store.delete(zebra.id)
+        try await store.delete(zebra.id)
         #expect(try await store.search("giraffe crossing", scope: alice, mode: .keyword).isEmpty)
-        try store.deleteAll(scope: alice)
+        try await store.deleteAll(scope: alice)
         #expect(try await store.search("cat", scope: alice, mode: .keyword).isEmpty)
         try await store.add(["cat again"], scope: alice)
         #expect(try await store.search("cat", scope: alice, mode: .keyword).map(\.memory.text) == ["cat again"])

@@ -94,9 +94,9 @@ struct MemoryIndexingTests {
     func graphCompaction() async throws {
         let store = try MemoryStore(directory: scratchDirectory("idx"), embedder: WordsEmbedder())
         let vectors = randomUnitVectors(5_000, seed: 21)
-        let added = try store.add((0..<5_000).map { "memory \($0)" }, vectors: vectors, scope: big, metadata: ["n": 1])
+        let added = try await store.add((0..<5_000).map { "memory \($0)" }, vectors: vectors, scope: big, metadata: ["n": 1])
         #expect(store.graphNodeCounts["big"]?.live == 5_000)
-        for m in added.prefix(2_600) { try store.delete(m.id) }
+        for m in added.prefix(2_600) { try await store.delete(m.id) }
         var counts = store.graphNodeCounts["big"]
         for _ in 0..<300 where counts.map({ $0.tombstones >= $0.live }) ?? true {
             try await Task.sleep(for: .milliseconds(100))
@@ -116,9 +116,9 @@ struct MemoryIndexingTests {
         let dir = scratchDirectory("idx")
         var first: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         let vectors = randomUnitVectors(5_000, seed: 31)
-        let added = try first!.add((0..<5_000).map { "memory \($0)" }, vectors: vectors, scope: big)
-        try first!.checkpoint()
-        for m in added.prefix(2_600) { try first!.delete(m.id) }  // after the checkpoint: caught up at the next open
+        let added = try await first!.add((0..<5_000).map { "memory \($0)" }, vectors: vectors, scope: big)
+        try await first!.checkpoint()
+        for m in added.prefix(2_600) { try await first!.delete(m.id) }  // after the checkpoint: caught up at the next open
         first = nil
         let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         var counts = store.graphNodeCounts["big"]
@@ -135,15 +135,15 @@ struct MemoryIndexingTests {
     func checkpointCatchUp() async throws {
         let dir = scratchDirectory("idx")
         var (store, vectors) = try populated(dir)
-        try store.checkpoint()
+        try await store.checkpoint()
         #expect(FileManager.default.fileExists(atPath: dir + "/index/manifest.json"))
         // After the checkpoint: adds to both tenants, deletes, a re-embedded text and a metadata change.
         let later = randomUnitVectors(200, seed: 12)
-        let added = try store.add((0..<200).map { NewMemory(text: "later \($0)", scope: $0 % 2 == 0 ? big : small, metadata: ["key": .string("l\($0)")]) },
+        let added = try await store.add((0..<200).map { NewMemory(text: "later \($0)", scope: $0 % 2 == 0 ? big : small, metadata: ["key": .string("l\($0)")]) },
                                   vectors: later)
         for (m, v) in zip(added, later) { vectors[m.id] = v }
         let doomed = try store.list(scope: big, filter: .eq("n", 7), limit: 50).memories
-        for m in doomed { try store.delete(m.id); vectors[m.id] = nil }
+        for m in doomed { try await store.delete(m.id); vectors[m.id] = nil }
         let changed = try store.list(scope: big, filter: .eq("n", 3), limit: 1).memories[0]
         try await store.update(changed.id, text: "a brand new text", scope: big)
         vectors[changed.id] = WordsEmbedder.vector("a brand new text")

@@ -45,7 +45,7 @@ struct MemoryStoreTests {
         #expect(try await store.search("tree nuts", scope: alice, limit: 1).first?.memory.id == added[1].id)
         let events = try store.history(added[1].id)
         #expect(events.map(\.kind) == [.add, .update] && events[1].oldText == "allergic to peanuts")
-        try store.delete(added[2].id, scope: alice)
+        try await store.delete(added[2].id, scope: alice)
         #expect(throws: MemoryError.notFound(added[2].id)) { try store.get(added[2].id) }
         #expect(try store.history(added[2].id).allSatisfy { $0.oldText == nil && $0.newText == nil })
     }
@@ -81,7 +81,7 @@ struct MemoryStoreTests {
             #expect(try await store.search("topic 3", scope: scope, limit: 50).allSatisfy { scope.contains($0.memory.scope) })
             _ = count
         }
-        let removed = try store.deleteAll(scope: MemoryScope(userID: "u1"))
+        let removed = try await store.deleteAll(scope: MemoryScope(userID: "u1"))
         #expect(removed == truth.filter { $0.key.userID == "u1" }.values.reduce(0, +))
         #expect(try store.list(scope: MemoryScope(userID: "u1")).total == 0)
         #expect(try store.list(scope: MemoryScope(userID: "u2"), limit: 1_000).total == truth.filter { $0.key.userID == "u2" }.values.reduce(0, +))
@@ -119,9 +119,9 @@ struct MemoryStoreTests {
         var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
         let texts = (0..<3_000).map { "fact number \($0)" }
         let vectors = texts.map(WordsEmbedder.vector)
-        let added = try store!.add(texts, vectors: vectors, scope: alice)
-        try store!.add(["bob's fact"], vectors: [WordsEmbedder.vector("bob's fact")], scope: bob)
-        #expect(try store!.deleteAll(scope: alice) == 3_000)
+        let added = try await store!.add(texts, vectors: vectors, scope: alice)
+        try await store!.add(["bob's fact"], vectors: [WordsEmbedder.vector("bob's fact")], scope: bob)
+        #expect(try await store!.deleteAll(scope: alice) == 3_000)
         #expect(try store!.history(added[17].id).isEmpty)
         store = nil
         let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())

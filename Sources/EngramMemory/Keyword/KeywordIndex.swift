@@ -1,75 +1,124 @@
 import EngramIndex
 import Foundation
+import HashTreeCollections
 
 /// An inverted index of one partition's memory texts, ranked with Okapi BM25.
 ///
 /// Statistics (document count, lengths, document frequencies) are the partition's own, so one
 /// tenant's texts never change how another tenant's memories rank. Documents are numbered in the
-/// order they are added; postings hold those numbers, so scoring accumulates into a flat array
-/// instead of a hash map (measured on debian-known-item, 20k memories: p50 2.23 -> 0.24 ms).
+/// order they are added, which is row order (rows only grow); postings hold those numbers, so
+/// scoring accumulates into a flat array instead of a hash map (measured on debian-known-item,
+/// 20k memories: p50 2.23 -> 0.24 ms), and the document of a row is a binary search.
+///
+/// A value snapshots share: adding a document appends to the shared lists in place (see
+/// ``SharedArray``) and touches only its terms' entries of the persistent term map.
 struct KeywordIndex: Sendable {
     /// BM25 term-frequency saturation and length normalization (the usual values).
     static let k1: Float = 1.2, b: Float = 0.75
 
-    private struct Posting {
+    struct Posting: Sendable {
         var doc: UInt32
         var tf: UInt32
     }
 
-    /// term → postings, ascending documents.
-    private var postings: [String: [Posting]] = [:]
-    private var rowOfDocument: [Int64] = []
-    /// Terms per document; -1 for a removed one.
-    private var lengths: [Int32] = []
-    private var documentOfRow: [Int64: UInt32] = [:]
+    /// term → postings, ascending documents; a removed document's postings are gone.
+    private var postings = TreeDictionary<String, SharedArray<Posting>>()
+    /// The row of each document, ascending; removed documents stay until ``renumber()``.
+    private var rowOfDocument = SharedArray<Int64>()
+    private var lengths = SharedArray<Int32>()
+    /// The documents removed since the last renumbering.
+    private var removedDocuments = SharedArray<UInt32>()
+    /// Live documents.
+    private(set) var documentCount = 0
     private var totalLength = 0
 
-    var documentCount: Int { documentOfRow.count }
+    init() {}
 
+    /// An index of `documents` (ascending rows), built in one pass: faster than adding them one
+    /// by one, which updates the persistent term map per term.
+    init(documents: some Sequence<(row: Int64, text: String)>) {
+        var lists: [String: [Posting]] = [:]
+        for (row, text) in documents {
+            let terms = KeywordTokenizer.terms(text)
+            let doc = UInt32(rowOfDocument.count)
+            rowOfDocument.append(row)
+            lengths.append(Int32(terms.count))
+            totalLength += terms.count
+            for (term, tf) in Self.counts(terms) { lists[term, default: []].append(Posting(doc: doc, tf: tf)) }
+        }
+        documentCount = rowOfDocument.count
+        postings = TreeDictionary(uniqueKeysWithValues: lists.lazy.map { ($0.key, SharedArray($0.value)) })
+    }
+
+    private static func counts(_ terms: [String]) -> [String: UInt32] {
+        var counts: [String: UInt32] = [:]
+        for term in terms { counts[term, default: 0] += 1 }
+        return counts
+    }
+
+    /// The rows of the live documents, ascending.
+    var rows: [Int64] {
+        let removed = Set(removedDocuments)
+        return rowOfDocument.indices.filter { !removed.contains(UInt32($0)) }.map { rowOfDocument[$0] }
+    }
+
+    /// Adds the text of `row`, which is above every row added before.
     mutating func add(_ row: Int64, text: String) {
-        guard documentOfRow[row] == nil else { return }
         let terms = KeywordTokenizer.terms(text)
         let doc = UInt32(rowOfDocument.count)
         rowOfDocument.append(row)
         lengths.append(Int32(terms.count))
-        documentOfRow[row] = doc
+        documentCount += 1
         totalLength += terms.count
-        var counts: [String: UInt32] = [:]
-        for term in terms { counts[term, default: 0] += 1 }
-        for (term, tf) in counts { postings[term, default: []].append(Posting(doc: doc, tf: tf)) }
+        for (term, tf) in Self.counts(terms) { postings[term, default: []].append(Posting(doc: doc, tf: tf)) }
     }
 
-    /// Removes rows (with the texts they were added with), each touched posting list rewritten once.
-    mutating func remove(_ rows: [(row: Int64, text: String)]) {
+    /// Removes rows (with the texts they were added with; each row once), each touched posting
+    /// list copied once.
+    mutating func remove(_ removed: [(row: Int64, text: String)]) {
+        var gone = Set<UInt32>()
         var touched = Set<String>()
-        for (row, text) in rows {
-            guard let doc = documentOfRow.removeValue(forKey: row) else { continue }
+        for (row, text) in removed {
+            guard let doc = document(of: row), !gone.contains(doc) else { continue }
+            gone.insert(doc)
             totalLength -= Int(lengths[Int(doc)])
-            lengths[Int(doc)] = -1
             touched.formUnion(KeywordTokenizer.terms(text))
         }
+        documentCount -= gone.count
+        removedDocuments.append(contentsOf: gone.sorted())
         for term in touched {
-            postings[term]?.removeAll { lengths[Int($0.doc)] < 0 }
-            if postings[term]?.isEmpty == true { postings[term] = nil }
+            guard let list = postings[term] else { continue }
+            let pruned = list.removing { gone.contains($0.doc) }
+            postings[term] = pruned.isEmpty ? nil : pruned
         }
         if rowOfDocument.count - documentCount > max(64, documentCount) { renumber() }
+    }
+
+    /// The document of `row`, if it was added (removed or not).
+    private func document(of row: Int64) -> UInt32? {
+        rowOfDocument.withUnsafeBufferPointer { list in
+            let i = SortedRows.lowerBound(list, row)
+            return i < list.count && list[i] == row ? UInt32(i) : nil
+        }
     }
 
     /// Numbers the live documents afresh (same order), so that a search, which scores into an
     /// array over every document number, costs the live documents and not every one ever added
     /// (every update adds one). Run when the removed outnumber the live: amortized O(1) per removal.
     private mutating func renumber() {
+        var live = [Bool](repeating: true, count: rowOfDocument.count)
+        for doc in removedDocuments { live[Int(doc)] = false }
         var newNumber = [UInt32](repeating: .max, count: rowOfDocument.count)
         var rows: [Int64] = [], kept: [Int32] = []
-        for (doc, length) in lengths.enumerated() where length >= 0 {
+        for doc in live.indices where live[doc] {
             newNumber[doc] = UInt32(rows.count)
             rows.append(rowOfDocument[doc])
-            kept.append(length)
+            kept.append(lengths[doc])
         }
-        postings = postings.mapValues { list in list.map { Posting(doc: newNumber[Int($0.doc)], tf: $0.tf) } }
-        rowOfDocument = rows
-        lengths = kept
-        documentOfRow = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, UInt32($0)) })
+        postings = postings.mapValues { list in SharedArray(list.map { Posting(doc: newNumber[Int($0.doc)], tf: $0.tf) }) }
+        rowOfDocument = SharedArray(rows)
+        lengths = SharedArray(kept)
+        removedDocuments = []
     }
 
     /// BM25 scores of the rows among `allowed` (nil: every row) that contain a term of `query`,
@@ -82,7 +131,7 @@ struct KeywordIndex: Sendable {
         var admitted: Bitset?
         if let allowed {
             var bits = Bitset(capacity: rowOfDocument.count)
-            for row in allowed { if let doc = documentOfRow[row] { bits.insert(Int(doc)) } }
+            for row in allowed { if let doc = document(of: row) { bits.insert(Int(doc)) } }
             admitted = bits
         }
         var scores = [Float](repeating: 0, count: rowOfDocument.count)
@@ -90,9 +139,11 @@ struct KeywordIndex: Sendable {
             guard let list = postings[term] else { continue }
             let df = Float(list.count)
             let idf = log(1 + (n - df + 0.5) / (df + 0.5))
-            for p in list where admitted?.contains(Int(p.doc)) ?? true {
-                let tf = Float(p.tf), length = Float(lengths[Int(p.doc)])
-                scores[Int(p.doc)] += idf * tf * (Self.k1 + 1) / (tf + Self.k1 * (1 - Self.b + Self.b * length / averageLength))
+            lengths.withUnsafeBufferPointer { lengths in
+                for p in list where admitted?.contains(Int(p.doc)) ?? true {
+                    let tf = Float(p.tf), length = Float(lengths[Int(p.doc)])
+                    scores[Int(p.doc)] += idf * tf * (Self.k1 + 1) / (tf + Self.k1 * (1 - Self.b + Self.b * length / averageLength))
+                }
             }
         }
         return Self.best(scores, limit: limit).map { (rowOfDocument[$0.doc], $0.score) }

@@ -1,29 +1,20 @@
-import EngramSupport
 import EngramEmbedding
-import EngramIndex
+import EngramSupport
 import Foundation
-import GRDB
 
 extension MemoryStore {
     /// Largest accepted metadata, as JSON bytes.
-    public static let maxMetadataBytes = 64 * 1024
+    public static let maxMetadataBytes = MemoryValidation.maxMetadataBytes
 
-    /// Adds memories, embedding their texts. A text already stored in the same scope is not stored
-    /// again: the existing memory is returned in its place.
-    /// - Throws: ``MemoryError`` for empty text, no scope, bad metadata; embedder errors.
+    /// Adds memories, embedding their texts with the store's embedder, in one transaction. A text
+    /// already stored in the same scope is not stored again: the existing memory is returned in
+    /// its place.
+    /// - Throws: ``MemoryError`` for empty text, no scope or bad metadata; embedder errors.
     @discardableResult
     public func add(_ texts: [String], scope: MemoryScope, metadata: [String: MetadataValue] = [:], expiresAt: Date? = nil) async throws -> [Memory] {
-        try Self.validate(texts: texts, scope: scope, metadata: metadata)
+        try MemoryValidation.check(texts: texts, scope: scope, metadata: metadata)
         let vectors = try await embedder.embed(texts)
-        return try await writing { try self.add(texts, vectors: vectors, scope: scope, metadata: metadata, expiresAt: expiresAt) }
-    }
-
-    /// Runs a write on the store's writer thread: a transaction waits for fsync and for the
-    /// writer lock, and must not hold one of the few threads of Swift's cooperative pool meanwhile.
-    package func writing<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
-        try await withCheckedThrowingContinuation { continuation in
-            writerQueue.async { continuation.resume(with: Result(catching: body)) }
-        }
+        return try await add(texts, vectors: vectors, scope: scope, metadata: metadata, expiresAt: expiresAt)
     }
 
     /// Adds memories with precomputed embeddings (one per text), in one transaction.
@@ -33,232 +24,114 @@ extension MemoryStore {
         try add(texts.map { NewMemory(text: $0, scope: scope, metadata: metadata, expiresAt: expiresAt) }, vectors: vectors)
     }
 
-    /// Adds memories that may each have their own scope and metadata, with precomputed embeddings,
-    /// in one transaction: all are stored or none. Duplicates (same text in the same scope, stored
-    /// or earlier in the batch) come back as the existing memory.
+    /// ``add(_:vectors:scope:metadata:expiresAt:)`` with the transaction on the store's writer thread.
+    @discardableResult
+    public func add(_ texts: [String], vectors: [[Float]], scope: MemoryScope, metadata: [String: MetadataValue] = [:],
+                    expiresAt: Date? = nil) async throws -> [Memory] {
+        try await add(texts.map { NewMemory(text: $0, scope: scope, metadata: metadata, expiresAt: expiresAt) }, vectors: vectors)
+    }
+
+    /// Adds memories that may each have their own scope and metadata, with precomputed embeddings
+    /// (one per memory), in one transaction: all are stored or none. Duplicates (the same text in
+    /// the same scope, stored or earlier in the batch) come back as the existing memory.
+    /// - Throws: ``MemoryError`` for bad input (nothing is stored); record errors.
+    /// - Complexity: one transaction; O(batch) index work, plus a graph insertion per memory of a
+    ///   tenant large enough to have a graph.
     @discardableResult
     public func add(_ items: [NewMemory], vectors: [[Float]]) throws -> [Memory] {
-        for item in items { try Self.validate(texts: [item.text], scope: item.scope, metadata: item.metadata) }
-        guard vectors.count == items.count else { throw MemoryError.invalidParameter("\(vectors.count) vectors for \(items.count) memories") }
-        for vector in vectors where vector.count != embedder.dimension || !vector.allSatisfy(\.isFinite) {
-            throw MemoryError.invalidParameter("embedding must be \(embedder.dimension) finite floats")
-        }
+        try ensureOpen()
+        try MemoryValidation.check(items)
+        try MemoryValidation.check(vectors: vectors, count: items.count, dimension: embedder.dimension)
         let now = Date().asStored
-        return try writer.withLock { changes in
-            var batch: [Int64: Memory] = [:]
-            let outcome = try pool.write { db -> [(row: Int64, memory: Memory?, isNew: Bool)] in
-                try zip(items, vectors).map { item, vector in
-                    let hash = ContentHash.of(item.text)
-                    if let row = try Self.duplicate(of: hash, in: item.scope, db) { return (row, batch[row], false) }
-                    let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: item.scope,
-                                        createdAt: now, updatedAt: now, expiresAt: item.expiresAt?.asStored)
-                    let row = try Self.insert(memory, embedding: Self.blob(vector), db)
-                    try Self.record(db, .add, memory.id, old: nil, new: item.text, at: now)
-                    batch[row] = memory
-                    return (row, memory, true)
-                }
-            }
-            let fresh = outcome.indices.filter { outcome[$0].isNew }
-            try index.add(fresh.map { outcome[$0].row }, vectors: fresh.map { vectors[$0] },
-                          partitions: fresh.map { MemoryPartition(of: items[$0].scope) },
-                          rowsOf: { p in view.read { $0.partitions[p] ?? [] } })
-            view.write { v in for i in fresh { v.publish(outcome[i].row, outcome[i].memory!) } }
-            changes += fresh.count
-            return try view.read { v in
-                try outcome.map { o in
-                    guard let memory = o.memory ?? batch[o.row] ?? v.memories[o.row]?.memory else {
-                        throw MemoryError.invalidParameter("row \(o.row) is in the database but not in the view")
-                    }
-                    return memory
-                }
-            }
-        }
+        return try perform { try records.add(items, embeddings: vectors, at: now) }
     }
 
-    /// The row holding `hash` in exactly `scope`, if any.
-    private static func duplicate(of hash: String, in scope: MemoryScope, _ db: Database) throws -> Int64? {
-        // Cached statements: compiling the SQL for every row cost more than running it.
-        try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT row FROM memory WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ?
-            """), arguments: [hash, scope.userID ?? "", scope.agentID ?? "", scope.runID ?? ""])
+    /// ``add(_:vectors:)`` with the transaction on the store's writer thread.
+    @discardableResult
+    public func add(_ items: [NewMemory], vectors: [[Float]]) async throws -> [Memory] {
+        try await onWriteQueue { try self.add(items, vectors: vectors) }
     }
 
-    /// Inserts a memory row. - Returns: its row id.
-    private static func insert(_ memory: Memory, embedding: Data, _ db: Database) throws -> Int64 {
-        try db.cachedStatement(sql: """
-            INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [memory.id.uuidString, memory.text, memory.hash, memory.scope.userID, memory.scope.agentID,
-                                     memory.scope.runID, MetadataValue.jsonText(of: memory.metadata),
-                                     embedding, memory.createdAt.timeIntervalSince1970, memory.updatedAt.timeIntervalSince1970,
-                                     memory.expiresAt?.timeIntervalSince1970])
-        return db.lastInsertedRowID
-    }
-
-    /// Changes a memory's text (re-embedded) and/or metadata. Its scope never changes.
-    ///
-    /// The changed memory moves to a new row (same id and creation time; the embedding carried
-    /// over when the text is unchanged): rows are never rewritten, so the set of rows a view
-    /// snapshot or an index checkpoint holds is exactly the store position it covers.
+    /// Changes a memory's text (re-embedded with the store's embedder) and/or metadata. Its
+    /// scope never changes. The changed memory moves to a new row (same id and creation time).
+    /// - Parameter scope: the memory must lie in it (nil: any scope).
+    /// - Throws: ``MemoryError/notFound(_:)``, validation errors, embedder errors.
     @discardableResult
     public func update(_ id: UUID, text: String? = nil, metadata: [String: MetadataValue]? = nil, scope: MemoryScope? = nil) async throws -> Memory {
-        if let text, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw MemoryError.emptyText }
-        if let metadata { try Self.validate(metadata: metadata) }
-        _ = try locate(id, scope: scope)
+        if let text { try MemoryValidation.check(text: text) }
+        _ = try get(id, scope: scope)
         let vector: [Float]? = if let text { try await embedder.embed([text])[0] } else { nil }
-        return try await writing { try self.applyUpdate(id, text: text, metadata: metadata, vector: vector, scope: scope) }
+        return try await onWriteQueue { try self.update(id, text: text, vector: vector, metadata: metadata, scope: scope) }
     }
 
-    private func applyUpdate(_ id: UUID, text: String?, metadata: [String: MetadataValue]?, vector: [Float]?, scope: MemoryScope?) throws -> Memory {
-        try writer.withLock { changes in
-            let (row, old) = try locate(id, scope: scope)
-            var memory = old
-            memory.text = text ?? old.text
-            memory.hash = ContentHash.of(memory.text)
-            memory.metadata = metadata ?? old.metadata
-            memory.updatedAt = Date().asStored
-            let updated = memory
-            let (newRow, embedding) = try pool.write { db -> (Int64, Data) in
-                try Self.record(db, .update, id, old: old.text, new: updated.text, at: updated.updatedAt)
-                let embedding = try vector.map(Self.blob) ?? Self.embedding(of: row, db)
-                try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
-                return (try Self.insert(updated, embedding: embedding, db), embedding)
+    /// Changes a memory's text (with its new embedding `vector`) and/or metadata.
+    /// - Throws: ``MemoryError/notFound(_:)``; ``MemoryError/invalidParameter(_:)`` when a new
+    ///   text comes without its vector (or a vector without a text); validation errors.
+    @discardableResult
+    public func update(_ id: UUID, text: String?, vector: [Float]?, metadata: [String: MetadataValue]? = nil, scope: MemoryScope? = nil) throws -> Memory {
+        try ensureOpen()
+        guard (text == nil) == (vector == nil) else { throw MemoryError.invalidParameter("a new text needs its embedding, and only a new text has one") }
+        if let text { try MemoryValidation.check(text: text) }
+        if let metadata { try MemoryValidation.check(metadata: metadata) }
+        if let vector { try MemoryValidation.check(vectors: [vector], count: 1, dimension: embedder.dimension) }
+        let now = Date().asStored
+        return try perform {
+            try records.update(id, in: scope, embedding: vector) { old in
+                var memory = old
+                memory.text = text ?? old.text
+                memory.hash = text.map(ContentHash.of) ?? old.hash
+                memory.metadata = metadata ?? old.metadata
+                memory.updatedAt = now
+                return memory
             }
-            let partition = MemoryPartition(of: updated.scope)
-            try index.add([newRow], vectors: [Self.floats(embedding)], partitions: [partition], rowsOf: { p in view.read { $0.partitions[p] ?? [] } })
-            try index.remove([row], partitions: [partition])
-            compactGraphsInBackground([partition])
-            view.write { v in
-                v.unpublish([row])
-                v.publish(newRow, updated)
-            }
-            changes += 1
-            return updated
         }
-    }
-
-    /// The stored embedding bytes of `row`.
-    private static func embedding(of row: Int64, _ db: Database) throws -> Data {
-        guard let blob = try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row]) else {
-            throw MemoryError.invalidParameter("row \(row) is in the view but not in the database")
-        }
-        return blob
     }
 
     /// Deletes one memory. Its history keeps the events but loses every text.
+    /// - Throws: ``MemoryError/notFound(_:)`` when it is not in `scope` (nil: any scope).
     public func delete(_ id: UUID, scope: MemoryScope? = nil) throws {
-        try writer.withLock { changes in
-            let (row, memory) = try locate(id, scope: scope)
-            try pool.write { db in
-                try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
-                try db.execute(sql: "UPDATE history SET old_text = NULL, new_text = NULL WHERE memory_id = ?", arguments: [id.uuidString])
-                try Self.record(db, .delete, id, old: nil, new: nil, at: Date())
-            }
-            try forget([(row, memory)])
-            changes += 1
-        }
+        try ensureOpen()
+        try perform { (try records.delete(id, in: scope, at: Date().asStored), ()) }
     }
 
-    /// Deletes every memory in `scope` (at least one field set), atomically, with their history rows.
+    /// ``delete(_:scope:)`` with the transaction on the store's writer thread.
+    public func delete(_ id: UUID, scope: MemoryScope? = nil) async throws {
+        try await onWriteQueue { try self.delete(id, scope: scope) }
+    }
+
+    /// Deletes every memory in `scope` (at least one field set), atomically, with their history.
     /// - Returns: how many memories were deleted.
     @discardableResult
     public func deleteAll(scope: MemoryScope) throws -> Int {
+        try ensureOpen()
         guard !scope.isEmpty else { throw MemoryError.missingScope }
-        return try writer.withLock { changes in
-            let victims = view.read { v in
-                v.rows(in: scope, matching: .all, at: Date(), includeExpired: true).compactMap { row in v.memories[row].map { (row, $0.memory) } }
-            }
-            try pool.write { db in
-                let deleteRow = try db.cachedStatement(sql: "DELETE FROM memory WHERE row = ?")
-                let deleteHistory = try db.cachedStatement(sql: "DELETE FROM history WHERE memory_id = ?")
-                for (row, memory) in victims {
-                    try deleteRow.execute(arguments: [row])
-                    try deleteHistory.execute(arguments: [memory.id.uuidString])
-                }
-            }
-            try forget(victims)
-            changes += victims.count
-            return victims.count
+        return try perform {
+            let change = try records.deleteAll(in: scope)
+            return (change, change.removed.count)
         }
+    }
+
+    /// ``deleteAll(scope:)`` with the transaction on the store's writer thread.
+    @discardableResult
+    public func deleteAll(scope: MemoryScope) async throws -> Int {
+        try await onWriteQueue { try self.deleteAll(scope: scope) }
     }
 
     /// Deletes everything: every memory and all history.
     public func reset() throws {
-        try writer.withLock { changes in
-            try pool.write { db in
-                try db.execute(sql: "DELETE FROM memory")
-                try db.execute(sql: "DELETE FROM history")
-            }
-            let all = view.read { v in v.memories.map { ($0.key, $0.value.memory) } }
-            try forget(all)
-            changes += all.count
-        }
+        try ensureOpen()
+        try perform { (try records.deleteEverything(), ()) }
     }
 
-    /// Takes deleted rows out of the indexes, then out of the view: a search never meets an
-    /// indexed row the view no longer resolves.
-    private func forget(_ victims: [(Int64, Memory)]) throws {
-        let partitions = victims.map { MemoryPartition(of: $0.1.scope) }
-        try index.remove(victims.map(\.0), partitions: partitions)
-        compactGraphsInBackground(Set(partitions))
-        view.write { v in _ = v.unpublish(victims.map(\.0)) }
+    /// ``reset()`` with the transaction on the store's writer thread.
+    public func reset() async throws {
+        try await onWriteQueue { try self.reset() }
     }
 
-    /// Rebuilds, on a background thread, the graphs among `partitions` whose tombstones outnumber
-    /// their live nodes (deletes and updates leave one each). The build reads vectors beside the
-    /// writes; only installing it (caught up with what changed meanwhile) waits for the writer.
-    /// Amortized, a removal costs about one graph insertion.
-    func compactGraphsInBackground(_ partitions: some Sequence<MemoryPartition>) {
-        let due = index.claimCompactions(Set(partitions))
-        guard !due.isEmpty else { return }
-        Thread.detachNewThread { [weak self] in
-            for partition in due {
-                guard let self else { return }
-                let rows = self.view.read { $0.partitions[partition] ?? [] }
-                let fresh = rows.count > MemoryIndex.graphThreshold ? try? self.index.freshGraph(rows: rows) : nil
-                self.writer.withLock { _ in
-                    try? self.index.install(fresh, partition: partition, rows: self.view.read { $0.partitions[partition] ?? [] })
-                }
-            }
-        }
-    }
-
-    /// The row and memory of `id`, if it lies in `scope`.
-    func locate(_ id: UUID, scope: MemoryScope?) throws -> (Int64, Memory) {
-        try view.read { v in
-            guard let row = v.rowOfID[id], let memory = v.memories[row]?.memory, scope.map({ $0.contains(memory.scope) }) ?? true else {
-                throw MemoryError.notFound(id)
-            }
-            return (row, memory)
-        }
-    }
-
-    static func record(_ db: Database, _ kind: MemoryEvent.Kind, _ id: UUID, old: String?, new: String?, at: Date) throws {
-        try db.cachedStatement(sql: "INSERT INTO history (memory_id, event, old_text, new_text, at) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [id.uuidString, kind.rawValue, old, new, at.timeIntervalSince1970])
-    }
-
-    static func blob(_ vector: [Float]) -> Data { vector.withUnsafeBytes { Data($0) } }
-
-    static func floats(_ blob: Data) -> [Float] { blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
-
-    static func validate(texts: [String], scope: MemoryScope, metadata: [String: MetadataValue]) throws {
-        guard !scope.isEmpty else { throw MemoryError.missingScope }
-        for text in texts where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw MemoryError.emptyText }
-        try validate(metadata: metadata)
-    }
-
-    static func validate(metadata: [String: MetadataValue]) throws {
-        for key in metadata.keys {
-            guard !key.isEmpty else { throw MemoryError.invalidMetadata("empty key") }
-            guard !MemoryFilter.reservedFields.contains(key) else {
-                throw MemoryError.invalidMetadata("'\(key)' is reserved: scope and timestamps cannot be set through metadata")
-            }
-        }
-        for (key, value) in metadata {
-            if case let .number(n) = value, !n.isFinite { throw MemoryError.invalidMetadata("'\(key)' is \(n): numbers must be finite") }
-        }
-        let size = MetadataValue.jsonText(of: metadata).utf8.count
-        guard size <= maxMetadataBytes else { throw MemoryError.invalidMetadata("\(size) bytes of JSON, at most \(maxMetadataBytes)") }
+    /// Commits through the writer and starts the graph rebuilds the change made due.
+    private func perform<R>(_ commit: () throws -> (RecordChange, R)) throws -> R {
+        let (result, due) = try writer.perform(commit)
+        for key in due { compactInBackground(key) }
+        return result
     }
 }

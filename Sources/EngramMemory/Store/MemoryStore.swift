@@ -1,107 +1,103 @@
-import EngramSupport
 import EngramEmbedding
 import EngramIndex
+import EngramSupport
 import Foundation
-import GRDB
 
-/// Durable, tenant-scoped agent memories.
+/// Durable, tenant-scoped agent memories: the façade of the memory layer.
 ///
-/// SQLite (through GRDB, WAL mode) is the system of record: memories with their embedding bytes,
-/// and a history of ADD / UPDATE / DELETE events. Everything else is derived from it: an in-memory
-/// view with posting lists over scope and metadata (``MemoryView``), and the vector indexes (an
-/// exact flat index plus an HNSW graph per large tenant, ``MemoryIndex``), checkpointed to
-/// `index/` and caught up with the database at open.
+/// Under it:
+/// - a **record store** (``RecordStore``; SQLite here) is the system of record: memories with their
+///   embeddings, their history, dedup, transactions;
+/// - **partitions**, one per tenant, derived from the record: each holds its memories, posting
+///   lists over scope and metadata, a BM25 keyword index and, when large, an HNSW graph; one flat
+///   index holds every vector (``MemoryVectors``);
+/// - **one writer** (``StoreWriter``) applies each committed change to the partitions and
+///   publishes a new immutable ``StoreState``; a search reads one state from filter to result;
+/// - **checkpoints** (``Checkpointer``) save the derived state to `index/` so that an open maps it
+///   and catches up with the record instead of rebuilding; background tasks the store owns
+///   (``BackgroundWork``) rebuild graphs and keyword indexes beside the writes.
 ///
-/// Every call that reads or changes memories in bulk takes a ``MemoryScope`` with at least one field
-/// set, and never sees or touches memories outside it.
+/// Every call that reads or changes memories in bulk takes a ``MemoryScope`` with at least one
+/// field set, and never sees or touches memories outside it.
 ///
-/// Thread safety: `Sendable`; readers never wait for readers (WAL readers, and the view behind a
-/// readers-writer lock); writes are serialized.
-public final class MemoryStore: @unchecked Sendable {  // `view` is RWLocked, `writer` serializes writes, the pool and indexes are thread-safe
+/// Thread safety: `Sendable`. Searches and reads never wait for each other or for writes; writes
+/// are serialized. Every write has a synchronous form and an `async` one, which runs the
+/// transaction on the store's writer thread instead of Swift's cooperative pool.
+public final class MemoryStore: Sendable {
+    /// The store's directory: `memories.sqlite` (the record) and `index/` (checkpoints).
     public let directory: String
+    /// The embedder of the store's memories (fixed per store: see ``init(directory:embedder:)``).
     public let embedder: any Embedder
-    let pool: DatabasePool
-    let view: RWLocked<MemoryView>
-    /// Vectors by row. Written before a memory is published in `view` and after it is unpublished,
-    /// so a row the view allows is always searchable.
-    let index: MemoryIndex
-    /// Serializes writers (database, indexes and view change together); holds the number of
-    /// changes since the last checkpoint.
-    let writer = Locked(0)
-    /// Serializes checkpoints, which finish writing after they release `writer`; holds what the
-    /// last one committed.
-    let checkpointing: Locked<CheckpointState>
-    /// Where async writes run (see ``writing(_:)``).
-    let writerQueue = DispatchQueue(label: "engram.store.writer")
+    let records: any RecordStore
+    let writer: StoreWriter
+    let checkpointer: Checkpointer
+    let background: BackgroundWork
+    /// Where async writes wait for their transaction: a thread of their own, not the cooperative pool.
+    private let writeQueue = DispatchQueue(label: "engram.store.writes")
+    /// Where async checkpoints run: not behind the writes (a checkpoint writes its view files
+    /// after writers resume, and writes must not queue behind that).
+    private let checkpointQueue = DispatchQueue(label: "engram.store.checkpoints")
+    private let isClosed = Locked(false)
 
-    /// Opens (creating if needed) the store in `directory`: loads the view from the database, opens
-    /// the checkpointed vector indexes and catches them up with the database (or rebuilds them when
-    /// there is no usable checkpoint).
+    /// Opens (creating if needed) the store in `directory`: maps its last checkpoint and catches
+    /// it up with the record, or rebuilds the derived state from the record when there is no
+    /// usable checkpoint. Keyword indexes and graph rebuilds the open leaves for later run in the
+    /// background.
+    /// - Throws: ``MemoryError/storeInUse(directory:pid:)`` when another process has it open;
+    ///   ``MemoryError/invalidParameter(_:)`` when it holds another embedder's vectors; record errors.
     public init(directory: String, embedder: any Embedder) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try MemoryError.reportingIO { try FileIO.createDirectory(directory) }
         try StoreLock.acquire(directory)
-        self.directory = directory
-        self.embedder = embedder
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        pool = try DatabasePool(path: directory + "/memories.sqlite", configuration: config)
-        try Self.migrator.migrate(pool)
-        try Self.checkEmbedder(embedder, in: pool)
-        var derived = try Self.openDerived(directory + "/index", pool: pool, dimension: embedder.dimension)
-        derived.view.indexesNewPartitions = true
-        view = RWLocked(derived.view)
-        index = derived.index
-        checkpointing = Locked(derived.checkpoint)
-        writer.withLock { $0 = derived.changes }
-        finishOpeningInBackground()
-        // The catch-up may have left a graph with more removed nodes than live ones, as deletes do.
-        compactGraphsInBackground(index.graphs.read { Array($0.keys) })
-    }
-
-    static var migrator: DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE memory (
-                    row INTEGER PRIMARY KEY AUTOINCREMENT,
-                    id TEXT NOT NULL UNIQUE,
-                    text TEXT NOT NULL,
-                    hash TEXT NOT NULL,
-                    user_id TEXT, agent_id TEXT, run_id TEXT,
-                    metadata TEXT NOT NULL,
-                    embedding BLOB NOT NULL,
-                    created_at REAL NOT NULL, updated_at REAL NOT NULL, expires_at REAL
-                );
-                -- One copy of a text per scope, also under concurrent adds.
-                CREATE UNIQUE INDEX memory_dedup ON memory(hash, ifnull(user_id, ''), ifnull(agent_id, ''), ifnull(run_id, ''));
-                CREATE INDEX memory_user ON memory(user_id);
-                CREATE INDEX memory_agent ON memory(agent_id);
-                CREATE INDEX memory_run ON memory(run_id);
-                CREATE TABLE history (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    memory_id TEXT NOT NULL,
-                    event TEXT NOT NULL,
-                    old_text TEXT, new_text TEXT,
-                    at REAL NOT NULL
-                );
-                CREATE INDEX history_memory ON history(memory_id);
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                """)
+        do {
+            let records = try SQLiteRecordStore(path: directory + "/memories.sqlite", dimension: embedder.dimension)
+            try records.bind(embedder: "\(embedder.modelName)/\(embedder.dimension)")
+            let opened = try Checkpointer.open(directory + "/index", records: records, dimension: embedder.dimension)
+            self.directory = directory
+            self.embedder = embedder
+            self.records = records
+            writer = StoreWriter(state: opened.state, vectors: opened.vectors, ledger: opened.ledger)
+            checkpointer = Checkpointer(directory: directory + "/index", committed: opened.committed)
+            background = BackgroundWork(label: "engram.store.background")
+        } catch {
+            StoreLock.release(directory)
+            throw error
         }
-        return m
+        finishOpeningInBackground()
     }
 
-    /// A store holds embeddings of one model: opening it with another would mix vector spaces.
-    private static func checkEmbedder(_ embedder: any Embedder, in pool: DatabasePool) throws {
-        let expected = "\(embedder.modelName)/\(embedder.dimension)"
-        try pool.write { db in
-            if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'embedder'") {
-                guard stored == expected else {
-                    throw MemoryError.invalidParameter("the store holds \(stored) embeddings; this embedder is \(expected)")
-                }
-            } else {
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('embedder', ?)", arguments: [expected])
-            }
+    /// A store dropped without ``close()`` stops its background work and lets another process
+    /// open it; it does not checkpoint (the next open catches up from the record).
+    deinit {
+        guard !isClosed.withLock({ $0 }) else { return }
+        background.cancel()
+        StoreLock.release(directory)
+    }
+
+    /// Throws ``MemoryError/closed`` once the store is closed.
+    func ensureOpen() throws {
+        if isClosed.withLock({ $0 }) { throw MemoryError.closed }
+    }
+
+    /// Runs a blocking write on the store's write thread: a transaction waits for the disk and for
+    /// the writer, and must not hold one of the few threads of Swift's cooperative pool meanwhile.
+    func onWriteQueue<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            writeQueue.async { continuation.resume(with: Result(catching: body)) }
+        }
+    }
+
+    /// Runs a checkpoint on the store's checkpoint thread.
+    func onCheckpointQueue<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            checkpointQueue.async { continuation.resume(with: Result(catching: body)) }
+        }
+    }
+
+    /// Marks the store closed; false when it already was.
+    func markClosed() -> Bool {
+        isClosed.withLock { closed in
+            defer { closed = true }
+            return !closed
         }
     }
 }

@@ -42,7 +42,7 @@ extension MemoryRoutes {
 
     @Sendable func delete(_ request: Request, _ context: ServerContext) async throws -> Response {
         let memory = try reachable(request, context)
-        try await store.writing { [store] in try store.delete(memory.id, scope: memory.scope) }
+        try await store.delete(memory.id, scope: memory.scope)
         return .json(.object([("message", .string("Memory deleted successfully!"))]))
     }
 
@@ -52,7 +52,7 @@ extension MemoryRoutes {
         let scope = try body.scope(filter: .all)
         guard !scope.isEmpty else { throw ServerError.unprocessable("name the memories to delete: user_id, agent_id and/or run_id") }
         guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not delete memories of \(scope.mem0Description)") }
-        let n = try await store.writing { [store] in try store.deleteAll(scope: scope) }
+        let n = try await store.deleteAll(scope: scope)
         return .json(.object([("message", .string("Memories deleted successfully!")), ("deleted", .int(n))]))
     }
 

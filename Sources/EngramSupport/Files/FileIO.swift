@@ -63,6 +63,17 @@ package enum FileIO {
         }
     }
 
+    /// Creates the directory at `path` and any missing parents (nothing when it exists).
+    package static func createDirectory(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw SystemCallError(path: current, operation: "create directory", errno: errno)
+            }
+        }
+    }
+
     package static func fsyncDirectory(_ dir: String) throws {
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemCallError(path: dir, operation: "open directory", errno: errno) }

@@ -57,7 +57,7 @@ struct MemoryBench: AsyncParsableCommand {
             }
             let vs = range.map { i in Self.noisy(Array(vectors[i % vectors.count]), rng: &rng) }
             rowVectors += vs
-            try s!.add(items, vectors: vs)
+            try await s!.add(items, vectors: vs)
         }
         let addSeconds = (ContinuousClock.now - start).seconds
         report([("measure", .string("add")), ("memories", .int(memories)), ("batch", .int(batch)),
@@ -85,7 +85,7 @@ struct MemoryBench: AsyncParsableCommand {
                 ("recall_at_10", mode == .vector ? .number(recall / Double(searches)) : .string(nil))])
 
         let checkpoint = ContinuousClock.now
-        try s!.checkpoint()
+        try await s!.checkpoint()
         report([("measure", .string("checkpoint")), ("memories", .int(memories)), ("seconds", .number((ContinuousClock.now - checkpoint).seconds))])
         s = nil
         let open = ContinuousClock.now
@@ -96,9 +96,9 @@ struct MemoryBench: AsyncParsableCommand {
         // rewrites the view, writes the 100 new vectors as the flat tail and lists every graph and
         // the flat base as they were.
         let few = (0..<100).map { i in NewMemory(text: "later \(i)", scope: MemoryScope(userID: "user\(tenants - 1)")) }
-        try s!.add(few, vectors: few.indices.map { Self.noisy(Array(vectors[$0 % vectors.count]), rng: &rng) })
+        try await s!.add(few, vectors: few.indices.map { Self.noisy(Array(vectors[$0 % vectors.count]), rng: &rng) })
         let incremental = ContinuousClock.now
-        try s!.checkpoint()
+        try await s!.checkpoint()
         report([("measure", .string("checkpoint_after_100_adds")), ("memories", .int(memories)),
                 ("seconds", .number((ContinuousClock.now - incremental).seconds))])
         try writerWait(s!, vectors: vectors, tenant: tenants - 1, rng: &rng)

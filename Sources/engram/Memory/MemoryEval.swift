@@ -76,7 +76,7 @@ struct MemoryEval: AsyncParsableCommand {
                 let id = try doc.text("id")
                 return NewMemory(text: try doc.text("text"), scope: MemoryScope(userID: scope.userID, runID: id), metadata: ["doc_id": .string(id)])
             }
-            try store.add(items, vectors: try await store.embedder.embed(items.map(\.text)))
+            try await store.add(items, vectors: try await store.embedder.embed(items.map(\.text)))
             bar.update(chunk + batch.count)
         }
     }

@@ -18,10 +18,24 @@ struct StoreOptions: ParsableArguments {
         try MemoryStore(directory: store, embedder: makeEmbedder())
     }
 
-    /// Checkpoints the store's indexes when enough changed (see ``MemoryStore/close()``); a
-    /// failure only costs the next open a catch-up, so it is reported, not fatal.
-    func close(_ store: MemoryStore) {
-        do { try store.close() } catch { FileHandle.standardError.write(Data("warning: index checkpoint failed: \(error)\n".utf8)) }
+    /// Opens the store, runs `body` with it and closes it, also when `body` throws.
+    func withStore<R>(_ body: (MemoryStore) async throws -> R) async throws -> R {
+        let store = try open()
+        do {
+            let result = try await body(store)
+            await close(store)
+            return result
+        } catch {
+            await close(store)
+            throw error
+        }
+    }
+
+    /// Closes the store, which checkpoints its indexes when enough changed (see
+    /// ``MemoryStore/close()``); a failure only costs the next open a catch-up, so it is
+    /// reported, not fatal.
+    func close(_ store: MemoryStore) async {
+        do { try await store.close() } catch { FileHandle.standardError.write(Data("warning: index checkpoint failed: \(error)\n".utf8)) }
     }
 
     /// - Parameter threads: threads of the native embedder (default: all cores).

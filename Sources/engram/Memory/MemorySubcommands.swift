@@ -14,14 +14,14 @@ struct MemoryAdd: AsyncParsableCommand {
     @Argument(help: "Texts.") var texts: [String]
 
     func run() async throws {
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        let expiry = try expires.map { e in
-            guard let d = ISO8601DateFormatter().date(from: e) else { throw ValidationError("--expires must be ISO-8601") }
-            return d
+        try await storeOptions.withStore { store in
+            let expiry = try expires.map { e in
+                guard let d = ISO8601DateFormatter().date(from: e) else { throw ValidationError("--expires must be ISO-8601") }
+                return d
+            }
+            let added = try await store.add(texts, scope: scopeOptions.scope, metadata: MemoryJSON.metadata(metadata), expiresAt: expiry)
+            for m in added { print(json ? Mem0JSON.item(m).text : "\(m.id.uuidString.lowercased())\t\(m.text)") }
         }
-        let added = try await store.add(texts, scope: scopeOptions.scope, metadata: MemoryJSON.metadata(metadata), expiresAt: expiry)
-        for m in added { print(json ? Mem0JSON.item(m).text : "\(m.id.uuidString.lowercased())\t\(m.text)") }
     }
 }
 
@@ -46,24 +46,24 @@ struct MemorySearch: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        if let query {
-            let filter = try MemoryJSON.filter(filters)
-            let hits = try await store.search(query, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
-                                              limit: limit, threshold: threshold, mode: mode)
-            printHits(hits)
-            return
-        }
-        for (i, line) in try String(contentsOfFile: queries!, encoding: .utf8).split(separator: "\n").enumerated() {
-            let request = try Mem0Request(line: line, location: "\(queries!):\(i + 1)")
-            guard let text = try request.string("query") else {
-                throw ValidationError("\(queries!):\(i + 1): expected {\"query\": ..., \"filters\"?: ..., \"limit\"?: ...}")
+        try await storeOptions.withStore { store in
+            if let query {
+                let filter = try MemoryJSON.filter(filters)
+                let hits = try await store.search(query, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
+                                                  limit: limit, threshold: threshold, mode: mode)
+                printHits(hits)
+                return
             }
-            let filter = try request.filter()
-            let hits = try await store.search(text, scope: scopeOptions.scope.merging(try request.scope(filter: filter)), filter: filter,
-                                              limit: try request.int("limit", default: limit, range: 1...1_000_000), threshold: threshold, mode: mode)
-            printHits(hits)
+            for (i, line) in try String(contentsOfFile: queries!, encoding: .utf8).split(separator: "\n").enumerated() {
+                let request = try Mem0Request(line: line, location: "\(queries!):\(i + 1)")
+                guard let text = try request.string("query") else {
+                    throw ValidationError("\(queries!):\(i + 1): expected {\"query\": ..., \"filters\"?: ..., \"limit\"?: ...}")
+                }
+                let filter = try request.filter()
+                let hits = try await store.search(text, scope: scopeOptions.scope.merging(try request.scope(filter: filter)), filter: filter,
+                                                  limit: try request.int("limit", default: limit, range: 1...1_000_000), threshold: threshold, mode: mode)
+                printHits(hits)
+            }
         }
     }
 
@@ -89,15 +89,15 @@ struct MemoryList: AsyncParsableCommand {
     @Flag(help: "JSON: {\"count\", \"results\"}.") var json = false
 
     func run() async throws {
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        let filter = try MemoryJSON.filter(filters)
-        let page = try store.list(scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
-                                  limit: limit, offset: offset, includeExpired: includeExpired)
-        if json {
-            print(JSONValue.object([("count", .int(page.total)), ("results", .array(page.memories.map { Mem0JSON.item($0) }))]).text)
-        } else {
-            for m in page.memories { print("\(m.id.uuidString.lowercased())\t\(m.text)") }
+        try await storeOptions.withStore { store in
+            let filter = try MemoryJSON.filter(filters)
+            let page = try store.list(scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
+                                      limit: limit, offset: offset, includeExpired: includeExpired)
+            if json {
+                print(JSONValue.object([("count", .int(page.total)), ("results", .array(page.memories.map { Mem0JSON.item($0) }))]).text)
+            } else {
+                for m in page.memories { print("\(m.id.uuidString.lowercased())\t\(m.text)") }
+            }
         }
     }
 }
@@ -109,10 +109,10 @@ struct MemoryGet: AsyncParsableCommand {
     @Argument(help: "Memory id.") var id: String
 
     func run() async throws {
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        let m = try store.get(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
-        print(Mem0JSON.item(m).text)
+        try await storeOptions.withStore { store in
+            let m = try store.get(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
+            print(Mem0JSON.item(m).text)
+        }
     }
 }
 
@@ -126,12 +126,12 @@ struct MemoryUpdate: AsyncParsableCommand {
 
     func run() async throws {
         guard text != nil || metadata != nil else { throw ValidationError("give --text and/or --metadata") }
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        let m = try await store.update(try MemoryJSON.uuid(id), text: text,
-                                                     metadata: try metadata.map { try MemoryJSON.metadata($0) },
-                                                     scope: scopeOptions.restriction)
-        print(Mem0JSON.item(m).text)
+        try await storeOptions.withStore { store in
+            let m = try await store.update(try MemoryJSON.uuid(id), text: text,
+                                                         metadata: try metadata.map { try MemoryJSON.metadata($0) },
+                                                         scope: scopeOptions.restriction)
+            print(Mem0JSON.item(m).text)
+        }
     }
 }
 
@@ -142,10 +142,10 @@ struct MemoryDelete: AsyncParsableCommand {
     @Argument(help: "Memory id.") var id: String
 
     func run() async throws {
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        try store.delete(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
-        print(JSONValue.object([("message", .string("Memory deleted successfully!"))]).text)
+        try await storeOptions.withStore { store in
+            try await store.delete(try MemoryJSON.uuid(id), scope: scopeOptions.restriction)
+            print(JSONValue.object([("message", .string("Memory deleted successfully!"))]).text)
+        }
     }
 }
 
@@ -155,10 +155,10 @@ struct MemoryDeleteAll: AsyncParsableCommand {
     @OptionGroup var scopeOptions: ScopeOptions
 
     func run() async throws {
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        let n = try store.deleteAll(scope: scopeOptions.scope)
-        print(JSONValue.object([("deleted", .int(n))]).text)
+        try await storeOptions.withStore { store in
+            let n = try await store.deleteAll(scope: scopeOptions.scope)
+            print(JSONValue.object([("deleted", .int(n))]).text)
+        }
     }
 }
 
@@ -168,13 +168,13 @@ struct MemoryHistory: AsyncParsableCommand {
     @Argument(help: "Memory id.") var id: String
 
     func run() async throws {
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        let memoryID = try MemoryJSON.uuid(id)
-        let events = try store.history(memoryID)
-        // A deleted memory keeps its history; its scope is gone with it.
-        let userID = (try? store.get(memoryID))?.scope.userID
-        for (i, e) in events.enumerated() { print(Mem0JSON.event(e, index: i, userID: userID).text) }
+        try await storeOptions.withStore { store in
+            let memoryID = try MemoryJSON.uuid(id)
+            let events = try store.history(memoryID)
+            // A deleted memory keeps its history; its scope is gone with it.
+            let userID = (try? store.get(memoryID))?.scope.userID
+            for (i, e) in events.enumerated() { print(Mem0JSON.event(e, index: i, userID: userID).text) }
+        }
     }
 }
 
@@ -188,26 +188,26 @@ struct MemoryImport: AsyncParsableCommand {
     @Option(help: "Memories per transaction.") var batch = 512
 
     func run() async throws {
-        let store = try storeOptions.open()
-        defer { storeOptions.close(store) }
-        let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
-        let items = try lines.enumerated().map { i, line -> NewMemory in
-            let request = try Mem0Request(line: line, location: "\(input):\(i + 1)")
-            guard let text = try request.string("text") else {
-                throw ValidationError("\(input):\(i + 1): expected a JSON object with a string \"text\"")
+        try await storeOptions.withStore { store in
+            let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
+            let items = try lines.enumerated().map { i, line -> NewMemory in
+                let request = try Mem0Request(line: line, location: "\(input):\(i + 1)")
+                guard let text = try request.string("text") else {
+                    throw ValidationError("\(input):\(i + 1): expected a JSON object with a string \"text\"")
+                }
+                return NewMemory(text: text, scope: try request.scope(filter: .all), metadata: try request.metadata() ?? [:])
             }
-            return NewMemory(text: text, scope: try request.scope(filter: .all), metadata: try request.metadata() ?? [:])
-        }
-        let bar = Progress.Bar("importing", total: items.count)
-        var committed = 0
-        for start in stride(from: 0, to: items.count, by: max(1, batch)) {
-            let chunk = Array(items[start..<min(items.count, start + batch)])
-            let vectors = try await store.embedder.embed(chunk.map(\.text))
-            try store.add(chunk, vectors: vectors)
-            committed += chunk.count
-            print(JSONValue.object([("committed", .int(committed))]).text)
-            fflush(nil)  // every stream: the acknowledgement must be out before the next batch
-            bar.update(committed)
+            let bar = Progress.Bar("importing", total: items.count)
+            var committed = 0
+            for start in stride(from: 0, to: items.count, by: max(1, batch)) {
+                let chunk = Array(items[start..<min(items.count, start + batch)])
+                let vectors = try await store.embedder.embed(chunk.map(\.text))
+                try await store.add(chunk, vectors: vectors)
+                committed += chunk.count
+                print(JSONValue.object([("committed", .int(committed))]).text)
+                fflush(nil)  // every stream: the acknowledgement must be out before the next batch
+                bar.update(committed)
+            }
         }
     }
 }

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Errors of the memory layer.
+public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
+    case emptyText
+    case missingScope
+    case invalidMetadata(String)
+    case notFound(UUID)
+    case invalidParameter(String)
+    /// Another process has the store open (its pid, when the system tells it).
+    case storeInUse(directory: String, pid: Int)
+    /// The store was closed (``MemoryStore/close()``); open it again to use it.
+    case closed
+    /// A system call failed on a file of the store.
+    case io(path: String, operation: String, errno: Int32)
+    /// The record store holds something it cannot have written (a damaged or foreign database).
+    case corruptRecord(String)
+
+    public var description: String {
+        switch self {
+        case .emptyText: "memory text is empty"
+        case .missingScope: "a memory needs at least one of user_id, agent_id, run_id"
+        case let .invalidMetadata(reason): "invalid metadata: \(reason)"
+        case let .notFound(id): "no memory \(id.uuidString.lowercased()) in this scope"
+        case let .invalidParameter(reason): "invalid parameter: \(reason)"
+        case let .storeInUse(directory, pid):
+            "the store \(directory) is open in another process\(pid > 0 ? " (pid \(pid))" : ""): one process at a time, or it would not see the other's changes"
+        case .closed: "the store is closed"
+        case let .io(path, operation, errno): "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
+        case let .corruptRecord(reason): "the record store is damaged: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+extension Partition {
+    /// The rows that lie in `scope` and pass `filter`, ascending; expired ones (at `now`) left out
+    /// unless `includeExpired`.
+    ///
+    /// The scope's fields and the equality and membership conditions of the filter's top-level
+    /// AND are answered by intersecting posting lists, smallest first; what remains of the filter
+    /// (ranges, negations, substrings, OR over other conditions …) is evaluated on the rows left.
+    func rows(in scope: MemoryScope, matching filter: MemoryFilter, at now: Date, includeExpired: Bool = false) -> [Int64] {
+        var lists: [SortedRows.List] = [.shared(rows)]
+        for field in ScopeKey.keys(of: scope) { lists.append(list(field.field, equalTo: .string(field.value))) }
+        var residual: [MemoryFilter] = []
+        for part in Self.conjuncts(filter) {
+            if let posted = postedRows(part) { lists.append(posted) } else { residual.append(part) }
+        }
+        let rows = SortedRows.intersection(of: lists)
+        let checkExpiry = !includeExpired && expiringCount > 0
+        guard checkExpiry || !residual.isEmpty else { return rows }
+        let rest = MemoryFilter.and(residual)
+        return rows.filter { row in
+            guard let memory = memory(row: row)?.memory else { return false }
+            return !(checkExpiry && memory.isExpired(at: now)) && rest.matches(memory)
+        }
+    }
+
+    /// The parts of a filter that must all hold: the children of (nested) top-level ANDs.
+    private static func conjuncts(_ filter: MemoryFilter) -> [MemoryFilter] {
+        if case let .and(children) = filter { children.flatMap(conjuncts) } else { [filter] }
+    }
+
+    /// The rows passing `filter` when posting lists answer it exactly, else nil.
+    private func postedRows(_ filter: MemoryFilter) -> SortedRows.List? {
+        switch filter {
+        case let .condition(field, .eq(value)) where Self.isPosted(field) && PostingKey(operand: value) != nil:
+            return list(field, equalTo: value)
+        case let .condition(field, .in(values)) where Self.isPosted(field) && values.allSatisfy({ PostingKey(operand: $0) != nil }):
+            return .computed(SortedRows.union(values.map { list(field, equalTo: $0) }))
+        case let .or(children):
+            var lists: [SortedRows.List] = []
+            for child in children {
+                guard let list = postedRows(child) else { return nil }
+                lists.append(list)
+            }
+            return .computed(SortedRows.union(lists))
+        case let .and(children) where !children.isEmpty:
+            var lists: [SortedRows.List] = []
+            for child in children {
+                guard let list = postedRows(child) else { return nil }
+                lists.append(list)
+            }
+            return .computed(SortedRows.intersection(of: lists))
+        default:
+            return nil
+        }
+    }
+
+    /// Timestamps are compared by range, not posted.
+    private static func isPosted(_ field: String) -> Bool { field != "created_at" && field != "updated_at" }
+}

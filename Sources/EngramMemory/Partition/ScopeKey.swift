@@ -1,0 +1,30 @@
+/// One scope field with one value: `user_id = "alice"`.
+///
+/// It names a partition (the memories whose first scope field, user else agent else run, has this
+/// value: see ``Partition``) and, in ``StoreState/spans``, the set of partitions that hold
+/// memories with this value in any scope field.
+struct ScopeKey: Hashable, Sendable, Codable {
+    /// `user_id`, `agent_id` or `run_id`.
+    let field: String
+    let value: String
+
+    init(field: String, value: String) {
+        self.field = field
+        self.value = value
+    }
+
+    /// The key of the partition a memory with `scope` belongs to (for a query: the partition a
+    /// scope with a user is confined to).
+    init(partitionOf scope: MemoryScope) {
+        if let u = scope.userID { self.init(field: "user_id", value: u) }
+        else if let a = scope.agentID { self.init(field: "agent_id", value: a) }
+        else { self.init(field: "run_id", value: scope.runID ?? "") }
+    }
+
+    /// Every field the scope sets, as keys.
+    static func keys(of scope: MemoryScope) -> [ScopeKey] {
+        [("user_id", scope.userID), ("agent_id", scope.agentID), ("run_id", scope.runID)].compactMap { field, value in
+            value.map { ScopeKey(field: field, value: $0) }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import EngramIndex
+import Foundation
+
+/// One search, over one published state: from the scope and filter to the resolved hits, with no
+/// lock taken after the state was read (the vector indexes synchronize themselves). What the
+/// state lists is therefore what the search sees from its first step to its last.
+struct MemorySearch {
+    let state: StoreState
+    let vectors: MemoryVectors
+    let scope: MemoryScope
+    let filter: MemoryFilter
+    let now: Date
+
+    /// The rows the scope and filter allow, partition by partition.
+    struct Candidates {
+        var parts: [(partition: Partition, rows: [Int64])]
+        /// Every allowed row, ascending.
+        var rows: [Int64]
+
+        /// The one partition holding every candidate, if there is one, and whether the
+        /// candidates are all of it.
+        var single: (partition: Partition, whole: Bool)? {
+            guard parts.count == 1 else { return nil }
+            return (parts[0].partition, parts[0].rows.count == parts[0].partition.count)
+        }
+
+        /// The memory of `row`.
+        func memory(_ row: Int64) -> MemoryRef? {
+            for part in parts { if let memory = part.partition.memory(row: row) { return memory } }
+            return nil
+        }
+    }
+
+    /// The allowed rows.
+    func candidates(includeExpired: Bool = false) -> Candidates {
+        let parts = state.partitions(holding: scope).map { p in (p, p.rows(in: scope, matching: filter, at: now, includeExpired: includeExpired)) }
+            .filter { !$0.1.isEmpty }
+        let rows = parts.count == 1 ? parts[0].1 : parts.flatMap(\.1).sorted()
+        return Candidates(parts: parts, rows: rows)
+    }
+
+    /// A search's answer, and the keyword index it built for a partition that had none (for
+    /// the store to keep).
+    struct Outcome {
+        var hits: [MemoryHit]
+        var builtKeyword: (partition: Partition, index: KeywordIndex)?
+    }
+
+    /// The hits for `query` (its text, its embedding: nil only for a keyword search without a
+    /// threshold), best first.
+    func run(_ query: String, vector: [Float]?, limit: Int, threshold: Float?, mode: SearchMode) throws -> Outcome {
+        let candidates = candidates()
+        guard !candidates.rows.isEmpty else { return Outcome(hits: []) }
+        let depth = mode == .vector && threshold == nil ? limit : max(limit, ScoreFusion.depth)
+        let semantic = try vector.map { try vectorHits($0, candidates, limit: mode == .keyword ? 0 : depth) } ?? []
+        let (keyword, built) = mode == .vector ? ([], nil) : keywordHits(query, candidates, limit: depth)
+        var ranked = ScoreFusion.rank(semantic: semantic, keyword: keyword, mode: mode)
+        if let vector, let threshold {
+            let missing = ranked.filter { $0.details.semantic == nil }.map(\.row)
+            let scores = Dictionary(try vectors.scores(vector, rows: missing).map { (Int64($0.id), $0.score) }, uniquingKeysWith: { a, _ in a })
+            ranked = ranked.compactMap { hit in
+                var hit = hit
+                hit.details.semantic = hit.details.semantic ?? scores[hit.row]
+                return (hit.details.semantic ?? -.infinity) >= threshold ? hit : nil
+            }
+        }
+        let hits = ranked.lazy.compactMap { r in candidates.memory(r.row).map { MemoryHit(memory: $0.memory, score: r.score, details: r.details) } }
+        return Outcome(hits: Array(hits.prefix(limit)), builtKeyword: built)
+    }
+
+    /// The nearest allowed rows: from the partition's graph when it has one and the candidates
+    /// are many (its planner still scans exactly when a filter leaves few), else an exact scan.
+    private func vectorHits(_ vector: [Float], _ c: Candidates, limit: Int) throws -> [SearchResult] {
+        guard limit > 0 else { return [] }
+        if let (partition, whole) = c.single, let graph = partition.graph, c.rows.count > HNSWIndex.exactScanLimit {
+            // A graph searched whole may meet rows a write has indexed but not yet published; a
+            // few spare results keep the answer full when those are dropped.
+            return try graph.search(vector, k: whole ? limit + 8 : limit, ef: max(limit, PartitionGraph.searchBreadth),
+                                    filter: whole ? nil : SearchFilter(allowing: c.rows.map(UInt64.init)))
+        }
+        return try vectors.search(vector, k: limit, rows: c.rows)
+    }
+
+    /// BM25 hits among the candidates: from the partition's keyword index (built now over the
+    /// whole partition if it has none yet, so that scores do not depend on whether its background
+    /// build has finished), or, for a scope spanning partitions, from an index of the candidates.
+    private func keywordHits(_ query: String, _ c: Candidates, limit: Int)
+        -> ([(row: Int64, score: Float)], (partition: Partition, index: KeywordIndex)?) {
+        guard let (partition, whole) = c.single else {
+            let index = KeywordIndex(documents: c.rows.compactMap { row in c.memory(row).map { (row, $0.memory.text) } })
+            return (index.search(query, allowed: nil, limit: limit), nil)
+        }
+        let allowed = whole ? nil : c.rows
+        if let index = partition.keyword { return (index.search(query, allowed: allowed, limit: limit), nil) }
+        let index = KeywordIndex(documents: zip(partition.rows, partition.memories).map { ($0, $1.memory.text) })
+        return (index.search(query, allowed: allowed, limit: limit), (partition, index))
+    }
+}

@@ -1,0 +1,77 @@
+import EngramIndex
+import Foundation
+
+extension MemoryStore {
+    /// What opening leaves for later, in the background: rebuilding the graphs the catch-up left
+    /// with more tombstones than live nodes, building the keyword indexes of the partitions
+    /// loaded from the checkpoint (largest first, so that a tenant's first keyword query rarely
+    /// builds its own), and copying the mapped flat index into memory (so that the first add
+    /// does not hold searches up while it copies).
+    func finishOpeningInBackground() {
+        let due = writer.exclusive { state, ledger in
+            let due = state.partitions.values.filter { p in p.graph.map { $0.tombstoneCount > $0.count } ?? false }.map(\.key)
+            ledger.compacting.formUnion(due)
+            return due
+        }
+        for key in due { compactInBackground(key) }
+        let writer = writer
+        background.start {
+            let pending = writer.state.partitions.values.filter { $0.keyword == nil }.sorted { $0.count > $1.count }.map(\.key)
+            for key in pending {
+                if Task.isCancelled { return }
+                guard let partition = writer.state.partitions[key], partition.keyword == nil else { continue }
+                let index = KeywordIndex(documents: zip(partition.rows, partition.memories).map { ($0, $1.memory.text) })
+                Self.install(index, builtFrom: partition, into: writer)
+            }
+            if !Task.isCancelled { try? writer.vectors.base.loadIntoMemory() }
+        }
+    }
+
+    /// Keeps a keyword index a search built for a partition that had none.
+    func installKeyword(_ index: KeywordIndex, builtFrom partition: Partition) {
+        Self.install(index, builtFrom: partition, into: writer)
+    }
+
+    /// Installs `index`, built from `snapshot`, as its partition's keyword index, caught up with
+    /// what changed since (unless the partition has one by now).
+    private static func install(_ index: KeywordIndex, builtFrom snapshot: Partition, into writer: StoreWriter) {
+        writer.exclusive { state, _ in
+            guard var current = state.partitions[snapshot.key], current.keyword == nil else { return }
+            var index = index
+            let now = Set(current.rows), then = Set(snapshot.rows)
+            index.remove(zip(snapshot.rows, snapshot.memories).filter { !now.contains($0.0) }.map { ($0.0, $0.1.memory.text) })
+            for (row, memory) in zip(current.rows, current.memories) where !then.contains(row) { index.add(row, text: memory.memory.text) }
+            current.keyword = index
+            state.partitions[snapshot.key] = current
+        }
+    }
+
+    /// Rebuilds the graph of partition `key` without its tombstones, in the background: built
+    /// from the vectors beside the writes, then installed with writers excluded, caught up with
+    /// what changed meanwhile. Amortized, a removal costs about one graph insertion.
+    func compactInBackground(_ key: ScopeKey) {
+        let writer = writer
+        background.start {
+            let snapshot = writer.state.partitions[key]
+            let fresh: HNSWIndex?
+            if let snapshot, snapshot.count > StoreState.graphThreshold {
+                fresh = try? PartitionGraph.build(Array(snapshot.rows), from: writer.vectors, isCancelled: { Task.isCancelled })
+            } else {
+                fresh = nil
+            }
+            writer.exclusive { state, ledger in
+                ledger.compacting.remove(key)
+                guard var current = state.partitions[key] else { return }
+                if current.count <= StoreState.graphThreshold {
+                    current.graph = nil
+                } else if let fresh, (try? PartitionGraph.catchUp(fresh, to: Array(current.rows), from: writer.vectors)) != nil {
+                    current.graph = fresh
+                } else {
+                    return  // cancelled or failed: the old graph stays, and is due again at its next removal
+                }
+                ledger.changedPartitions.insert(key)
+                state.partitions[key] = current
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import EngramSupport
+import Foundation
+
+/// The one writer of a store: it applies committed changes to the derived state, in commit order,
+/// and publishes each result as the state searches read.
+///
+/// A change runs in three steps while no other change runs: the record store commits it (one
+/// transaction), the vector indexes and a copy of the state take it in, and the copy is published.
+/// Publishing is a pointer swap under a readers-writer lock, so a search never waits for a
+/// change, only (for nanoseconds) for the swap. Background work (graph rebuilds, keyword index
+/// builds) prepares its result beside the writes and installs it through ``exclusive(_:)``,
+/// caught up with whatever changed meanwhile.
+///
+/// Lock order: `serial` (one change at a time) before `published` (the swap); a checkpoint's
+/// own lock (``Checkpointer``) before `serial`. Searches take `published` alone, to read.
+final class StoreWriter: Sendable {
+    let vectors: MemoryVectors
+    private let published: RWLocked<StoreState>
+    private let serial: Locked<Ledger>
+
+    /// What the writer keeps beside the state: what the next checkpoint must write.
+    struct Ledger: Sendable {
+        /// Changes since the last checkpoint (or since the open, beyond what the checkpoint held).
+        var changesSinceCheckpoint = 0
+        /// Partitions changed since the last checkpoint: their graph files cannot be listed again.
+        var changedPartitions = Set<ScopeKey>()
+        /// The position of the whole view file the next checkpoint may write a delta against (nil:
+        /// it writes a whole view), and the rows at or below it removed since.
+        var baseline: Int64?
+        var removedFromBaseline: [Int64] = []
+        /// Partitions whose graph is being rebuilt.
+        var compacting = Set<ScopeKey>()
+
+        /// Notes a change applied to the state.
+        mutating func record(_ change: RecordChange) {
+            changesSinceCheckpoint += change.size
+            for record in change.added { changedPartitions.insert(ScopeKey(partitionOf: record.memory.scope)) }
+            for (row, scope) in change.removed {
+                changedPartitions.insert(ScopeKey(partitionOf: scope))
+                if let baseline, row <= baseline { removedFromBaseline.append(row) }
+            }
+        }
+    }
+
+    init(state: StoreState, vectors: MemoryVectors, ledger: Ledger) {
+        self.vectors = vectors
+        published = RWLocked(state)
+        serial = Locked(ledger)
+    }
+
+    /// The state searches read now.
+    var state: StoreState { published.read { $0 } }
+
+    /// Commits a change and applies it: `commit` runs one record-store transaction and returns
+    /// what it changed; the new state is published before this returns (read-your-writes).
+    /// - Returns: `commit`'s result and the partitions whose graphs are due for a rebuild.
+    func perform<R>(_ commit: () throws -> (RecordChange, R)) throws -> (result: R, due: [ScopeKey]) {
+        try serial.withLock { ledger in
+            let (change, result) = try commit()
+            guard !change.isEmpty else { return (result, []) }
+            var next = published.read { $0 }
+            let due = try next.apply(change, vectors: vectors)
+            published.write { $0 = next }
+            ledger.record(change)
+            let claimed = due.subtracting(ledger.compacting)
+            ledger.compacting.formUnion(claimed)
+            return (result, Array(claimed))
+        }
+    }
+
+    /// Runs `body` with no change running, on the state and the ledger; what it leaves in the
+    /// state is published.
+    func exclusive<R>(_ body: (inout StoreState, inout Ledger) throws -> R) rethrows -> R {
+        try serial.withLock { ledger in
+            var next = published.read { $0 }
+            let result = try body(&next, &ledger)
+            published.write { $0 = next }
+            return result
+        }
+    }
+
+    /// Changes since the last checkpoint.
+    var changesSinceCheckpoint: Int { serial.withLock { $0.changesSinceCheckpoint } }
+}
