@@ -21,6 +21,7 @@ public enum EmbeddingError: Error, Equatable, Sendable, CustomStringConvertible 
     /// An embedder was configured with values it cannot work with.
     case invalidConfiguration(String)
 
+    /// The error and what to do about it.
     public var description: String {
         switch self {
         case let .modelNotFound(searched, hint): "no model found (looked in: \(searched.joined(separator: ", "))). \(hint)"

@@ -37,6 +37,7 @@ public enum EngramError: Error, Equatable, Sendable {
 }
 
 extension EngramError: CustomStringConvertible {
+    /// What went wrong, naming the value, file or field at fault.
     public var description: String {
         switch self {
         case let .dimensionMismatch(expected, actual):

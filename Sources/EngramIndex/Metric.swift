@@ -5,8 +5,11 @@
 /// Results are always sorted best first. Cosine vectors are normalized at insert and at query, so
 /// cosine is computed as an inner product of unit vectors.
 public enum Metric: String, Sendable, CaseIterable, Codable {
+    /// Squared Euclidean distance; smaller is better.
     case l2
+    /// Inner product; larger is better.
     case innerProduct = "ip"
+    /// Cosine similarity (vectors normalized when stored and when they query); larger is better.
     case cosine
 
     /// Whether vectors are normalized to unit length when stored and queried.

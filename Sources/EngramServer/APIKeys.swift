@@ -8,8 +8,10 @@ public struct KeyScope: Sendable, Equatable {
     /// Agents whose memories the key reaches (nil: any).
     public var agents: Set<String>?
 
+    /// Every user and agent.
     public static let unrestricted = KeyScope(users: nil, agents: nil)
 
+    /// A scope; nil for a field means any value.
     public init(users: Set<String>?, agents: Set<String>?) {
         self.users = users
         self.agents = agents
@@ -29,6 +31,7 @@ public struct APIKeys: Sendable {
     /// No keys: every request is let in (the server then only listens on loopback).
     public static let none = APIKeys(keys: [])
 
+    /// Whether no key is configured (the server then refuses non-loopback addresses).
     public var isEmpty: Bool { keys.isEmpty }
 
     init(keys: [(key: [UInt8], scope: KeyScope)]) { self.keys = keys }

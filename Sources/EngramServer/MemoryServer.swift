@@ -7,9 +7,13 @@ import Logging
 /// A Mem0-compatible memory server over HTTP: the routes `mem0ai.MemoryClient` calls, on a
 /// ``MemoryStore``, with API keys and per-key tenant restrictions.
 public struct MemoryServer: Sendable {
+    /// Where the server listens and whom it lets in.
     public struct Configuration: Sendable {
+        /// The address to bind (a non-loopback one needs API keys).
         public var host: String
+        /// The TCP port (0: any free one).
         public var port: Int
+        /// The API keys and their tenant restrictions.
         public var keys: APIKeys
         /// Extracts memories from conversations when requests leave `infer` on (nil: each user
         /// message is stored as it is).
@@ -18,6 +22,7 @@ public struct MemoryServer: Sendable {
         /// a crash leaves little for the next open to catch up; nil: only at shutdown.
         public var checkpointInterval: Duration?
 
+        /// A configuration; by default loopback, port 8765, no keys, no extraction, checkpoints every 5 minutes.
         public init(host: String = "127.0.0.1", port: Int = 8765, keys: APIKeys = .none, extractor: MemoryExtractor? = nil,
                     checkpointInterval: Duration? = .seconds(300)) {
             self.host = host
@@ -28,7 +33,9 @@ public struct MemoryServer: Sendable {
         }
     }
 
+    /// The store it serves.
     public let store: MemoryStore
+    /// The configuration it was made with.
     public let configuration: Configuration
 
     /// - Throws: ``ServerError/configuration(_:)`` for a non-loopback address without API keys.

@@ -5,15 +5,22 @@ import Hummingbird
 
 /// Errors answered as Mem0 answers them: `{"detail": ...}` with the status.
 public enum ServerError: Error, Sendable, CustomStringConvertible {
+    /// 400: the request cannot be read.
     case badRequest(String)
+    /// 401: no key, or an unknown one.
     case unauthorized
+    /// 403: the key may not reach the scope asked for.
     case forbidden(String)
+    /// 404: nothing there for this key.
     case notFound(String)
+    /// 422: a field is missing, of the wrong type or out of range.
     case unprocessable(String)
+    /// The server cannot start as configured (keys file, address).
     case configuration(String)
     /// A model the server depends on (memory extraction) failed.
     case upstream(String)
 
+    /// The message answered as `{"detail": …}`.
     public var description: String {
         switch self {
         case let .badRequest(m), let .forbidden(m), let .notFound(m), let .unprocessable(m), let .configuration(m), let .upstream(m): m

@@ -13,8 +13,11 @@ public protocol SynchronousEmbedder: Embedder {
 /// suspend; one worker thread takes everything pending (up to ``maxBatch`` texts) and embeds it in
 /// one call, so fifty concurrent queries cost a few batched passes instead of fifty single ones.
 public final class BatchingEmbedder: Embedder, Sendable {
+    /// The embedder that does the work, one batch at a time on the worker thread.
     public let base: any SynchronousEmbedder
+    /// The base embedder's dimension.
     public var dimension: Int { base.dimension }
+    /// The base embedder's model name.
     public var modelName: String { base.modelName }
     private let queue: WorkQueue
 
@@ -30,6 +33,8 @@ public final class BatchingEmbedder: Embedder, Sendable {
 
     deinit { queue.close() }
 
+    /// Embeds `texts` in the next batch the worker runs, with the texts of concurrent callers.
+    /// - Throws: the base embedder's errors.
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         guard !texts.isEmpty else { return [] }
         return await withCheckedContinuation { queue.submit(texts, $0) }

@@ -12,6 +12,7 @@ import Foundation
 /// 6. `[CLS] … [SEP]`, truncated to the model's maximum length.
 public struct WordPieceTokenizer: Sendable {
     let vocabulary: [String: Int32]
+    /// Longest sequence, [CLS] and [SEP] included; longer texts are truncated.
     public let maxLength: Int
     let cls: Int32, sep: Int32, unk: Int32, pad: Int32
     static let maxCharactersPerWord = 100

@@ -9,19 +9,26 @@ import FoundationNetworking
 /// retry policy. Every answer is checked: one embedding per input, each of
 /// ``Configuration/dimension`` finite floats.
 public final class RemoteEmbedder: Embedder, @unchecked Sendable {  // immutable after init; URLSession is thread-safe
+    /// Where and how to reach the endpoint.
     public struct Configuration: Sendable {
         /// The API root, e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`.
         public var baseURL: URL
+        /// The model name the endpoint knows.
         public var model: String
         /// Floats per embedding (1536 for text-embedding-3-small, 384 for all-minilm …).
         public var dimension: Int
         /// Bearer token; default `$ENGRAM_EMBEDDING_API_KEY`, then `$OPENAI_API_KEY`; none for local servers.
         public var apiKey: String?
+        /// Texts per request.
         public var batchSize = 64
+        /// Retries of a request that failed for a reason worth retrying (transport errors, 429, 5xx).
         public var maxRetries = 4
+        /// The wait before the first retry; each retry doubles it.
         public var initialBackoff: Duration = .milliseconds(500)
+        /// How long one request may take.
         public var timeout: Duration = .seconds(30)
 
+        /// A configuration with the default batch size, retries and timeout.
         public init(baseURL: URL, model: String, dimension: Int, apiKey: String? = Configuration.environmentKey) {
             self.baseURL = baseURL
             self.model = model
@@ -29,14 +36,18 @@ public final class RemoteEmbedder: Embedder, @unchecked Sendable {  // immutable
             self.apiKey = apiKey
         }
 
+        /// `$ENGRAM_EMBEDDING_API_KEY`, else `$OPENAI_API_KEY`.
         public static var environmentKey: String? {
             let env = ProcessInfo.processInfo.environment
             return env["ENGRAM_EMBEDDING_API_KEY"] ?? env["OPENAI_API_KEY"]
         }
     }
 
+    /// The configuration it was made with.
     public let configuration: Configuration
+    /// Floats per embedding, as configured.
     public var dimension: Int { configuration.dimension }
+    /// The configured model name.
     public var modelName: String { configuration.model }
     private let client: OpenAICompatibleClient
 
@@ -53,6 +64,9 @@ public final class RemoteEmbedder: Embedder, @unchecked Sendable {  // immutable
                                         initialBackoff: configuration.initialBackoff, timeout: configuration.timeout)
     }
 
+    /// One embedding per text, in order, in requests of ``Configuration/batchSize``.
+    /// - Throws: ``EmbeddingError`` when the endpoint fails or answers anything but one finite
+    ///   embedding of the configured dimension per text.
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         var out: [[Float]] = []
         out.reserveCapacity(texts.count)

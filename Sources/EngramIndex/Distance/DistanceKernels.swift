@@ -10,6 +10,7 @@ import Darwin
 /// `ENGRAM_KERNELS=swift|avx2|avx512` overrides the choice (for tests and comparisons); a level
 /// the CPU lacks falls back to the best one it has.
 public struct DistanceKernels: Sendable {
+    /// A kernel over two rows of `n` floats.
     public typealias Function = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
 
     /// Implementation levels, from portable to widest.
@@ -18,6 +19,7 @@ public struct DistanceKernels: Sendable {
         case avx2
         case avx512
 
+        /// Narrower levels come first.
         public static func < (lhs: Level, rhs: Level) -> Bool {
             allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
         }
@@ -30,6 +32,7 @@ public struct DistanceKernels: Sendable {
         }
     }
 
+    /// The level these kernels run at.
     public let level: Level
     package let dot: Function
     package let l2Squared: Function
@@ -45,6 +48,7 @@ public struct DistanceKernels: Sendable {
         }
     }
 
+    /// A kernel over an f32 query and an f16 row (IEEE bit patterns) of `n` values.
     public typealias HalfFunction = @convention(c) (UnsafePointer<Float>?, UnsafePointer<UInt16>?, Int) -> Float
 
     /// The distance of an f32 query to an f16 row for `metric` (smaller is better).

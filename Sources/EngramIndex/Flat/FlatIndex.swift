@@ -11,7 +11,9 @@ import CEngramKernels
 /// Thread safety: any number of searches run concurrently (they share a read lock and never block
 /// each other); adds and removes take the write lock.
 public final class FlatIndex: VectorIndex, @unchecked Sendable {  // all mutable state is guarded by `lock`
+    /// Floats per vector.
     public let dimension: Int
+    /// How vectors are compared.
     public let metric: Metric
 
     let lock = ReadWriteLock()
@@ -52,6 +54,7 @@ public final class FlatIndex: VectorIndex, @unchecked Sendable {  // all mutable
         self.storage = storage
     }
 
+    /// Always ``IndexFileHeader/Kind/flat``.
     public var kind: IndexFileHeader.Kind { .flat }
 
     /// The number of live vectors.

@@ -13,8 +13,11 @@ import EngramSupport
 /// - Filtered search never comes up short: when at least `k` live items pass the filter, `k` are
 ///   returned (see ``search(_:k:ef:filter:)``).
 public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` is locked; `mutation` orders adds against compaction
+    /// Floats per vector.
     public let dimension: Int
+    /// How vectors are compared.
     public let metric: Metric
+    /// The graph parameters it was built with.
     public let parameters: HNSWParameters
 
     /// The graph searches use; replaced as a whole by compaction (readers keep the one they took).
@@ -44,6 +47,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` i
 
     var graph: HNSWGraph { current.withLock { $0 } }
 
+    /// Always ``IndexFileHeader/Kind/hnsw``.
     public var kind: IndexFileHeader.Kind { .hnsw }
 
     /// The number of live (not removed) vectors.

@@ -26,6 +26,7 @@ public struct HNSWParameters: Sendable, Equatable {
     /// The dimension above which ``halfPrecisionTraversal`` `nil` means on.
     public static let automaticHalfPrecisionAbove = 128
 
+    /// Parameters; ``HNSWIndex/init(dimension:metric:parameters:)`` validates them.
     public init(m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 100, capacity: Int? = nil,
                 halfPrecisionTraversal: Bool? = nil) {
         self.m = m

@@ -7,11 +7,14 @@ import CEngramKernels
 /// through `mmap`. Decoding validates every field, offset, length and count against the file size
 /// and against each other before anything is used.
 public struct IndexFileHeader: Sendable, Equatable {
+    /// The index kinds the format holds.
     public enum Kind: UInt32, Sendable { case flat = 1, hnsw = 2 }
 
+    /// The sections of an index file (docs/FORMAT.md).
     public enum SectionID: UInt32, Sendable, CaseIterable {
         case vectors = 1, ids, tombstones, level0Links, upperOffsets, levels, upperLinks, halfVectors
 
+        /// The section's name in `engram inspect`.
         public var name: String {
             switch self {
             case .vectors: "vectors"
@@ -26,41 +29,62 @@ public struct IndexFileHeader: Sendable, Equatable {
         }
     }
 
+    /// One entry of the section table.
     public struct Section: Sendable, Equatable {
+        /// Which section.
         public var id: SectionID
+        /// Bytes from the start of the file (a multiple of ``alignment``).
         public var offset: Int
+        /// Bytes, without padding.
         public var length: Int
+        /// XXH64 of the section's bytes.
         public var checksum: UInt64
     }
 
     static let magic: UInt64 = 0x5849_4D41_5247_4E45  // "ENGRAMIX" read as little-endian UInt64
+    /// The version this build writes and reads.
     public static let formatVersion: UInt32 = 1
     static let byteOrderMark: UInt32 = 0x0102_0304
+    /// Bytes of the header page.
     public static let size = 4096
+    /// Every section starts at a multiple of this.
     public static let alignment = 4096
     static let maxSections = 12
     static let checksumOffset = 480
 
+    /// Flat or HNSW.
     public var kind: Kind
+    /// How vectors are compared.
     public var metric: Metric
+    /// Floats per vector.
     public var dimension: Int
+    /// Rows, tombstoned ones included.
     public var slotCount: Int
+    /// Rows not removed.
     public var liveCount: Int
     /// HNSW only (zero for flat).
     public var m = 0
+    /// HNSW build breadth (informational).
     public var efConstruction = 0
+    /// HNSW entry node; `UInt32.max` when empty.
     public var entrySlot: UInt32 = .max
+    /// HNSW top level.
     public var maxLevel = 0
+    /// HNSW level-draw seed.
     public var seed: UInt64 = 0
+    /// HNSW: 32-bit words in the upper-links section.
     public var upperWords = 0
     /// Flag bits (offset 88). Bit 0: the file holds an f16 copy of the vectors (section 8).
     public var flags: UInt32 = 0
+    /// The section table, in file order.
     public var sections: [Section] = []
 
     static let halfVectorsFlag: UInt32 = 1
 
+    /// Whether the file holds the f16 copy of the vectors that HNSW searches walk.
     public var hasHalfVectors: Bool { flags & Self.halfVectorsFlag != 0 }
 
+    /// Floats per stored row: the dimension rounded up to 16.
     public var stride: Int { VectorStorage.stride(dimension) }
 
     /// The length each section must have for these counts.

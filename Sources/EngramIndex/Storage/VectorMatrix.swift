@@ -2,7 +2,9 @@
 ///
 /// The currency of batch APIs and file readers: no per-row allocation.
 public struct VectorMatrix: Sendable, Equatable {
+    /// Floats per row.
     public let dimension: Int
+    /// The rows, one after another.
     public internal(set) var values: [Float]
 
     /// - Throws: ``EngramError/invalidParameter(_:)`` when `dimension` is not positive or `values`
@@ -27,8 +29,10 @@ public struct VectorMatrix: Sendable, Equatable {
         try self.init(dimension: dimension, values: values)
     }
 
+    /// The number of rows.
     public var count: Int { values.count / dimension }
 
+    /// Row `row`.
     public subscript(row: Int) -> ArraySlice<Float> {
         values[row * dimension..<(row + 1) * dimension]
     }

@@ -138,7 +138,9 @@ private struct PartitionLayout: @unchecked Sendable {  // immutable; `members` p
             }
             var postings = TreeDictionary<String, TreeDictionary<PostingKey, SharedArray<Int64>>>()
             for (field, lists) in entry.postings {
-                for (key, rows) in lists { postings[field, default: [:]][key] = SharedArray(rows) }
+                var keyed = TreeDictionary<PostingKey, SharedArray<Int64>>()
+                for (key, rows) in lists { keyed[key] = SharedArray(rows) }
+                postings[field] = keyed
             }
             return Partition(key: entry.key, rows: SharedArray(rows), memories: SharedArray(memories), postings: postings,
                              expiringCount: entry.expiring)

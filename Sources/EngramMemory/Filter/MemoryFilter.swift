@@ -21,6 +21,7 @@ public indirect enum MemoryFilter: Sendable, Hashable {
     case not([MemoryFilter])
     case condition(field: String, Condition)
 
+    /// What a condition asks of a field's value.
     public enum Condition: Sendable, Hashable {
         case eq(MetadataValue), ne(MetadataValue)
         case gt(MetadataValue), gte(MetadataValue), lt(MetadataValue), lte(MetadataValue)
@@ -38,27 +39,45 @@ public indirect enum MemoryFilter: Sendable, Hashable {
 
     // MARK: Builder
 
+    /// `key` satisfies `condition`.
     public static func field(_ key: String, _ condition: Condition) -> MemoryFilter { .condition(field: key, condition) }
+    /// `key` equals `value` (an array field: any element does).
     public static func eq(_ key: String, _ value: MetadataValue) -> MemoryFilter { .condition(field: key, .eq(value)) }
+    /// `key` does not equal `value` (absent counts as not equal).
     public static func ne(_ key: String, _ value: MetadataValue) -> MemoryFilter { .condition(field: key, .ne(value)) }
+    /// `key` is greater than `value` (numbers with numbers, strings with strings).
     public static func gt(_ key: String, _ value: MetadataValue) -> MemoryFilter { .condition(field: key, .gt(value)) }
+    /// `key` is at least `value`.
     public static func gte(_ key: String, _ value: MetadataValue) -> MemoryFilter { .condition(field: key, .gte(value)) }
+    /// `key` is less than `value`.
     public static func lt(_ key: String, _ value: MetadataValue) -> MemoryFilter { .condition(field: key, .lt(value)) }
+    /// `key` is at most `value`.
     public static func lte(_ key: String, _ value: MetadataValue) -> MemoryFilter { .condition(field: key, .lte(value)) }
+    /// `key` equals one of `values`.
     public static func isIn(_ key: String, _ values: [MetadataValue]) -> MemoryFilter { .condition(field: key, .in(values)) }
+    /// `key` equals none of `values`.
     public static func notIn(_ key: String, _ values: [MetadataValue]) -> MemoryFilter { .condition(field: key, .nin(values)) }
+    /// `key` contains `s` (an array field: any element does).
     public static func contains(_ key: String, _ s: String) -> MemoryFilter { .condition(field: key, .contains(s)) }
+    /// `key` contains `s`, ignoring case.
     public static func icontains(_ key: String, _ s: String) -> MemoryFilter { .condition(field: key, .icontains(s)) }
+    /// `key` is present and not null.
     public static func exists(_ key: String) -> MemoryFilter { .condition(field: key, .exists) }
 
+    /// Both hold.
     public static func && (a: MemoryFilter, b: MemoryFilter) -> MemoryFilter { .and([a, b]) }
+    /// Either holds.
     public static func || (a: MemoryFilter, b: MemoryFilter) -> MemoryFilter { .or([a, b]) }
+    /// `a` does not hold.
     public static prefix func ! (a: MemoryFilter) -> MemoryFilter { .not([a]) }
 }
 
 /// A filter that cannot be used, with the path to the offending part (e.g. `AND[1].price.gte`).
 public struct FilterError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Where in the filter: `AND[1].price.gte`; empty for the whole.
     public let path: String
+    /// What is wrong there.
     public let reason: String
+    /// The reason, with the path.
     public var description: String { path.isEmpty ? "invalid filter: \(reason)" : "invalid filter at \(path): \(reason)" }
 }

@@ -7,6 +7,7 @@ public struct MemoryEntity: Sendable, Hashable {
     /// How many memories name it (in any scope combination).
     public var count: Int
 
+    /// An entity.
     public init(field: String, id: String, count: Int) {
         self.field = field
         self.id = id

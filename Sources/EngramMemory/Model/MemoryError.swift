@@ -2,10 +2,15 @@ import Foundation
 
 /// Errors of the memory layer.
 public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A memory's text is empty or blank.
     case emptyText
+    /// No scope field is set where one is required.
     case missingScope
+    /// Metadata the store cannot keep: a reserved or empty key, a non-finite number, too large.
     case invalidMetadata(String)
+    /// No memory with this id in the scope asked about (or at all).
     case notFound(UUID)
+    /// A value outside what the call accepts; the string says which and why.
     case invalidParameter(String)
     /// Another process has the store open (its pid, when the system tells it).
     case storeInUse(directory: String, pid: Int)
@@ -16,6 +21,7 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The record store holds something it cannot have written (a damaged or foreign database).
     case corruptRecord(String)
 
+    /// What went wrong, for people and for `{"detail": …}` answers.
     public var description: String {
         switch self {
         case .emptyText: "memory text is empty"

@@ -3,10 +3,14 @@
 /// Scope is set at creation and never changes; metadata cannot set it. Every read, search, update
 /// and delete is confined to the scope it is given.
 public struct MemoryScope: Sendable, Hashable, Codable {
+    /// The user the memory is about or for.
     public var userID: String?
+    /// The agent that keeps it.
     public var agentID: String?
+    /// The run (session, conversation) it belongs to.
     public var runID: String?
 
+    /// A scope; a memory needs at least one field.
     public init(userID: String? = nil, agentID: String? = nil, runID: String? = nil) {
         self.userID = userID
         self.agentID = agentID

@@ -3,11 +3,15 @@ import Foundation
 /// A typed metadata value: what Mem0 stores in `metadata`, restricted to types that filter exactly.
 public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible {
     case string(String)
+    /// A finite number (JSON has one number type).
     case number(Double)
     case bool(Bool)
     case null
+    /// An array of strings, which equals a string when any element does (tags, labels).
     case strings([String])
 
+    /// Decodes any of the supported JSON shapes.
+    /// - Throws: `DecodingError` for an object or a mixed array.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
@@ -18,6 +22,7 @@ public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible 
         else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "metadata values are strings, numbers, booleans, null or arrays of strings") }
     }
 
+    /// Encodes the value as its JSON shape.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
@@ -45,6 +50,7 @@ public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible 
         }
     }
 
+    /// The value as JSON would show it.
     public var description: String {
         switch self {
         case let .string(s): "\"\(s)\""
@@ -57,9 +63,14 @@ public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible 
 }
 
 extension MetadataValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral {
+    /// A string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// A number.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// A number.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// A boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// Null.
     public init(nilLiteral: ()) { self = .null }
 }

@@ -9,6 +9,7 @@ public struct ScoreDetails: Sendable, Hashable {
     /// keyword scores over the candidates of each ranking.
     public var fused: Float?
 
+    /// Details; nil where a ranking did not contribute.
     public init(semantic: Float? = nil, keyword: Float? = nil, fused: Float? = nil) {
         self.semantic = semantic
         self.keyword = keyword

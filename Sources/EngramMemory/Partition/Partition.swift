@@ -83,14 +83,31 @@ struct Partition: Sendable {
 extension Partition {
     /// Adds a memory; its row is normally above every row here.
     mutating func append(_ row: Int64, _ memory: Memory) {
-        if let last = rows.last, row <= last { return insert(row, memory) }
-        rows.append(row)
-        memories.append(MemoryRef(memory))
-        for (field, value) in postedValues(of: memory) {
-            for key in PostingKey.keys(of: value) { postings[field, default: [:]][key, default: []].append(row) }
+        append([(row, memory)])
+    }
+
+    /// Adds memories (ascending rows, normally above every row here), each posting list and
+    /// keyword term touched once for all of them: a persistent map copies a path per update.
+    mutating func append(_ added: [(row: Int64, memory: Memory)]) {
+        var lists: [String: [PostingKey: [Int64]]] = [:]
+        var texts: [(row: Int64, text: String)] = []
+        for (row, memory) in added {
+            if let last = rows.last, row <= last {
+                insert(row, memory)
+                continue
+            }
+            rows.append(row)
+            memories.append(MemoryRef(memory))
+            for (field, value) in postedValues(of: memory) {
+                for key in PostingKey.keys(of: value) { lists[field, default: [:]][key, default: []].append(row) }
+            }
+            texts.append((row, memory.text))
+            if memory.expiresAt != nil { expiringCount += 1 }
         }
-        keyword?.add(row, text: memory.text)
-        if memory.expiresAt != nil { expiringCount += 1 }
+        for (field, keys) in lists {
+            for (key, rows) in keys { postings[field, default: [:]][key, default: []].append(contentsOf: rows) }
+        }
+        keyword?.add(texts)
     }
 
     /// Adds a memory whose row lies among the rows here: one another writer of the same record
@@ -141,12 +158,14 @@ extension Partition {
             if memory.expiresAt != nil { expiringCount -= 1 }
         }
         for (field, keys) in touched {
+            guard var lists = postings[field] else { continue }
+            postings[field] = nil
             for key in keys {
-                guard let list = postings[field]?[key] else { continue }
+                guard let list = lists[key] else { continue }
                 let pruned = list.removing(where: gone.contains)
-                postings[field]![key] = pruned.isEmpty ? nil : pruned
+                lists[key] = pruned.isEmpty ? nil : pruned
             }
-            if postings[field]?.isEmpty == true { postings[field] = nil }
+            if !lists.isEmpty { postings[field] = lists }
         }
         keyword?.remove(removed.map { (row: $0.key, text: $0.value.text) })
         return removed

@@ -16,10 +16,10 @@ extension StoreState {
         let byPartition = Dictionary(grouping: records) { ScopeKey(partitionOf: $0.memory.scope) }
         for (key, members) in byPartition {
             var partition = partitions[key] ?? Partition(key: key)
-            for record in members {
-                partition.append(record.row, record.memory)
-                for value in ScopeKey.keys(of: record.memory.scope) { span(value, in: key, by: 1) }
-            }
+            partition.append(members.map { ($0.row, $0.memory) })
+            var spanned: [ScopeKey: Int] = [:]
+            for record in members { for value in ScopeKey.keys(of: record.memory.scope) { spanned[value, default: 0] += 1 } }
+            for (value, n) in spanned { span(value, in: key, by: n) }
             try index(members.map(\.row), of: &partition, vectors: vectors)
             partitions[key] = partition
         }

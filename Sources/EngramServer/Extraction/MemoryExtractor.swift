@@ -5,13 +5,18 @@ import Foundation
 /// Turns a conversation into a few concise memories with a chat model on any OpenAI-compatible
 /// endpoint (`/chat/completions`), as Mem0 does with an LLM when `infer` is on.
 public struct MemoryExtractor: Sendable {
+    /// Which chat model to ask, and where.
     public struct Configuration: Sendable {
         /// The API root, e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`.
         public var baseURL: URL
+        /// The chat model's name at the endpoint.
         public var model: String
+        /// Bearer token; nil for local servers.
         public var apiKey: String?
+        /// Retries of a request that failed for a reason worth retrying.
         public var maxRetries = 2
 
+        /// A configuration with the default retries.
         public init(baseURL: URL, model: String, apiKey: String?) {
             self.baseURL = baseURL
             self.model = model
@@ -19,9 +24,11 @@ public struct MemoryExtractor: Sendable {
         }
     }
 
+    /// The configuration it was made with.
     public let configuration: Configuration
     private let client: OpenAICompatibleClient
 
+    /// An extractor; nothing is sent until the first conversation.
     public init(_ configuration: Configuration) {
         self.configuration = configuration
         client = OpenAICompatibleClient(baseURL: configuration.baseURL, apiKey: configuration.apiKey, maxRetries: configuration.maxRetries,
