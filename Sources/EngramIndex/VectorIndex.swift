@@ -37,6 +37,8 @@ public protocol VectorIndex: AnyObject, Sendable {
 
     /// The `k` nearest live vectors to `query` that `filter` allows, best first.
     /// - Parameters:
+    ///   - query: a vector of ``dimension`` finite floats.
+    ///   - k: results wanted (positive); fewer only when fewer live items pass `filter`.
     ///   - ef: the search breadth of an approximate index (nil: its default); exact indexes ignore it.
     ///   - filter: the ids a result may have (nil: any); resolved by this index under its own lock,
     ///     so it may come from anywhere and never goes stale (see ``SearchFilter``).

@@ -47,6 +47,7 @@ extension HNSWIndex {
     /// The `k` approximate nearest live vectors to `query`, best first.
     ///
     /// - Parameters:
+    ///   - query: a vector of ``dimension`` finite floats.
     ///   - k: results wanted; fewer only when fewer live items (passing `filter`) exist.
     ///   - ef: the search breadth (at least `k`); larger is slower and more accurate. Default
     ///     `max(k, 64)`.

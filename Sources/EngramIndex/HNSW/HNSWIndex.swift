@@ -8,7 +8,7 @@ import EngramSupport
 ///   with each other and with adds.
 /// - Adds run concurrently with each other (a batch add uses several threads); each node's links
 ///   are guarded by its own spin lock.
-/// - ``remove(id:)`` leaves a tombstone: never returned, still traversed. ``compact()`` rebuilds
+/// - ``remove(id:)`` leaves a tombstone: never returned, still traversed. ``compact(threads:)`` rebuilds
 ///   without tombstones and reclaims their space.
 /// - Filtered search never comes up short: when at least `k` live items pass the filter, `k` are
 ///   returned (see ``search(_:k:ef:filter:)``).
@@ -53,7 +53,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` i
     /// The number of live (not removed) vectors.
     public var count: Int { graph.liveCount }
 
-    /// The number of removed vectors still in the graph (reclaimed by ``compact()``).
+    /// The number of removed vectors still in the graph (reclaimed by ``compact(threads:)``).
     public var tombstoneCount: Int { graph.allocation.withLock { $0.tombstoneCount } }
 
     /// Whether a live vector has `id`.
@@ -91,7 +91,11 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` i
     /// Adds a batch (row `i` gets `ids[i]`) on `threads` threads. Every row is validated before any
     /// is added. With `threads == 1` the graph is reproducible from ``HNSWParameters/seed``.
     ///
-    /// - Parameter progress: called with the number of rows added so far (from worker threads).
+    /// - Parameters:
+    ///   - vectors: the rows, of ``dimension`` floats each.
+    ///   - ids: one per row, distinct.
+    ///   - threads: worker threads (at least 1).
+    ///   - progress: called with the number of rows added so far (from worker threads).
     /// - Throws: as ``add(_:id:)``, and ``EngramError/duplicateID(_:)``.
     public func add(
         _ vectors: VectorMatrix, ids: [UInt64], threads: Int, progress: (@Sendable (Int) -> Void)? = nil
@@ -137,7 +141,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` i
     }
 
     /// Removes the vector with `id`: it is never returned again but keeps guiding searches until
-    /// ``compact()``.
+    /// ``compact(threads:)``.
     /// - Throws: ``EngramError/unknownID(_:)``.
     public func remove(id: UInt64) throws {
         try prepareForWrites()

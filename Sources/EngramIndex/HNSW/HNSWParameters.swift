@@ -6,7 +6,7 @@ public struct HNSWParameters: Sendable, Equatable {
     public var efConstruction: Int
     /// Seed of the level draws: with one build thread, the same seed and input give the same graph.
     public var seed: UInt64
-    /// The most nodes (including tombstones until ``HNSWIndex/compact()``); only address space is
+    /// The most nodes (including tombstones until ``HNSWIndex/compact(threads:)``); only address space is
     /// reserved up front. `nil` picks a default from the dimension (up to 2^26).
     public var capacity: Int?
     /// Keep a half-precision (f16) copy of the vectors and walk the graph on it, then re-score the

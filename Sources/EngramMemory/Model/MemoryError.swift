@@ -14,7 +14,7 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidParameter(String)
     /// Another process has the store open (its pid, when the system tells it).
     case storeInUse(directory: String, pid: Int)
-    /// The store was closed (``MemoryStore/close()``); open it again to use it.
+    /// The store was closed (`MemoryStore.close()`); open it again to use it.
     case closed
     /// A system call failed on a file of the store.
     case io(path: String, operation: String, errno: Int32)

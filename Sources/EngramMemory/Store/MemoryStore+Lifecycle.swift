@@ -15,7 +15,7 @@ extension MemoryStore {
         try checkpointer.checkpoint(writer, records: records, dimension: embedder.dimension)
     }
 
-    /// ``checkpoint()`` on a thread of the store's own (writes keep going meanwhile).
+    /// `checkpoint()` on a thread of the store's own (writes keep going meanwhile).
     public func checkpoint() async throws {
         try await onCheckpointQueue { try self.checkpoint() }
     }
@@ -30,7 +30,7 @@ extension MemoryStore {
         return try checkpointIfDueWhileOpen()
     }
 
-    /// ``checkpointIfDue()`` on a thread of the store's own (writes keep going meanwhile).
+    /// `checkpointIfDue()` on a thread of the store's own (writes keep going meanwhile).
     @discardableResult
     public func checkpointIfDue() async throws -> Bool {
         try await onCheckpointQueue { try self.checkpointIfDue() }
@@ -43,7 +43,7 @@ extension MemoryStore {
     }
 
     /// Closes the store: cancels its background work and waits for it to stop, checkpoints if
-    /// due (``checkpointIfDue()``), and lets another process open the store. Every later call
+    /// due (`checkpointIfDue()`), and lets another process open the store. Every later call
     /// throws ``MemoryError/closed``; closing again does nothing.
     public func close() async throws {
         guard markClosed() else { return }
@@ -51,7 +51,7 @@ extension MemoryStore {
         try finishClosing()
     }
 
-    /// ``close()`` for synchronous callers: blocks until the background work has stopped. From
+    /// `close()` for synchronous callers: blocks until the background work has stopped. From
     /// async code, call the async form.
     public func close() throws {
         guard markClosed() else { return }

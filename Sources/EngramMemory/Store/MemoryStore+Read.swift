@@ -18,6 +18,10 @@ extension MemoryStore {
 
     /// Memories in `scope` that pass `filter`, newest first (ties by id), `limit` from `offset`.
     /// - Parameters:
+    ///   - scope: at least one field set; only memories inside it are listed.
+    ///   - filter: Mem0's filter grammar (see ``MemoryFilter``).
+    ///   - limit: the page size (positive).
+    ///   - offset: memories skipped before the page.
     ///   - includeExpired: expired memories are hidden unless asked for.
     /// - Returns: how many pass, and the page.
     /// - Complexity: O(memories passing) to sort them, plus the filter's work.
@@ -35,7 +39,9 @@ extension MemoryStore {
     }
 
     /// The history of `id`, oldest first (deleted memories keep their events, without texts).
-    /// - Parameter scope: when given, the memory must still exist and lie in it.
+    /// - Parameters:
+    ///   - id: the memory.
+    ///   - scope: when given, the memory must still exist and lie in it.
     public func history(_ id: UUID, scope: MemoryScope? = nil) throws -> [MemoryEvent] {
         if scope != nil { _ = try get(id, scope: scope) }
         try ensureOpen()

@@ -4,6 +4,10 @@ import Foundation
 extension MemoryStore {
     /// The memories in `scope` that best match `query`, passing `filter`, best first.
     /// - Parameters:
+    ///   - query: what to look for, in words.
+    ///   - scope: at least one field set; only memories inside it are found.
+    ///   - filter: Mem0's filter grammar (see ``MemoryFilter``).
+    ///   - limit: the most hits (positive).
     ///   - threshold: minimum semantic (cosine) similarity a hit must reach, in every mode.
     ///   - mode: vector, keyword (BM25) or hybrid (both, fused).
     /// - Throws: ``MemoryError`` for a bad limit or an empty scope; embedder errors.
@@ -13,7 +17,7 @@ extension MemoryStore {
         return try search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode)
     }
 
-    /// ``search(_:scope:filter:limit:threshold:mode:)`` with the query's embedding given (nil only
+    /// `search(_:scope:filter:limit:threshold:mode:)` with the query's embedding given (nil only
     /// in keyword mode without a threshold).
     /// - Complexity: the filter's posting-list work, then a graph search of the tenant (large
     ///   tenants) or an exact scan of the allowed memories, and BM25 over the query's terms.

@@ -24,7 +24,7 @@ extension MemoryStore {
         try add(texts.map { NewMemory(text: $0, scope: scope, metadata: metadata, expiresAt: expiresAt) }, vectors: vectors)
     }
 
-    /// ``add(_:vectors:scope:metadata:expiresAt:)`` with the transaction on the store's writer thread.
+    /// `add(_:vectors:scope:metadata:expiresAt:)` with the transaction on the store's writer thread.
     @discardableResult
     public func add(_ texts: [String], vectors: [[Float]], scope: MemoryScope, metadata: [String: MetadataValue] = [:],
                     expiresAt: Date? = nil) async throws -> [Memory] {
@@ -46,7 +46,7 @@ extension MemoryStore {
         return try perform { try records.add(items, embeddings: vectors, at: now) }
     }
 
-    /// ``add(_:vectors:)`` with the transaction on the store's writer thread.
+    /// `add(_:vectors:)` with the transaction on the store's writer thread.
     @discardableResult
     public func add(_ items: [NewMemory], vectors: [[Float]]) async throws -> [Memory] {
         try await onWriteQueue { try self.add(items, vectors: vectors) }
@@ -54,7 +54,11 @@ extension MemoryStore {
 
     /// Changes a memory's text (re-embedded with the store's embedder) and/or metadata. Its
     /// scope never changes. The changed memory moves to a new row (same id and creation time).
-    /// - Parameter scope: the memory must lie in it (nil: any scope).
+    /// - Parameters:
+    ///   - id: the memory.
+    ///   - text: its new text (nil: unchanged).
+    ///   - metadata: its new metadata, replacing the old (nil: unchanged).
+    ///   - scope: the memory must lie in it (nil: any scope).
     /// - Throws: ``MemoryError/notFound(_:)``, validation errors, embedder errors.
     @discardableResult
     public func update(_ id: UUID, text: String? = nil, metadata: [String: MetadataValue]? = nil, scope: MemoryScope? = nil) async throws -> Memory {
@@ -94,7 +98,7 @@ extension MemoryStore {
         try perform { (try records.delete(id, in: scope, at: Date().asStored), ()) }
     }
 
-    /// ``delete(_:scope:)`` with the transaction on the store's writer thread.
+    /// `delete(_:scope:)` with the transaction on the store's writer thread.
     public func delete(_ id: UUID, scope: MemoryScope? = nil) async throws {
         try await onWriteQueue { try self.delete(id, scope: scope) }
     }
@@ -111,7 +115,7 @@ extension MemoryStore {
         }
     }
 
-    /// ``deleteAll(scope:)`` with the transaction on the store's writer thread.
+    /// `deleteAll(scope:)` with the transaction on the store's writer thread.
     @discardableResult
     public func deleteAll(scope: MemoryScope) async throws -> Int {
         try await onWriteQueue { try self.deleteAll(scope: scope) }
@@ -123,7 +127,7 @@ extension MemoryStore {
         try perform { (try records.deleteEverything(), ()) }
     }
 
-    /// ``reset()`` with the transaction on the store's writer thread.
+    /// `reset()` with the transaction on the store's writer thread.
     public func reset() async throws {
         try await onWriteQueue { try self.reset() }
     }

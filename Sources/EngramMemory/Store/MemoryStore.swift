@@ -6,16 +6,16 @@ import Foundation
 /// Durable, tenant-scoped agent memories: the façade of the memory layer.
 ///
 /// Under it:
-/// - a **record store** (``RecordStore``; SQLite here) is the system of record: memories with their
+/// - a **record store** (`RecordStore`; SQLite here) is the system of record: memories with their
 ///   embeddings, their history, dedup, transactions;
 /// - **partitions**, one per tenant, derived from the record: each holds its memories, posting
 ///   lists over scope and metadata, a BM25 keyword index and, when large, an HNSW graph; one flat
-///   index holds every vector (``MemoryVectors``);
-/// - **one writer** (``StoreWriter``) applies each committed change to the partitions and
-///   publishes a new immutable ``StoreState``; a search reads one state from filter to result;
-/// - **checkpoints** (``Checkpointer``) save the derived state to `index/` so that an open maps it
+///   index holds every vector (`MemoryVectors`);
+/// - **one writer** (`StoreWriter`) applies each committed change to the partitions and
+///   publishes a new immutable `StoreState`; a search reads one state from filter to result;
+/// - **checkpoints** (`Checkpointer`) save the derived state to `index/` so that an open maps it
 ///   and catches up with the record instead of rebuilding; background tasks the store owns
-///   (``BackgroundWork``) rebuild graphs and keyword indexes beside the writes.
+///   (`BackgroundWork`) rebuild graphs and keyword indexes beside the writes.
 ///
 /// Every call that reads or changes memories in bulk takes a ``MemoryScope`` with at least one
 /// field set, and never sees or touches memories outside it.
