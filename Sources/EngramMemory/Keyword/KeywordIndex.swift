@@ -57,12 +57,6 @@ struct KeywordIndex: Sendable {
         return counts
     }
 
-    /// The rows of the live documents, ascending.
-    var rows: [Int64] {
-        let removed = Set(removedDocuments)
-        return rowOfDocument.indices.filter { !removed.contains(UInt32($0)) }.map { rowOfDocument[$0] }
-    }
-
     /// Adds the text of `row`, which is above every row added before.
     mutating func add(_ row: Int64, text: String) {
         add([(row, text)])

@@ -66,6 +66,14 @@ struct Partition: Sendable {
         }
     }
 
+    /// Every row with its memory's text, ascending (what a keyword index is built from).
+    var texts: [(row: Int64, text: String)] { texts { _ in true } }
+
+    /// The rows `isIncluded` picks with their memories' texts, ascending (only those are decoded).
+    func texts(where isIncluded: (Int64) -> Bool) -> [(row: Int64, text: String)] {
+        zip(rows, memories).compactMap { row, memory in isIncluded(row) ? (row, memory.memory.text) : nil }
+    }
+
     /// The rows whose `field` equals `value` (an array-valued field: any element does).
     func list(_ field: String, equalTo value: MetadataValue) -> SortedRows.List {
         if field == key.field { return value == .string(key.value) ? .shared(rows) : .computed([]) }

@@ -92,7 +92,7 @@ struct MemorySearch {
         }
         let allowed = whole ? nil : c.rows
         if let index = partition.keyword { return (index.search(query, allowed: allowed, limit: limit), nil) }
-        let index = KeywordIndex(documents: zip(partition.rows, partition.memories).map { ($0, $1.memory.text) })
+        let index = KeywordIndex(documents: partition.texts)
         return (index.search(query, allowed: allowed, limit: limit), (partition, index))
     }
 }

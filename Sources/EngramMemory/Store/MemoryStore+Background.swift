@@ -20,7 +20,7 @@ extension MemoryStore {
             for key in pending {
                 if Task.isCancelled { return }
                 guard let partition = writer.state.partitions[key], partition.keyword == nil else { continue }
-                let index = KeywordIndex(documents: zip(partition.rows, partition.memories).map { ($0, $1.memory.text) })
+                let index = KeywordIndex(documents: partition.texts)
                 Self.install(index, builtFrom: partition, into: writer)
             }
             if !Task.isCancelled { try? writer.vectors.base.loadIntoMemory() }
@@ -39,8 +39,8 @@ extension MemoryStore {
             guard var current = state.partitions[snapshot.key], current.keyword == nil else { return }
             var index = index
             let now = Set(current.rows), then = Set(snapshot.rows)
-            index.remove(zip(snapshot.rows, snapshot.memories).filter { !now.contains($0.0) }.map { ($0.0, $0.1.memory.text) })
-            for (row, memory) in zip(current.rows, current.memories) where !then.contains(row) { index.add(row, text: memory.memory.text) }
+            index.remove(snapshot.texts { !now.contains($0) })
+            index.add(current.texts { !then.contains($0) })
             current.keyword = index
             state.partitions[snapshot.key] = current
         }
