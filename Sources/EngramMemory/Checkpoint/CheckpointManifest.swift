@@ -16,10 +16,12 @@ struct CheckpointManifest: Codable, Equatable, Sendable {
     var version = currentVersion
     var generation: UInt64
     var dimension: Int
-    /// The largest row the record store had assigned when the checkpoint was taken. Rows are
-    /// never reused or rewritten (a changed memory moves to a new row), so the rows up to here
-    /// that are still in the record are exactly the memories the checkpoint holds, unchanged.
-    var position: Int64
+    /// Where the checkpoint stands in the record's change order: an open reads the changes after
+    /// it (``RecordStore/changes(after:derived:)``). Its position is the largest row the
+    /// checkpoint had seen assigned; rows are never reused or rewritten (a changed memory moves to
+    /// a new row).
+    var cursor: ChangeCursor
+    var position: Int64 { cursor.position }
     var count: Int
     /// The memories (``ViewFile``): a whole view at the segment's base position, less the rows
     /// removed since, plus the delta of the memories added after it.

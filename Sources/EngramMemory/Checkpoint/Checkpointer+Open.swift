@@ -35,8 +35,14 @@ extension Checkpointer {
             byKey[entry.partition]?.graph = graph
         }
         var state = StoreState(partitions: Array(byKey.values), position: manifest.position)
-        var ledger = StoreWriter.Ledger(baseline: manifest.view.basePosition, removedFromBaseline: manifest.view.removed)
-        let foreign = try catchUp(&state, ledger: &ledger, from: manifest.position, records: records, vectors: vectors)
+        var ledger = StoreWriter.Ledger(baseline: manifest.view.basePosition, removedFromBaseline: manifest.view.removed,
+                                        cursor: manifest.cursor)
+        let (change, cursor, foreign) = try records.changes(after: manifest.cursor, derived: state)
+        // Graphs the catch-up leaves with more tombstones than live nodes are rebuilt in the
+        // background once the store is open, like every graph in that state.
+        _ = try state.apply(change, vectors: vectors)
+        ledger.record(change)
+        ledger.cursor = ChangeCursor(position: max(cursor.position, ledger.cursor.position), horizon: cursor.horizon, seen: cursor.seen)
         // Deltas against the baseline assume that every row of the state up to its position is
         // one of its rows; rows another writer left break that: the next checkpoint writes a whole view.
         if foreign { ledger.baseline = nil }
@@ -76,41 +82,12 @@ extension Checkpointer {
         return (all, base.file.count)
     }
 
-    /// Applies what the record changed after `position` to a checkpoint's state: rows added since
-    /// (read with their embeddings), and rows up to `position` deleted since (found by counting,
-    /// so listing the rows is needed only when some were). When listing, rows up to `position`
-    /// that the state lacks are read too: only another writer on the same record can leave such
-    /// rows, and nothing the record holds may go missing.
-    /// - Returns: whether there were rows up to `position` that the state lacked.
-    private static func catchUp(_ state: inout StoreState, ledger: inout StoreWriter.Ledger, from position: Int64,
-                                records: any RecordStore, vectors: MemoryVectors) throws -> Bool {
-        guard try records.position() >= position else { throw ViewFile.Damaged(path: "", reason: "the record is older than the checkpoint") }
-        var change = RecordChange(added: try records.records(after: position))
-        let total = try records.count()
-        var foreign = false
-        if total - change.added.count != state.count {
-            let present = try records.rows(through: position)
-            var held = Set<Int64>()
-            for partition in state.partitions.values {
-                for (i, row) in partition.rows.enumerated() {
-                    held.insert(row)
-                    if !present.contains(row) { change.removed.append((row, partition.memories[i].memory.scope)) }
-                }
-            }
-            let lacking = present.subtracting(held).sorted()
-            foreign = !lacking.isEmpty
-            change.added = try records.records(lacking) + change.added
-        }
-        // Graphs the catch-up leaves with more tombstones than live nodes are rebuilt in the
-        // background once the store is open, like every graph in that state.
-        _ = try state.apply(change, vectors: vectors)
-        ledger.record(change)
-        return foreign
-    }
-
     /// The state rebuilt from the record alone, with the vector indexes of `manifest` that still
     /// open, caught up by comparing rows (nothing of a damaged checkpoint is trusted further).
     private static func rebuild(_ directory: String, manifest: CheckpointManifest?, records: any RecordStore, dimension: Int) throws -> Opened {
+        // The cursor first: what commits while the memories are read is read again by the next
+        // catch-up, and taken in once.
+        let cursor = try records.cursor()
         var partitions: [ScopeKey: Partition] = [:]
         try records.forEachMemory { row, memory in
             let key = ScopeKey(partitionOf: memory.scope)
@@ -128,9 +105,9 @@ extension Checkpointer {
         for (key, partition) in partitions where partition.graph == nil && partition.count > StoreState.graphThreshold {
             partitions[key]?.graph = try PartitionGraph.build(Array(partition.rows), from: held)
         }
-        let state = StoreState(partitions: Array(partitions.values), position: try records.position())
+        let state = StoreState(partitions: Array(partitions.values), position: cursor.position)
         // At least one change: whatever the indexes lacked, the checkpoint on disk was not usable as it is.
-        let ledger = StoreWriter.Ledger(changesSinceCheckpoint: max(1, changes), changedPartitions: Set(partitions.keys))
+        let ledger = StoreWriter.Ledger(changesSinceCheckpoint: max(1, changes), changedPartitions: Set(partitions.keys), cursor: cursor)
         return Opened(state: state, vectors: held, ledger: ledger, committed: Committed(generation: manifest?.generation ?? 0))
     }
 

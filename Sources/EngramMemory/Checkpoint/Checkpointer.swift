@@ -39,11 +39,11 @@ final class Checkpointer: Sendable {
     /// Checkpoints the store unless nothing changed since the last checkpoint.
     /// - Returns: whether a checkpoint was written.
     @discardableResult
-    func checkpoint(_ writer: StoreWriter, records: any RecordStore, dimension: Int) throws -> Bool {
+    func checkpoint(_ writer: StoreWriter, dimension: Int) throws -> Bool {
         try committed.withLock { committed in
             try MemoryError.reportingIO { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             guard let frozen = try writer.exclusive({ state, ledger in
-                try freeze(state, &ledger, after: committed, position: records.position(), dimension: dimension, vectors: writer.vectors)
+                try freeze(state, &ledger, after: committed, dimension: dimension, vectors: writer.vectors)
             }) else { return false }
             do {
                 var manifest = frozen.manifest
@@ -86,9 +86,10 @@ final class Checkpointer: Sendable {
 
     /// The part of a checkpoint done with writers excluded: the mutable index files, the position
     /// they reflect and the plan for the view. Nil when nothing changed.
-    private func freeze(_ state: StoreState, _ ledger: inout StoreWriter.Ledger, after committed: Committed, position: Int64,
+    private func freeze(_ state: StoreState, _ ledger: inout StoreWriter.Ledger, after committed: Committed,
                         dimension: Int, vectors: MemoryVectors) throws -> Frozen? {
         guard ledger.changesSinceCheckpoint > 0 else { return nil }
+        let cursor = ledger.cursor, position = ledger.cursor.position
         let generation = committed.generation + 1
         let vectorSegment = try vectors.save(to: directory, generation: generation, position: position)
         let graphs = try saveGraphs(state, changed: ledger.changedPartitions, listed: committed.graphFiles, generation: generation)
@@ -100,7 +101,7 @@ final class Checkpointer: Sendable {
             ledger.baseline = position
             ledger.removedFromBaseline = []
         }
-        let manifest = CheckpointManifest(generation: generation, dimension: dimension, position: position, count: state.count,
+        let manifest = CheckpointManifest(generation: generation, dimension: dimension, cursor: cursor, count: state.count,
                                           view: Segment(base: "", basePosition: position), vectors: vectorSegment, graphs: graphs)
         return Frozen(state: state, manifest: manifest, view: view, taken: taken)
     }

@@ -47,27 +47,60 @@ package protocol RecordStore: Sendable {
     /// The history of `id`, oldest first.
     func history(_ id: UUID) throws -> [MemoryEvent]
 
-    /// The largest row assigned so far (0 for a new store).
-    func position() throws -> Int64
-
-    /// The number of memories held.
-    func count() throws -> Int
-
     /// Calls `body` with every memory, in row order (without embeddings).
     func forEachMemory(_ body: (Int64, Memory) throws -> Void) throws
-
-    /// The memories on rows above `position`, ascending, with their embeddings.
-    func records(after position: Int64) throws -> [StoredRecord]
-
-    /// The memories on `rows` (ascending; rows not held are left out), with their embeddings.
-    func records(_ rows: [Int64]) throws -> [StoredRecord]
-
-    /// The rows at or below `position` that the record still holds.
-    func rows(through position: Int64) throws -> Set<Int64>
 
     /// The embeddings of `rows`, in order.
     /// - Throws: ``MemoryError/corruptRecord(_:)`` for a row without an embedding of the store's dimension.
     func embeddings(of rows: [Int64]) throws -> [[Float]]
+
+    /// Where the record's change order stands now: a derived state that has taken in every change
+    /// committed so far is at this cursor.
+    func cursor() throws -> ChangeCursor
+
+    /// The changes committed after `cursor` that `derived` (a state at `cursor`, plus whatever
+    /// changes it applied itself since) has not taken in yet, and the cursor after them. Applying
+    /// them brings `derived` up to the record.
+    /// - Returns: also whether there were rows `derived` lacks at or below its position: rows a
+    ///   delta checkpoint cannot describe (another writer's, or committed out of row order).
+    func changes(after cursor: ChangeCursor, derived: some DerivedRows) throws -> (change: RecordChange, cursor: ChangeCursor, lateRows: Bool)
+
+    /// Whether other writers (other processes or nodes) may change the record, so that a store
+    /// must follow ``changes(after:derived:)`` while it is open, not only at open.
+    var isShared: Bool { get }
+
+    /// Returns when the record may have changed (another writer committed), or after `timeout`.
+    func waitForChanges(timeout: Duration) async
+
+    /// Stops the record store's connections and tasks; later calls fail.
+    func close()
+}
+
+/// What a derived state holds, for a catch-up to compare with the record.
+package protocol DerivedRows {
+    /// The number of memories held.
+    var count: Int { get }
+    /// Whether `row` is held (in the partition of `scope`).
+    func contains(_ row: Int64, scope: MemoryScope) -> Bool
+    /// Every row held at or below `position`, with its scope.
+    func rows(through position: Int64) -> [(row: Int64, scope: MemoryScope)]
+}
+
+/// Where a derived state stands in the record's change order; saved with each checkpoint.
+package struct ChangeCursor: Codable, Sendable, Equatable {
+    /// The largest row the state has seen assigned (rows only grow).
+    package var position: Int64
+    /// For a record shared by several writers: the oldest transaction that was still running when
+    /// the state last read the change feed (every older one is finished and was read), and the
+    /// feed entries of younger transactions it has already taken in.
+    package var horizon: UInt64?
+    package var seen: [Int64]?
+
+    package init(position: Int64, horizon: UInt64? = nil, seen: [Int64]? = nil) {
+        self.position = position
+        self.horizon = horizon
+        self.seen = seen
+    }
 }
 
 /// A memory as the record holds it: its row, and its embedding when it was asked for.

@@ -12,7 +12,7 @@ extension MemoryStore {
     ///   changes outgrow a fraction of it) a whole view or vector file: up to O(memories · dimension).
     public func checkpoint() throws {
         try ensureOpen()
-        try checkpointer.checkpoint(writer, records: records, dimension: embedder.dimension)
+        try checkpointer.checkpoint(writer, dimension: embedder.dimension)
     }
 
     /// `checkpoint()` on a thread of the store's own (writes keep going meanwhile).
@@ -39,7 +39,7 @@ extension MemoryStore {
     private func checkpointIfDueWhileOpen() throws -> Bool {
         let changes = writer.changesSinceCheckpoint
         guard changes > 0, changes * 100 >= writer.state.count else { return false }
-        return try checkpointer.checkpoint(writer, records: records, dimension: embedder.dimension)
+        return try checkpointer.checkpoint(writer, dimension: embedder.dimension)
     }
 
     /// Closes the store: cancels its background work and waits for it to stop, checkpoints if

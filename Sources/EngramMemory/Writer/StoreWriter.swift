@@ -32,11 +32,20 @@ final class StoreWriter: Sendable {
         var removedFromBaseline: [Int64] = []
         /// Partitions whose graph is being rebuilt.
         var compacting = Set<ScopeKey>()
+        /// Where the state stands in the record's change order (what a checkpoint taken now saves).
+        var cursor = ChangeCursor(position: 0)
 
         /// Notes a change applied to the state.
         mutating func record(_ change: RecordChange) {
             changesSinceCheckpoint += change.size
-            for record in change.added { changedPartitions.insert(ScopeKey(partitionOf: record.memory.scope)) }
+            for record in change.added {
+                changedPartitions.insert(ScopeKey(partitionOf: record.memory.scope))
+                // A row at or below the baseline's position that the baseline lacks (committed out
+                // of row order, by another writer) cannot be told from the baseline's own rows by
+                // position: the next checkpoint writes a whole view.
+                if let baseline, record.row <= baseline { self.baseline = nil }
+                cursor.position = max(cursor.position, record.row)
+            }
             for (row, scope) in change.removed {
                 changedPartitions.insert(ScopeKey(partitionOf: scope))
                 if let baseline, row <= baseline { removedFromBaseline.append(row) }

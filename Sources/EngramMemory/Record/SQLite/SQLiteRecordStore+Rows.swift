@@ -76,22 +76,6 @@ extension SQLiteRecordStore {
         }
     }
 
-    func records(after position: Int64) throws -> [StoredRecord] {
-        try pool.read { db in try records(db, "WHERE row > ? ORDER BY row", [position]) }
-    }
-
-    func records(_ rows: [Int64]) throws -> [StoredRecord] {
-        try pool.read { db in try rows.flatMap { try records(db, "WHERE row = ?", [$0]) } }
-    }
-
-    func rows(through position: Int64) throws -> Set<Int64> {
-        // Through the run_id index: the row ids without reading the wide table (9 ms instead of
-        // 92-212 ms at 200k memories).
-        try pool.read { db in
-            Set(try Int64.fetchAll(db, sql: "SELECT row FROM memory INDEXED BY memory_run WHERE row <= ?", arguments: [position]))
-        }
-    }
-
     func embeddings(of rows: [Int64]) throws -> [[Float]] {
         try pool.read { db in
             let statement = try db.cachedStatement(sql: "SELECT embedding FROM memory WHERE row = ?")

@@ -67,12 +67,15 @@ final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    func position() throws -> Int64 { try pool.read(Self.position) }
+    /// One process writes a SQLite store (``StoreLock``): a store applies its own commits.
+    var isShared: Bool { false }
+
+    func waitForChanges(timeout: Duration) async { try? await Task.sleep(for: timeout) }
+
+    func close() {}
 
     /// The largest row assigned (AUTOINCREMENT keeps it in `sqlite_sequence`).
     static func position(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'memory'") ?? 0
     }
-
-    func count() throws -> Int { try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM memory") ?? 0 } }
 }
