@@ -44,7 +44,12 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
         switch error {
         case let e as ServerError: (e.status, e.description)
         case let e as MemoryError:
-            if case .notFound = e { (.notFound, e.description) } else { (.unprocessableContent, e.description) }
+            switch e {
+            case .notFound: (.notFound, e.description)
+            case .unavailable: (.serviceUnavailable, e.description)
+            case .closed, .io, .corruptRecord: (.internalServerError, e.description)
+            default: (.unprocessableContent, e.description)
+            }
         case let e as FilterError: (.unprocessableContent, e.description)
         case let e as Mem0RequestError:
             if case .malformed = e { (.badRequest, e.description) } else { (.unprocessableContent, e.description) }

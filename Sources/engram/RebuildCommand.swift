@@ -13,7 +13,7 @@ struct RebuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let start = ContinuousClock.now
-        let n = try MemoryStore.rebuild(directory: storeOptions.store, embedder: storeOptions.makeEmbedder())
+        let n = try await MemoryStore.rebuild(directory: storeOptions.store, embedder: storeOptions.makeEmbedder(), database: storeOptions.location())
         print(JSONValue.object([("memories", .int(n)), ("seconds", .number((ContinuousClock.now - start).seconds))]).text)
     }
 }

@@ -46,8 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
         let keys = try APIKeys.load(environmentKey: ProcessInfo.processInfo.environment["ENGRAM_API_KEY"], file: apiKeys)
         // Requests embed on one worker thread, batched, never on the cooperative pool.
         let embedder = try storeOptions.makeEmbedder(threads: embedThreads)
-        let store = try MemoryStore(directory: storeOptions.store,
-                                    embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder)
+        let store = try await storeOptions.open(
+            embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder)
         let server = try MemoryServer(store: store, configuration: .init(
             host: host, port: port, keys: keys, extractor: try extractor(),
             checkpointInterval: checkpointInterval > 0 ? .seconds(checkpointInterval) : nil))

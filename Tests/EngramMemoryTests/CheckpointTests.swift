@@ -55,16 +55,17 @@ struct CheckpointTests {
     func copy(_ dir: String) throws -> String {
         let target = scratchDirectory("ckpt")
         try FileManager.default.copyItem(atPath: dir, toPath: target)
+        StoreBackend.share(target, with: dir)
         return target
     }
 
-    @Test("a store reopened from its checkpoint holds every memory exactly, with the same lists and searches")
-    func exactReopen() throws {
+    @Test("a store reopened from its checkpoint holds every memory exactly, with the same lists and searches", arguments: StoreBackend.available)
+    func exactReopen(backend: StoreBackend) throws {
         let dir = scratchDirectory("ckpt")
-        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let store = try openStore(dir, backend, WordsEmbedder())
         let memories = try addVaried(store, count: 600, seed: 1)
         try store.checkpoint()
-        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let reopened = try openStore(dir, backend, WordsEmbedder())
         let (before, after) = (try contents(store, ids: memories.map(\.id)), try contents(reopened, ids: memories.map(\.id)))
         #expect(before.memories.count == 600 && after.memories == before.memories)
         #expect(after.lists == before.lists && before.lists.contains { !$0.isEmpty })
@@ -75,13 +76,13 @@ struct CheckpointTests {
         }
         // A second checkpoint from the reopened store (memories still undecoded are copied as they are).
         try reopened.checkpoint()
-        #expect(try contents(MemoryStore(directory: dir, embedder: WordsEmbedder()), ids: memories.map(\.id)).memories == before.memories)
+        #expect(try contents(openStore(dir, backend, WordsEmbedder()), ids: memories.map(\.id)).memories == before.memories)
     }
 
-    @Test("changes after a checkpoint are caught up at open, also when its view snapshot is damaged or a checkpoint was cut short")
-    func damagedSnapshots() async throws {
+    @Test("changes after a checkpoint are caught up at open, also when its view snapshot is damaged or a checkpoint was cut short", arguments: StoreBackend.available)
+    func damagedSnapshots(backend: StoreBackend) async throws {
         let dir = scratchDirectory("ckpt")
-        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let store = try openStore(dir, backend, WordsEmbedder())
         var ids = try addVaried(store, count: 400, seed: 2).map(\.id)
         try await store.checkpoint()
         ids += try addVaried(store, count: 50, seed: 3).map(\.id)
@@ -107,21 +108,21 @@ struct CheckpointTests {
             let target = try copy(dir)
             let view = try #require(try FileManager.default.contentsOfDirectory(atPath: target + "/index").first { $0.hasSuffix(".snapshot") })
             try damage(target + "/index/" + view)
-            let reopened = try MemoryStore(directory: target, embedder: WordsEmbedder())
+            let reopened = try openStore(target, backend, WordsEmbedder())
             let got = try contents(reopened, ids: ids)
             #expect(got.memories == expected.memories, "\(name)")
             #expect(got.lists == expected.lists, "\(name)")
             try await reopened.checkpoint()
             let files = try FileManager.default.contentsOfDirectory(atPath: target + "/index")
             #expect(!files.contains { $0.contains("-99.") || $0.contains(".tmp") }, "\(name): \(files)")
-            #expect(try contents(MemoryStore(directory: target, embedder: WordsEmbedder()), ids: ids).memories == expected.memories, "\(name)")
+            #expect(try contents(openStore(target, backend, WordsEmbedder()), ids: ids).memories == expected.memories, "\(name)")
         }
     }
 
-    @Test("writes made while a checkpoint writes its view snapshot are kept: the next checkpoint and the next open have them")
-    func writesDuringCheckpoint() throws {
+    @Test("writes made while a checkpoint writes its view snapshot are kept: the next checkpoint and the next open have them", arguments: StoreBackend.available)
+    func writesDuringCheckpoint(backend: StoreBackend) throws {
         let dir = scratchDirectory("ckpt")
-        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let store = try openStore(dir, backend, WordsEmbedder())
         let first = try addVaried(store, count: 3_000, seed: 21).map(\.id)
         let during = Locked<[UUID]>([])
         let failures = Locked<[String]>([])
@@ -139,23 +140,23 @@ struct CheckpointTests {
         let ids = first + during.withLock { $0 }
         let expected = try contents(store, ids: ids)
         #expect(expected.memories.count == ids.count - 1)
-        #expect(try contents(MemoryStore(directory: dir, embedder: WordsEmbedder()), ids: ids).memories == expected.memories)
+        #expect(try contents(openStore(dir, backend, WordsEmbedder()), ids: ids).memories == expected.memories)
         try store.checkpoint()
-        #expect(try contents(MemoryStore(directory: dir, embedder: WordsEmbedder()), ids: ids).memories == expected.memories)
+        #expect(try contents(openStore(dir, backend, WordsEmbedder()), ids: ids).memories == expected.memories)
     }
 
-    @Test("a memory another writer added is not lost when a checkpoint that lacks it is reopened")
-    func foreignWriter() throws {
+    @Test("a memory another writer added is not lost when a checkpoint that lacks it is reopened", arguments: StoreBackend.available)
+    func foreignWriter(backend: StoreBackend) throws {
         let dir = scratchDirectory("ckpt")
-        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let store = try openStore(dir, backend, WordsEmbedder())
         _ = try addVaried(store, count: 50, seed: 4)
         // A second store on the same database (as another process would be) adds a memory the
         // first one never sees; the first then adds one more and checkpoints its view.
-        let other = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let other = try openStore(dir, backend, WordsEmbedder())
         let foreign = try other.add(["written elsewhere"], vectors: randomUnitVectors(1, seed: 5), scope: MemoryScope(userID: "u"))[0]
         let own = try store.add(["written here"], vectors: randomUnitVectors(1, seed: 6), scope: MemoryScope(userID: "u"))[0]
         try store.checkpoint()
-        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let reopened = try openStore(dir, backend, WordsEmbedder())
         #expect(try reopened.get(foreign.id) == foreign && reopened.get(own.id) == own)
         #expect(reopened.count == 52)
         #expect(try reopened.search(vector: randomUnitVectors(1, seed: 5)[0], scope: MemoryScope(userID: "u"), limit: 1).first?.memory.id == foreign.id)
@@ -163,14 +164,14 @@ struct CheckpointTests {
         // memory: a delete then must not come back, nor the foreign memory go missing.
         try reopened.delete(own.id)
         try reopened.checkpoint()
-        let again = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let again = try openStore(dir, backend, WordsEmbedder())
         #expect(try again.get(foreign.id) == foreign && (try? again.get(own.id)) == nil && again.count == 51)
     }
 
-    @Test("a checkpoint rewrites only what changed: nothing when the last one is exact, and a tenant's graph only when it changed")
-    func incrementalCheckpoints() throws {
+    @Test("a checkpoint rewrites only what changed: nothing when the last one is exact, and a tenant's graph only when it changed", arguments: StoreBackend.available)
+    func incrementalCheckpoints(backend: StoreBackend) throws {
         let dir = scratchDirectory("ckpt")
-        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var store: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
         let big = MemoryScope(userID: "big"), small = MemoryScope(userID: "small")
         let ids = try store!.add((0..<2_100).map { "big \($0)" }, vectors: randomUnitVectors(2_100, seed: 7), scope: big).map(\.id)
             + store!.add(["small 1"], vectors: randomUnitVectors(1, seed: 8), scope: small).map(\.id)
@@ -185,7 +186,7 @@ struct CheckpointTests {
         let first = try manifest()
         #expect(first.tail == nil && first.removed == 0)
         store = nil
-        store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        store = try openStore(dir, backend, WordsEmbedder())
         try store!.checkpoint()  // opened from an exact checkpoint, nothing changed: nothing to write
         #expect(try manifest().generation == first.generation)
         let added = try store!.add(["small 2"], vectors: randomUnitVectors(1, seed: 9), scope: small)[0]
@@ -202,21 +203,21 @@ struct CheckpointTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/index").sorted()
         #expect(files == ["manifest.json", third.flat, third.tail!, third.graph, third.view, third.viewDelta!].sorted())
         store = nil
-        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let reopened = try openStore(dir, backend, WordsEmbedder())
         #expect(reopened.count == 2_101 && (try? reopened.get(ids[5])) == nil)
         #expect(try reopened.get(added.id) == added)
         #expect(try reopened.search(vector: randomUnitVectors(2_100, seed: 7)[9], scope: big, limit: 1).first?.memory.id == ids[9])
         #expect(try reopened.search(vector: randomUnitVectors(2_100, seed: 7)[5], scope: big, limit: 1).first?.memory.id != ids[5])
     }
 
-    @Test("flat vectors and view: small changes are checkpointed as a tail (a delta) and a list of removed rows, larger ones fold into a new base; every stage reopens exactly")
-    func flatTail() throws {
+    @Test("flat vectors and view: small changes are checkpointed as a tail (a delta) and a list of removed rows, larger ones fold into a new base; every stage reopens exactly", arguments: StoreBackend.available)
+    func flatTail(backend: StoreBackend) throws {
         let dir = scratchDirectory("ckpt")
-        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let store = try openStore(dir, backend, WordsEmbedder())
         var ids = try addVaried(store, count: 400, seed: 11).map(\.id)
         func manifest() throws -> [String: Any] { try Self.manifest(dir) }
         func expectExactReopen(_ stage: String) throws {
-            let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+            let reopened = try openStore(dir, backend, WordsEmbedder())
             let generation = try manifest()["generation"] as! Int
             try reopened.checkpoint()  // a no-op only when the checkpoint's files opened as they are (no fallback)
             #expect(try manifest()["generation"] as! Int == generation, "\(stage)")
@@ -249,7 +250,7 @@ struct CheckpointTests {
         // A damaged delta (checksum intact or not) falls back to the database: nothing is lost.
         let damaged = try copy(dir)
         try Self.patch(damaged + "/index/" + (manifest()["viewDelta"] as! String)) { $0[$0.count - 3] ^= 0x01 }
-        #expect(try contents(MemoryStore(directory: damaged, embedder: WordsEmbedder()), ids: ids).memories == contents(store, ids: ids).memories)
+        #expect(try contents(openStore(damaged, backend, WordsEmbedder()), ids: ids).memories == contents(store, ids: ids).memories)
 
         ids += try addVaried(store, count: 150, seed: 14).map(\.id)  // tail 165 + removed 10 > 390 / 4: fold; > 400 / 8: new view
         try store.checkpoint()
@@ -261,10 +262,10 @@ struct CheckpointTests {
         #expect(files.filter { $0.hasPrefix("view") } == [try manifest()["view"] as! String])
     }
 
-    @Test("a store opened from a view delta checkpoints its changes as a delta against the same baseline, and reopens exactly")
-    func deltaAfterReopen() throws {
+    @Test("a store opened from a view delta checkpoints its changes as a delta against the same baseline, and reopens exactly", arguments: StoreBackend.available)
+    func deltaAfterReopen(backend: StoreBackend) throws {
         let dir = scratchDirectory("ckpt")
-        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var store: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
         var ids = try addVaried(store!, count: 400, seed: 31).map(\.id)
         try store!.checkpoint()
         ids += try addVaried(store!, count: 10, seed: 32).map(\.id)
@@ -272,7 +273,7 @@ struct CheckpointTests {
         try store!.checkpoint()
         func manifest() throws -> [String: Any] { try Self.manifest(dir) }
         let baseline = try manifest()["view"] as! String
-        store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        store = try openStore(dir, backend, WordsEmbedder())
         ids += try addVaried(store!, count: 5, seed: 33).map(\.id)
         for id in [ids[3], ids[405]] { try store!.delete(id) }  // one from the baseline, one from the delta
         try store!.checkpoint()
@@ -280,17 +281,17 @@ struct CheckpointTests {
         let expected = try contents(store!, ids: ids)
         #expect(expected.memories.count == 410)
         let generation = try manifest()["generation"] as! Int
-        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let reopened = try openStore(dir, backend, WordsEmbedder())
         try reopened.checkpoint()  // a no-op only when the checkpoint opened as it is
         #expect(try manifest()["generation"] as! Int == generation)
         let got = try contents(reopened, ids: ids)
         #expect(got.memories == expected.memories && got.lists == expected.lists)
     }
 
-    @Test("damaged view snapshots with valid checksums (counts, offsets, lengths, bytes overwritten) open or fail, never trap")
-    func hostileSnapshots() throws {
+    @Test("damaged view snapshots with valid checksums (counts, offsets, lengths, bytes overwritten) open or fail, never trap", arguments: StoreBackend.available)
+    func hostileSnapshots(backend: StoreBackend) throws {
         let dir = scratchDirectory("ckpt")
-        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var store: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
         let ids = try addVaried(store!, count: 60, seed: 10).map(\.id)
         try store!.checkpoint()
         store = nil
@@ -319,14 +320,14 @@ struct CheckpointTests {
             withUnsafeBytes(of: length.littleEndian) { for (i, b) in $0.enumerated() { bytes[16 + i] = b } }
             withUnsafeBytes(of: checksum.littleEndian) { for (i, b) in $0.enumerated() { bytes[24 + i] = b } }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            guard let reopened = try? MemoryStore(directory: dir, embedder: WordsEmbedder()) else { continue }
+            guard let reopened = try? openStore(dir, backend, WordsEmbedder()) else { continue }
             opened += 1
             for id in ids { _ = try? reopened.get(id) }  // decodes every memory still held
             for scope in Self.scopes { _ = try? reopened.list(scope: scope, filter: .gte("n", 3), limit: 100) }
         }
         #expect(opened > 0)
         try Data(original).write(to: URL(fileURLWithPath: path))
-        #expect(try MemoryStore(directory: dir, embedder: WordsEmbedder()).count == 60)
+        #expect(try openStore(dir, backend, WordsEmbedder()).count == 60)
     }
 
     static func patch(_ path: String, _ change: (inout Data) -> Void) throws {

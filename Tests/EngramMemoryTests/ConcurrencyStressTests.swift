@@ -32,10 +32,10 @@ struct ConcurrencyStressTests {
     static let scopes = [MemoryScope(userID: "big"), MemoryScope(userID: "u1"), MemoryScope(userID: "u2", agentID: "a"),
                          MemoryScope(agentID: "a"), MemoryScope(runID: "r")]
 
-    @Test("concurrent adds, updates, deletes, searches and checkpoints, then a close racing background work: the reopened store's gets, lists and searches agree for every memory")
-    func stress() async throws {
+    @Test("concurrent adds, updates, deletes, searches and checkpoints, then a close racing background work: the reopened store's gets, lists and searches agree for every memory", arguments: StoreBackend.available)
+    func stress(backend: StoreBackend) async throws {
         let dir = scratchDirectory("stress")
-        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let store = try openStore(dir, backend, WordsEmbedder())
         let truth = Truth()
         var seed = SplitMix64(seed: 1)
         // A tenant large enough for a graph, so that deletes leave tombstones and rebuilds run.
@@ -62,10 +62,10 @@ struct ConcurrencyStressTests {
         await #expect(throws: MemoryError.closed) { try await store.search("w1", scope: Self.scopes[1]) }
         #expect(throws: MemoryError.closed) { try store.get(UUID()) }
 
-        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let reopened = try openStore(dir, backend, WordsEmbedder())
         try Self.expectConsistent(reopened, truth)
         try await reopened.checkpoint()
-        try Self.expectConsistent(try MemoryStore(directory: dir, embedder: WordsEmbedder()), truth)
+        try Self.expectConsistent(try openStore(dir, backend, WordsEmbedder()), truth)
     }
 
     /// One random operation of a worker, checking what it can check on the spot.

@@ -1,4 +1,5 @@
 import Foundation
+import EngramTestSupport
 import Testing
 import EngramMemory
 
@@ -11,8 +12,8 @@ struct HybridSearchTests {
         "Red wine and cheese", "the heart of the matter", "cat cat cat", "a quiet morning with tea",
     ]
 
-    func store() async throws -> MemoryStore {
-        let store = try temporaryStore()
+    func store(_ backend: StoreBackend) async throws -> MemoryStore {
+        let store = try temporaryStore(backend)
         try await store.add(Self.texts, scope: alice, metadata: ["n": 1])
         // Another tenant's words must not change alice's statistics.
         try await store.add(["cat " + String(repeating: "tea ", count: 30), "honey honey honey"], scope: bob)
@@ -41,9 +42,9 @@ struct HybridSearchTests {
         return scores
     }
 
-    @Test("keyword scores are BM25 over the tenant's own memories, computed directly")
-    func bm25Scores() async throws {
-        let store = try await store()
+    @Test("keyword scores are BM25 over the tenant's own memories, computed directly", arguments: StoreBackend.available)
+    func bm25Scores(backend: StoreBackend) async throws {
+        let store = try await store(backend)
         for query in ["cat", "the cat on the mat", "HONEY tea", "cafe", "heart matter red"] {
             let expected = Self.bm25(query, Self.texts)
             let hits = try await store.search(query, scope: alice, limit: 20, mode: .keyword)
@@ -56,9 +57,9 @@ struct HybridSearchTests {
         }
     }
 
-    @Test("hybrid is the equal-weight sum of min-max normalized semantic and keyword scores at depth 100")
-    func fusion() async throws {
-        let store = try await store()
+    @Test("hybrid is the equal-weight sum of min-max normalized semantic and keyword scores at depth 100", arguments: StoreBackend.available)
+    func fusion(backend: StoreBackend) async throws {
+        let store = try await store(backend)
         for query in ["cat on a mat", "tea and honey", "red heart"] {
             let vector = try await store.search(query, scope: alice, limit: 100, mode: .vector)
             let keyword = try await store.search(query, scope: alice, limit: 100, mode: .keyword)
@@ -78,9 +79,9 @@ struct HybridSearchTests {
         }
     }
 
-    @Test("scope and filters apply identically in every mode")
-    func filtersInEveryMode() async throws {
-        let store = try temporaryStore()
+    @Test("scope and filters apply identically in every mode", arguments: StoreBackend.available)
+    func filtersInEveryMode(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
         var all: [Memory] = []
         for i in 0..<300 {
             let scope = [alice, bob, MemoryScope(userID: "alice", agentID: "helper")][i % 3]
@@ -103,9 +104,9 @@ struct HybridSearchTests {
         }
     }
 
-    @Test("after heavy churn (half the memories rewritten twelve times, some deleted) keyword scores are still BM25 over what is live")
-    func churn() async throws {
-        let store = try await store()
+    @Test("after heavy churn (half the memories rewritten twelve times, some deleted) keyword scores are still BM25 over what is live", arguments: StoreBackend.available)
+    func churn(backend: StoreBackend) async throws {
+        let store = try await store(backend)
         _ = try await store.search("warm up", scope: alice, mode: .keyword)  // the partition's index exists now
         var live = try store.list(scope: alice, limit: 100).memories
         // 72 removals while the other half stays: the index renumbers its documents (past 64 removed)
@@ -125,9 +126,9 @@ struct HybridSearchTests {
         }
     }
 
-    @Test("updates and deletes reach the keyword index at once")
-    func keywordIndexFollowsWrites() async throws {
-        let store = try await store()
+    @Test("updates and deletes reach the keyword index at once", arguments: StoreBackend.available)
+    func keywordIndexFollowsWrites(backend: StoreBackend) async throws {
+        let store = try await store(backend)
         _ = try await store.search("warm up", scope: alice, mode: .keyword)  // the partition's index exists now
         let zebra = try await store.add(["a zebra crossing"], scope: alice)[0]
         #expect(try await store.search("zebra", scope: alice, mode: .keyword).map(\.memory.id) == [zebra.id])
@@ -147,7 +148,7 @@ struct HybridSearchTests {
         "{user_id}: cat", "^cat", "cat:mat", "(((",
     ])
     func hostileQueries(_ query: String) async throws {
-        let store = try await store()
+        let store = try await store(.sqlite)
         for mode in SearchMode.allCases {
             let hits = try await store.search(query, scope: alice, mode: mode)
             #expect(hits.allSatisfy { $0.memory.scope == alice })

@@ -22,8 +22,8 @@ struct MemoryIndexingTests {
     let big = MemoryScope(userID: "big"), small = MemoryScope(userID: "small")
 
     /// A store with a tenant large enough for its own graph (3,000) and a small one (300).
-    func populated(_ dir: String) throws -> (MemoryStore, [UUID: [Float]]) {
-        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+    func populated(_ dir: String, _ backend: StoreBackend) throws -> (MemoryStore, [UUID: [Float]]) {
+        let store = try openStore(dir, backend, WordsEmbedder())
         let vectors = randomUnitVectors(3_300, seed: 11)
         let items = (0..<3_300).map { i in
             NewMemory(text: "memory \(i)", scope: i < 3_000 ? big : small,
@@ -47,9 +47,9 @@ struct MemoryIndexingTests {
         return total / 20
     }
 
-    @Test("graph-indexed and scanned tenants both agree with brute force, for every kind of filter")
-    func plansAgree() throws {
-        let (store, vectors) = try populated(scratchDirectory("idx"))
+    @Test("graph-indexed and scanned tenants both agree with brute force, for every kind of filter", arguments: StoreBackend.available)
+    func plansAgree(backend: StoreBackend) throws {
+        let (store, vectors) = try populated(scratchDirectory("idx"), backend)
         let filters: [MemoryFilter] = [.all, .eq("tag", "b"), .gte("n", 5), .ne("n", 0), .isIn("tag", ["a", "c"]) && .lt("n", 8),
                                        .or([.eq("tag", "a"), .eq("n", 3)]), !.eq("tag", "d")]
         for filter in filters {
@@ -58,9 +58,9 @@ struct MemoryIndexingTests {
         }
     }
 
-    @Test("posting lists answer random filters exactly like the evaluator over every memory")
-    func postingsMatchEvaluator() throws {
-        let store = try MemoryStore(directory: scratchDirectory("idx"), embedder: WordsEmbedder())
+    @Test("posting lists answer random filters exactly like the evaluator over every memory", arguments: StoreBackend.available)
+    func postingsMatchEvaluator(backend: StoreBackend) throws {
+        let store = try openStore(scratchDirectory("idx"), backend, WordsEmbedder())
         var rng = SplitMix64(seed: 5)
         let values: [MetadataValue] = ["x", "y", 1, 2.5, true, nil, .strings(["x", "z"])]
         let users = ["u1", "u2"], agents: [String?] = ["a1", nil]
@@ -90,9 +90,9 @@ struct MemoryIndexingTests {
         }
     }
 
-    @Test("a tenant graph whose tombstones outnumber its live nodes is rebuilt in the background, and searches stay exact")
-    func graphCompaction() async throws {
-        let store = try MemoryStore(directory: scratchDirectory("idx"), embedder: WordsEmbedder())
+    @Test("a tenant graph whose tombstones outnumber its live nodes is rebuilt in the background, and searches stay exact", arguments: StoreBackend.available)
+    func graphCompaction(backend: StoreBackend) async throws {
+        let store = try openStore(scratchDirectory("idx"), backend, WordsEmbedder())
         let vectors = randomUnitVectors(5_000, seed: 21)
         let added = try await store.add((0..<5_000).map { "memory \($0)" }, vectors: vectors, scope: big, metadata: ["n": 1])
         #expect(store.graphNodeCounts["big"]?.live == 5_000)
@@ -111,16 +111,16 @@ struct MemoryIndexingTests {
         #expect(try store.search(vector: vectors[4_000], scope: big, filter: .eq("n", 2), limit: 1).first?.memory.id == added[4_000].id)
     }
 
-    @Test("a graph the catch-up at open leaves with more removed nodes than live ones is rebuilt too")
-    func compactionAfterOpen() async throws {
+    @Test("a graph the catch-up at open leaves with more removed nodes than live ones is rebuilt too", arguments: StoreBackend.available)
+    func compactionAfterOpen(backend: StoreBackend) async throws {
         let dir = scratchDirectory("idx")
-        var first: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var first: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
         let vectors = randomUnitVectors(5_000, seed: 31)
         let added = try await first!.add((0..<5_000).map { "memory \($0)" }, vectors: vectors, scope: big)
         try await first!.checkpoint()
         for m in added.prefix(2_600) { try await first!.delete(m.id) }  // after the checkpoint: caught up at the next open
         first = nil
-        let store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let store = try openStore(dir, backend, WordsEmbedder())
         var counts = store.graphNodeCounts["big"]
         for _ in 0..<300 where counts.map({ $0.tombstones >= $0.live }) ?? true {
             try await Task.sleep(for: .milliseconds(100))
@@ -131,10 +131,10 @@ struct MemoryIndexingTests {
         #expect(try recall(store, remaining, scope: big, filter: .all) >= 0.95)
     }
 
-    @Test("a checkpoint is caught up at open with the adds, updates and deletes made after it; a damaged one is rebuilt")
-    func checkpointCatchUp() async throws {
+    @Test("a checkpoint is caught up at open with the adds, updates and deletes made after it; a damaged one is rebuilt", arguments: StoreBackend.available)
+    func checkpointCatchUp(backend: StoreBackend) async throws {
         let dir = scratchDirectory("idx")
-        var (store, vectors) = try populated(dir)
+        var (store, vectors) = try populated(dir, backend)
         try await store.checkpoint()
         #expect(FileManager.default.fileExists(atPath: dir + "/index/manifest.json"))
         // After the checkpoint: adds to both tenants, deletes, a re-embedded text and a metadata change.
@@ -161,16 +161,17 @@ struct MemoryIndexingTests {
             #expect(try recall(store, vectors, scope: big, filter: .ne("n", 1)) >= 0.95)
         }
         try check(store)
-        store = try MemoryStore(directory: dir, embedder: WordsEmbedder())  // no close: the checkpoint is stale
+        store = try openStore(dir, backend, WordsEmbedder())  // no close: the checkpoint is stale
         try check(store)
         for file in try FileManager.default.contentsOfDirectory(atPath: dir + "/index") where file.hasSuffix(".engram") {
             let handle = try #require(FileHandle(forWritingAtPath: dir + "/index/" + file))
             handle.write(Data(repeating: 0xA5, count: 64))
             try handle.close()
         }
-        store = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        store = try openStore(dir, backend, WordsEmbedder())
         try check(store)
-        #expect(try MemoryStore.rebuild(directory: dir, embedder: WordsEmbedder()) == vectors.count)
-        try check(try MemoryStore(directory: dir, embedder: WordsEmbedder()))
+        let database = try backend.database(for: dir).map { try PostgresLocation(url: $0) }
+        #expect(try await MemoryStore.rebuild(directory: dir, embedder: WordsEmbedder(), database: database) == vectors.count)
+        try check(try openStore(dir, backend, WordsEmbedder()))
     }
 }

@@ -22,37 +22,42 @@ struct WordsEmbedder: Embedder {
     }
 }
 
-func temporaryStore() throws -> MemoryStore {
-    try MemoryStore(directory: scratchDirectory("store"), embedder: WordsEmbedder())
+func temporaryStore(_ backend: StoreBackend) throws -> MemoryStore {
+    try openStore(scratchDirectory("store"), backend, WordsEmbedder())
+}
+
+/// A store in `directory` on `backend` (for PostgreSQL, a database of the directory's own).
+func openStore(_ directory: String, _ backend: StoreBackend, _ embedder: some Embedder = WordsEmbedder()) throws -> MemoryStore {
+    try MemoryStore(directory: directory, embedder: embedder, database: backend.database(for: directory).map { try PostgresLocation(url: $0) })
 }
 
 @Suite("MemoryStore")
 struct MemoryStoreTests {
     let alice = MemoryScope(userID: "alice"), bob = MemoryScope(userID: "bob")
 
-    @Test("add, get, list, search, update, history, delete")
-    func lifecycle() async throws {
-        let store = try temporaryStore()
+    @Test("add, get, list, search, update, history, delete", arguments: StoreBackend.available)
+    func lifecycle(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
         let added = try await store.add(["likes thai food", "allergic to peanuts", "works at night"], scope: alice,
                                         metadata: ["category": "food", "rating": 4])
         #expect(added.count == 3)
-        #expect(try store.get(added[0].id).text == "likes thai food")
+        #expect(try await store.get(added[0].id).text == "likes thai food")
         #expect(try store.list(scope: alice).total == 3)
         let hits = try await store.search("thai food", scope: alice, limit: 2, mode: .vector)
         #expect(hits.first?.memory.id == added[0].id && abs(hits.first!.score - 2 / Float(6).squareRoot()) < 1e-5)  // 2 shared words of 2 and 3
         let updated = try await store.update(added[1].id, text: "allergic to tree nuts", metadata: ["category": "health"], scope: alice)
         #expect(updated.text == "allergic to tree nuts" && updated.metadata["category"] == "health")
         #expect(try await store.search("tree nuts", scope: alice, limit: 1).first?.memory.id == added[1].id)
-        let events = try store.history(added[1].id)
+        let events = try await store.history(added[1].id)
         #expect(events.map(\.kind) == [.add, .update] && events[1].oldText == "allergic to peanuts")
         try await store.delete(added[2].id, scope: alice)
         #expect(throws: MemoryError.notFound(added[2].id)) { try store.get(added[2].id) }
-        #expect(try store.history(added[2].id).allSatisfy { $0.oldText == nil && $0.newText == nil })
+        #expect(try await store.history(added[2].id).allSatisfy { $0.oldText == nil && $0.newText == nil })
     }
 
-    @Test("exact duplicates in one scope are stored once, also under concurrent adds; other scopes keep their own")
-    func dedup() async throws {
-        let store = try temporaryStore()
+    @Test("exact duplicates in one scope are stored once, also under concurrent adds; other scopes keep their own", arguments: StoreBackend.available)
+    func dedup(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
         try await withThrowingTaskGroup(of: [Memory].self) { group in
             for _ in 0..<16 { group.addTask { try await store.add(["prefers dark mode"], scope: alice) } }
             var ids = Set<UUID>()
@@ -63,9 +68,9 @@ struct MemoryStoreTests {
         #expect(try store.list(scope: alice).total == 1 && store.list(scope: bob).total == 1)
     }
 
-    @Test("tenants never see or touch each other's memories (random scopes)")
-    func isolation() async throws {
-        let store = try temporaryStore()
+    @Test("tenants never see or touch each other's memories (random scopes)", arguments: StoreBackend.available)
+    func isolation(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
         var rng = SystemRandomNumberGenerator()
         let users = ["u1", "u2", "u3"], agents = ["a1", "a2", nil]
         var truth: [MemoryScope: Int] = [:]
@@ -87,9 +92,9 @@ struct MemoryStoreTests {
         #expect(try store.list(scope: MemoryScope(userID: "u2"), limit: 1_000).total == truth.filter { $0.key.userID == "u2" }.values.reduce(0, +))
     }
 
-    @Test("filtered search equals a brute-force ranking of the memories the filter passes")
-    func filteredSearch() async throws {
-        let store = try temporaryStore()
+    @Test("filtered search equals a brute-force ranking of the memories the filter passes", arguments: StoreBackend.available)
+    func filteredSearch(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
         var rng = SystemRandomNumberGenerator()
         let words = ["red", "green", "blue", "cat", "dog", "tea", "code", "rain"]
         for i in 0..<400 {
@@ -113,25 +118,25 @@ struct MemoryStoreTests {
         }
     }
 
-    @Test("deleteAll removes thousands of memories and their history, atomically; survives reopen")
-    func deleteAllAndReopen() async throws {
+    @Test("deleteAll removes thousands of memories and their history, atomically; survives reopen", arguments: StoreBackend.available)
+    func deleteAllAndReopen(backend: StoreBackend) async throws {
         let dir = scratchDirectory("store")
-        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var store: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
         let texts = (0..<3_000).map { "fact number \($0)" }
         let vectors = texts.map(WordsEmbedder.vector)
         let added = try await store!.add(texts, vectors: vectors, scope: alice)
         try await store!.add(["bob's fact"], vectors: [WordsEmbedder.vector("bob's fact")], scope: bob)
         #expect(try await store!.deleteAll(scope: alice) == 3_000)
-        #expect(try store!.history(added[17].id).isEmpty)
+        #expect(try await store!.history(added[17].id).isEmpty)
         store = nil
-        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        let reopened = try openStore(dir, backend, WordsEmbedder())
         #expect(try reopened.list(scope: alice).total == 0 && reopened.list(scope: bob).total == 1)
         #expect(try await reopened.search("fact", scope: bob).first?.memory.text == "bob's fact")
     }
 
-    @Test("expired memories are hidden unless asked for")
-    func expiry() async throws {
-        let store = try temporaryStore()
+    @Test("expired memories are hidden unless asked for", arguments: StoreBackend.available)
+    func expiry(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
         try await store.add(["old news"], scope: alice, expiresAt: Date(timeIntervalSinceNow: -1))
         try await store.add(["fresh news"], scope: alice, expiresAt: Date(timeIntervalSinceNow: 3_600))
         #expect(try store.list(scope: alice).memories.map(\.text) == ["fresh news"])
@@ -139,23 +144,23 @@ struct MemoryStoreTests {
         #expect(try await store.search("news", scope: alice).map(\.memory.text) == ["fresh news"])
     }
 
-    @Test("metadata survives the database exactly: escapes, unicode, numbers, arrays; reopen included")
-    func metadataRoundTrip() async throws {
+    @Test("metadata survives the database exactly: escapes, unicode, numbers, arrays; reopen included", arguments: StoreBackend.available)
+    func metadataRoundTrip(backend: StoreBackend) async throws {
         let dir = scratchDirectory("store")
         let metadata: [String: MetadataValue] = [
             "quote \" back \\ slash": "line\nbreak\ttab\u{1}ctl \u{7F} é 🧠 \"q\"", "big": 1e300, "neg": -0.5, "int": 3, "tiny": .number(.leastNonzeroMagnitude),
             "yes": true, "no": false, "none": nil, "list": .strings(["a\"b", "", "ü"]), "empty": .strings([]),
         ]
-        var store: MemoryStore? = try MemoryStore(directory: dir, embedder: WordsEmbedder())
+        var store: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
         let id = try await store!.add(["remember this"], scope: alice, metadata: metadata)[0].id
-        #expect(try store!.get(id).metadata == metadata)
+        #expect(try await store!.get(id).metadata == metadata)
         store = nil
-        #expect(try MemoryStore(directory: dir, embedder: WordsEmbedder()).get(id).metadata == metadata)
+        #expect(try await openStore(dir, backend, WordsEmbedder()).get(id).metadata == metadata)
     }
 
-    @Test("bad input gets typed errors")
-    func badInput() async throws {
-        let store = try temporaryStore()
+    @Test("bad input gets typed errors", arguments: StoreBackend.available)
+    func badInput(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
         await #expect(throws: MemoryError.emptyText) { try await store.add(["  "], scope: alice) }
         await #expect(throws: MemoryError.missingScope) { try await store.add(["x"], scope: MemoryScope()) }
         await #expect(throws: MemoryError.self) { try await store.add(["x"], scope: alice, metadata: ["user_id": "mallory"]) }
@@ -169,6 +174,6 @@ struct MemoryStoreTests {
         let memory = try await store.add(["mine"], scope: alice)[0]
         #expect(throws: MemoryError.notFound(memory.id)) { try store.get(memory.id, scope: bob) }
         #expect(throws: MemoryError.notFound(memory.id)) { try store.delete(memory.id, scope: bob) }
-        #expect(try store.get(memory.id, scope: alice).text == "mine")
+        #expect(try await store.get(memory.id, scope: alice).text == "mine")
     }
 }

@@ -4,11 +4,11 @@ import Foundation
 /// The background tasks of a store, which it owns: started here, tracked until they end, and
 /// cancelled and awaited by ``close()`` (or ``closeAndWait()``), so that nothing runs on a closed store.
 ///
-/// Every task runs on the store's ``BackgroundExecutor`` and checks for cancellation between its
+/// Every task runs on the store's own `QueueExecutor` (a thread of its own at utility priority) and checks for cancellation between its
 /// steps; what it produces it installs through the writer, which keeps the store consistent
 /// whether or not the task gets that far.
 final class BackgroundWork: Sendable {
-    private let executor: BackgroundExecutor
+    private let executor: QueueExecutor
     private let tasks = Locked(Tasks())
     /// Entered by every task while it runs, for synchronous waiters.
     private let group = DispatchGroup()
@@ -20,7 +20,7 @@ final class BackgroundWork: Sendable {
     }
 
     init(label: String) {
-        executor = BackgroundExecutor(label: label)
+        executor = QueueExecutor(label: label, qos: .utility)
     }
 
     /// Starts `work` in the background, unless the work has been closed.

@@ -20,6 +20,8 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(path: String, operation: String, errno: Int32)
     /// The record store holds something it cannot have written (a damaged or foreign database).
     case corruptRecord(String)
+    /// The record store cannot be reached now (its database is down or too slow); retry later.
+    case unavailable(String)
 
     /// What went wrong, for people and for `{"detail": …}` answers.
     public var description: String {
@@ -34,6 +36,7 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
         case .closed: "the store is closed"
         case let .io(path, operation, errno): "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
         case let .corruptRecord(reason): "the record store is damaged: \(reason)"
+        case let .unavailable(reason): "the store is unavailable: \(reason)"
         }
     }
 }

@@ -25,10 +25,10 @@ package protocol RecordStore: Sendable {
     /// - Returns: what changed, and for each item its memory: the new one or the one already held.
     func add(_ items: [NewMemory], embeddings: [[Float]], at now: Date) throws -> (change: RecordChange, memories: [Memory])
 
-    /// Replaces memory `id` (if it lies in `scope`) by `revise(old)` on a new row, with
-    /// `embedding` (nil: the old one), recording an UPDATE event.
+    /// Replaces memory `id` (if it lies in `scope`) by its ``Memory/revised(_:at:)`` form on a new
+    /// row, with `embedding` (nil: the old one), recording an UPDATE event.
     /// - Throws: ``MemoryError/notFound(_:)``.
-    func update(_ id: UUID, in scope: MemoryScope?, embedding: [Float]?, revise: (Memory) throws -> Memory) throws
+    func update(_ id: UUID, in scope: MemoryScope?, _ revision: MemoryRevision, embedding: [Float]?, at now: Date) throws
         -> (change: RecordChange, memory: Memory)
 
     /// Deletes memory `id` (if it lies in `scope`); its history keeps the events without texts.

@@ -74,4 +74,33 @@ extension MemoryStore {
             }
         }
     }
+
+    /// Follows the changes other nodes commit to a shared record: woken by the record's
+    /// notifications (or every second), it reads the change feed and applies what this store
+    /// lacks through the writer. A database that is down is retried; nothing is lost meanwhile,
+    /// since the feed is read from where the store stands.
+    func followInBackground() {
+        let records = records
+        background.start { [weak self] in
+            while !Task.isCancelled {
+                await records.waitForChanges(timeout: .seconds(1))
+                guard !Task.isCancelled, let self else { return }
+                if let due = try? self.catchUp() { for key in due { self.compactInBackground(key) } }
+            }
+        }
+    }
+
+    /// Applies what the record holds that the state lacks, from the state's cursor.
+    /// - Returns: the partitions whose graphs it made due for a rebuild.
+    func catchUp() throws -> [ScopeKey] {
+        try writer.exclusive { state, ledger in
+            let (change, cursor, late) = try records.changes(after: ledger.cursor, derived: state)
+            let due = try state.apply(change, vectors: writer.vectors).subtracting(ledger.compacting)
+            ledger.compacting.formUnion(due)
+            ledger.record(change)
+            ledger.cursor = ChangeCursor(position: max(cursor.position, ledger.cursor.position), horizon: cursor.horizon, seen: cursor.seen)
+            if late { ledger.baseline = nil }
+            return Array(due)
+        }
+    }
 }

@@ -60,20 +60,33 @@ extension MemoryStore {
     }
 
     private func finishClosing() throws {
-        defer { StoreLock.release(directory) }
+        defer {
+            records.close()
+            StoreLock.release(directory)
+        }
         _ = try checkpointIfDueWhileOpen()
     }
 
-    /// Rebuilds the derived state of the store in `directory` from its record alone (ignoring any
-    /// checkpoint) and checkpoints it.
+    /// Rebuilds the derived state of the store in `directory` (with its record in `database`, if
+    /// given) from its record alone, ignoring any checkpoint, and checkpoints it.
     /// - Returns: the number of memories indexed.
     @discardableResult
-    public static func rebuild(directory: String, embedder: any Embedder) throws -> Int {
+    public static func rebuild(directory: String, embedder: any Embedder, database: PostgresLocation? = nil) throws -> Int {
         try? FileManager.default.removeItem(atPath: directory + "/index")
-        let store = try MemoryStore(directory: directory, embedder: embedder)
+        let store = try MemoryStore(directory: directory, embedder: embedder, database: database)
         try store.checkpoint()
         let count = store.count
         try store.close()
         return count
+    }
+
+    /// ``rebuild(directory:embedder:database:)`` on a thread of its own.
+    @discardableResult
+    public static func rebuild(directory: String, embedder: any Embedder, database: PostgresLocation? = nil) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try rebuild(directory: directory, embedder: embedder, database: database) })
+            }
+        }
     }
 }

@@ -16,6 +16,11 @@ extension MemoryStore {
         return memory
     }
 
+    /// ``get(_:scope:)`` on a thread of the store's own (the record may be a database across a network).
+    public func get(_ id: UUID, scope: MemoryScope? = nil) async throws -> Memory {
+        try await onReadQueue { try self.get(id, scope: scope) }
+    }
+
     /// Memories in `scope` that pass `filter`, newest first (ties by id), `limit` from `offset`.
     /// - Parameters:
     ///   - scope: at least one field set; only memories inside it are listed.
@@ -46,6 +51,11 @@ extension MemoryStore {
         if scope != nil { _ = try get(id, scope: scope) }
         try ensureOpen()
         return try records.history(id)
+    }
+
+    /// ``history(_:scope:)`` on a thread of the store's own.
+    public func history(_ id: UUID, scope: MemoryScope? = nil) async throws -> [MemoryEvent] {
+        try await onReadQueue { try self.history(id, scope: scope) }
     }
 
     /// Live and tombstoned nodes of each tenant graph, by partition value (diagnostics and tests).

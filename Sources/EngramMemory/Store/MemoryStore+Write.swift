@@ -63,7 +63,7 @@ extension MemoryStore {
     @discardableResult
     public func update(_ id: UUID, text: String? = nil, metadata: [String: MetadataValue]? = nil, scope: MemoryScope? = nil) async throws -> Memory {
         if let text { try MemoryValidation.check(text: text) }
-        _ = try get(id, scope: scope)
+        _ = try await get(id, scope: scope)
         let vector: [Float]? = if let text { try await embedder.embed([text])[0] } else { nil }
         return try await onWriteQueue { try self.update(id, text: text, vector: vector, metadata: metadata, scope: scope) }
     }
@@ -79,16 +79,7 @@ extension MemoryStore {
         if let metadata { try MemoryValidation.check(metadata: metadata) }
         if let vector { try MemoryValidation.check(vectors: [vector], count: 1, dimension: embedder.dimension) }
         let now = Date().asStored
-        return try perform {
-            try records.update(id, in: scope, embedding: vector) { old in
-                var memory = old
-                memory.text = text ?? old.text
-                memory.hash = text.map(ContentHash.of) ?? old.hash
-                memory.metadata = metadata ?? old.metadata
-                memory.updatedAt = now
-                return memory
-            }
-        }
+        return try perform { try records.update(id, in: scope, MemoryRevision(text: text, metadata: metadata), embedding: vector, at: now) }
     }
 
     /// Deletes one memory. Its history keeps the events but loses every text.

@@ -43,13 +43,22 @@ public final class MemoryStore: Sendable {
     /// it up with the record, or rebuilds the derived state from the record when there is no
     /// usable checkpoint. Keyword indexes and graph rebuilds the open leaves for later run in the
     /// background.
-    /// - Throws: ``MemoryError/storeInUse(directory:pid:)`` when another process has it open;
-    ///   ``MemoryError/invalidParameter(_:)`` when it holds another embedder's vectors; record errors.
-    public init(directory: String, embedder: any Embedder) throws {
+    /// - Parameters:
+    ///   - directory: with no `database`, the whole store: its record (`memories.sqlite`) and its
+    ///     checkpoints (`index/`); with one, this node's checkpoints only.
+    ///   - embedder: the embedder of the store's memories (a store never mixes models).
+    ///   - database: a PostgreSQL database holding the record, shared by any number of nodes
+    ///     (nil: SQLite in `directory`). This store then follows the other nodes' changes.
+    /// - Throws: ``MemoryError/storeInUse(directory:pid:)`` when another process has the directory
+    ///   open; ``MemoryError/invalidParameter(_:)`` when the store holds another embedder's vectors;
+    ///   ``MemoryError/unavailable(_:)`` when the database cannot be reached; record errors.
+    /// - Note: blocks while it reads; from async code, use ``open(directory:embedder:database:)``.
+    public init(directory: String, embedder: any Embedder, database: PostgresLocation? = nil) throws {
         try MemoryError.reportingIO { try FileIO.createDirectory(directory) }
         try StoreLock.acquire(directory)
         do {
-            let records = try SQLiteRecordStore(path: directory + "/memories.sqlite", dimension: embedder.dimension)
+            let records: any RecordStore = try database.map { try PostgresRecordStore(location: $0, dimension: embedder.dimension) }
+                ?? SQLiteRecordStore(path: directory + "/memories.sqlite", dimension: embedder.dimension)
             try records.bind(embedder: "\(embedder.modelName)/\(embedder.dimension)")
             let opened = try Checkpointer.open(directory + "/index", records: records, dimension: embedder.dimension)
             self.directory = directory
@@ -63,6 +72,17 @@ public final class MemoryStore: Sendable {
             throw error
         }
         finishOpeningInBackground()
+        if records.isShared { followInBackground() }
+    }
+
+    /// ``init(directory:embedder:database:)`` on a thread of its own, for async callers: opening
+    /// reads files and the record, and must not hold one of Swift's cooperative threads meanwhile.
+    public static func open(directory: String, embedder: any Embedder, database: PostgresLocation? = nil) async throws -> MemoryStore {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try MemoryStore(directory: directory, embedder: embedder, database: database) })
+            }
+        }
     }
 
     /// A store dropped without ``close()`` stops its background work and lets another process
@@ -85,6 +105,15 @@ public final class MemoryStore: Sendable {
             writeQueue.async { continuation.resume(with: Result(catching: body)) }
         }
     }
+
+    /// Runs a read of the record on a thread of its own (several at once).
+    func onReadQueue<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.readQueue.async { continuation.resume(with: Result(catching: body)) }
+        }
+    }
+
+    private static let readQueue = DispatchQueue(label: "engram.store.reads", attributes: .concurrent)
 
     /// Runs a checkpoint on the store's checkpoint thread.
     func onCheckpointQueue<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {

@@ -47,12 +47,12 @@ extension MemoryRoutes {
     }
 
     @Sendable func get(_ request: Request, _ context: ServerContext) async throws -> Response {
-        .json(Mem0JSON.item(try reachable(request, context)))
+        .json(Mem0JSON.item(try await reachable(request, context)))
     }
 
     @Sendable func history(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let memory = try reachable(request, context)
-        let events = try store.history(memory.id)
+        let memory = try await reachable(request, context)
+        let events = try await store.history(memory.id)
         return .json(.array(events.enumerated().map { i, e in Mem0JSON.event(e, index: i, userID: memory.scope.userID) }))
     }
 

@@ -33,7 +33,7 @@ extension MemoryRoutes {
 
     @Sendable func update(_ request: Request, _ context: ServerContext) async throws -> Response {
         let body = try await Mem0Request(request, context)
-        let memory = try reachable(request, context)
+        let memory = try await reachable(request, context)
         let text = try body.string("text") ?? body.string("memory") ?? body.string("data")
         let metadata = try body.metadata()
         guard text != nil || metadata != nil else { throw ServerError.unprocessable("give 'text' and/or 'metadata'") }
@@ -41,7 +41,7 @@ extension MemoryRoutes {
     }
 
     @Sendable func delete(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let memory = try reachable(request, context)
+        let memory = try await reachable(request, context)
         try await store.delete(memory.id, scope: memory.scope)
         return .json(.object([("message", .string("Memory deleted successfully!"))]))
     }
@@ -57,11 +57,13 @@ extension MemoryRoutes {
     }
 
     /// The memory the path names, if the key reaches it (otherwise it does not exist for this key).
-    func reachable(_ request: Request, _ context: ServerContext) throws -> Memory {
+    func reachable(_ request: Request, _ context: ServerContext) async throws -> Memory {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw ServerError.notFound("no memory \(context.parameters.get("id") ?? "")")
         }
-        guard let memory = try? store.get(id), context.keyScope.allows(memory.scope) else {
+        let found: Memory?
+        do { found = try await store.get(id) } catch MemoryError.notFound { found = nil }
+        guard let memory = found, context.keyScope.allows(memory.scope) else {
             throw ServerError.notFound(MemoryError.notFound(id).description)
         }
         return memory

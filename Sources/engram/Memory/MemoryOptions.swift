@@ -7,20 +7,27 @@ import Foundation
 
 /// Where the store is and how texts are embedded.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Store directory (created if missing).") var store: String
+    @Option(help: "Store directory (created if missing): the whole store, or with --database this node's index files.") var store: String
+    @Option(help: "PostgreSQL record: postgres://user[:password]@host[:port]/database[?sslmode=require] (password also from PGPASSWORD). Any number of nodes may serve one database.")
+    var database: String?
     @Option(help: "Embedder: native (MiniLM, offline) or remote (OpenAI-compatible; ENGRAM_EMBEDDING_URL, _MODEL, _DIMENSION, _API_KEY).")
     var embedder: EmbedderKind = .native
     @Option(help: "Native model directory.") var model: String?
 
     enum EmbedderKind: String, ExpressibleByArgument { case native, remote }
 
-    func open() throws -> MemoryStore {
-        try MemoryStore(directory: store, embedder: makeEmbedder())
+    /// The PostgreSQL record, if `--database` names one.
+    func location() throws -> PostgresLocation? {
+        try database.map { try PostgresLocation(url: $0) }
+    }
+
+    func open(embedder: (any Embedder)? = nil) async throws -> MemoryStore {
+        try await MemoryStore.open(directory: store, embedder: embedder ?? makeEmbedder(), database: location())
     }
 
     /// Opens the store, runs `body` with it and closes it, also when `body` throws.
     func withStore<R>(_ body: (MemoryStore) async throws -> R) async throws -> R {
-        let store = try open()
+        let store = try await open()
         do {
             let result = try await body(store)
             await close(store)

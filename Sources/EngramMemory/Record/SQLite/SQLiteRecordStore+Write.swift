@@ -20,11 +20,11 @@ extension SQLiteRecordStore {
         }
     }
 
-    func update(_ id: UUID, in scope: MemoryScope?, embedding: [Float]?, revise: (Memory) throws -> Memory) throws
+    func update(_ id: UUID, in scope: MemoryScope?, _ revision: MemoryRevision, embedding: [Float]?, at now: Date) throws
         -> (change: RecordChange, memory: Memory) {
         try pool.write { db in
             let (row, old) = try locate(id, in: scope, db)
-            let memory = try revise(old)
+            let memory = old.revised(revision, at: now)
             try record(db, .update, id, old: old.text, new: memory.text, at: memory.updatedAt)
             let vector = try embedding ?? floats(try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row]), row: row)
             try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])

@@ -1,0 +1,27 @@
+import EngramSupport
+import Foundation
+
+/// What an update changes of a memory: its text, its metadata, or both (nil: unchanged).
+package struct MemoryRevision: Sendable {
+    package var text: String?
+    package var metadata: [String: MetadataValue]?
+
+    package init(text: String?, metadata: [String: MetadataValue]?) {
+        self.text = text
+        self.metadata = metadata
+    }
+}
+
+extension Memory {
+    /// This memory with `revision` applied at `now`: same id, scope and creation time.
+    func revised(_ revision: MemoryRevision, at now: Date) -> Memory {
+        var memory = self
+        if let text = revision.text {
+            memory.text = text
+            memory.hash = ContentHash.of(text)
+        }
+        memory.metadata = revision.metadata ?? metadata
+        memory.updatedAt = now
+        return memory
+    }
+}

@@ -1,0 +1,200 @@
+import EngramSupport
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+extension PostgresRecordStore {
+    func add(_ items: [NewMemory], embeddings: [[Float]], at now: Date) throws -> (change: RecordChange, memories: [Memory]) {
+        let fresh = items.map { item in
+            Memory(id: UUID(), text: item.text, hash: ContentHash.of(item.text), metadata: item.metadata, scope: item.scope,
+                   createdAt: now, updatedAt: now, expiresAt: item.expiresAt?.asStored)
+        }
+        return try blocking { [self] in
+            try await transaction { connection in
+                // One statement for the batch. A text the scope holds (stored, being stored by
+                // another node, or earlier in this batch) conflicts on the unique index and is
+                // skipped: the existing memory is returned in its place.
+                let rows = try await insert(fresh, embeddings: embeddings, connection)
+                var change = RecordChange()
+                var memories: [Memory] = []
+                for (memory, embedding) in zip(fresh, embeddings) {
+                    if let row = rows[memory.id] {
+                        change.added.append(StoredRecord(row: row, memory: memory, embedding: embedding))
+                        memories.append(memory)
+                    } else if let existing = try await duplicate(of: memory.hash, in: memory.scope, connection) {
+                        memories.append(existing)
+                    } else {
+                        throw MemoryError.corruptRecord("a duplicate of a text was neither inserted nor found")
+                    }
+                }
+                change.added.sort { $0.row < $1.row }
+                try await record(.add, change.added.map { ($0.memory.id, nil, $0.memory.text) }, at: now, connection)
+                try await publish(change, connection)
+                return (change, memories)
+            }
+        }
+    }
+
+    func update(_ id: UUID, in scope: MemoryScope?, _ revision: MemoryRevision, embedding: [Float]?, at now: Date) throws
+        -> (change: RecordChange, memory: Memory) {
+        try blocking { [self] in
+            try await transaction { connection in
+                guard let (row, old, stored) = try await lockedRecord(id, in: scope, connection) else { throw MemoryError.notFound(id) }
+                let memory = old.revised(revision, at: now)
+                try await record(.update, [(id, old.text, memory.text)], at: now, connection)
+                try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
+                let vector = embedding ?? stored
+                guard let newRow = try await insert([memory], embeddings: [vector], connection)[memory.id] else {
+                    throw MemoryError.invalidParameter("the scope already holds a memory with this text")
+                }
+                let change = RecordChange(added: [StoredRecord(row: newRow, memory: memory, embedding: vector)], removed: [(row, old.scope)])
+                try await publish(change, connection)
+                return (change, memory)
+            }
+        }
+    }
+
+    func delete(_ id: UUID, in scope: MemoryScope?, at now: Date) throws -> RecordChange {
+        try blocking { [self] in
+            try await transaction { connection in
+                guard let (row, memory, _) = try await lockedRecord(id, in: scope, connection) else { throw MemoryError.notFound(id) }
+                try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
+                try await connection.query("UPDATE engram_history SET old_text = NULL, new_text = NULL WHERE memory_id = \(id)", logger: logger)
+                try await record(.delete, [(id, nil, nil)], at: now, connection)
+                let change = RecordChange(removed: [(row, memory.scope)])
+                try await publish(change, connection)
+                return change
+            }
+        }
+    }
+
+    func deleteAll(in scope: MemoryScope) throws -> RecordChange {
+        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        return try blocking { [self] in
+            try await transaction { connection in
+                var change = RecordChange()
+                var ids: [UUID] = []
+                for try await (row, id, user, agent, run) in try await connection.query("""
+                    DELETE FROM engram_memory
+                    WHERE (\(scope.userID)::text IS NULL OR user_id = \(scope.userID))
+                      AND (\(scope.agentID)::text IS NULL OR agent_id = \(scope.agentID))
+                      AND (\(scope.runID)::text IS NULL OR run_id = \(scope.runID))
+                    RETURNING row, id, user_id, agent_id, run_id
+                    """, logger: logger).decode((Int64, UUID, String?, String?, String?).self) {
+                    change.removed.append((row, MemoryScope(userID: user, agentID: agent, runID: run)))
+                    ids.append(id)
+                }
+                try await connection.query("DELETE FROM engram_history WHERE memory_id = ANY(\(ids))", logger: logger)
+                try await publish(change, connection)
+                return change
+            }
+        }
+    }
+
+    func deleteEverything() throws -> RecordChange {
+        try blocking { [self] in
+            try await transaction { connection in
+                var change = RecordChange()
+                for try await (row, user, agent, run) in try await connection.query(
+                    "DELETE FROM engram_memory RETURNING row, user_id, agent_id, run_id", logger: logger)
+                    .decode((Int64, String?, String?, String?).self) {
+                    change.removed.append((row, MemoryScope(userID: user, agentID: agent, runID: run)))
+                }
+                try await connection.query("DELETE FROM engram_history", logger: logger)
+                try await publish(change, connection)
+                return change
+            }
+        }
+    }
+
+    // MARK: - Statements
+
+    /// Runs `body` in a transaction (committed when it returns, rolled back when it throws),
+    /// throwing what went wrong itself rather than the driver's wrapper.
+    func transaction<R: Sendable>(_ body: (PostgresConnection) async throws -> sending R) async throws -> R {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    /// Inserts memories, skipping those whose text conflicts with one of their scope's.
+    /// - Returns: the row of each memory inserted, by id.
+    func insert(_ memories: [Memory], embeddings: [[Float]], _ connection: PostgresConnection) async throws -> [UUID: Int64] {
+        guard !memories.isEmpty else { return [:] }
+        func column<T>(_ value: (Memory) -> T) -> [T] { memories.map(value) }
+        // Arrays of optionals do not bind: each optional column as its values and whether it is set.
+        let (users, hasUser) = (column { $0.scope.userID ?? "" }, column { $0.scope.userID != nil })
+        let (agents, hasAgent) = (column { $0.scope.agentID ?? "" }, column { $0.scope.agentID != nil })
+        let (runs, hasRun) = (column { $0.scope.runID ?? "" }, column { $0.scope.runID != nil })
+        let (expires, hasExpiry) = (column { $0.expiresAt?.timeIntervalSince1970 ?? 0 }, column { $0.expiresAt != nil })
+        var rows: [UUID: Int64] = [:]
+        for try await (row, id) in try await connection.query("""
+            INSERT INTO engram_memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
+            SELECT i, t, h, CASE WHEN hu THEN u END, CASE WHEN ha THEN a END, CASE WHEN hr THEN r END, m, e, c, d, CASE WHEN hx THEN x END
+            FROM unnest(\(column(\.id))::uuid[], \(column(\.text))::text[], \(column(\.hash))::text[], \(users)::text[], \(hasUser)::boolean[],
+                        \(agents)::text[], \(hasAgent)::boolean[], \(runs)::text[], \(hasRun)::boolean[],
+                        \(column { MetadataValue.jsonText(of: $0.metadata) })::text[], \(embeddings.map(Self.buffer))::bytea[],
+                        \(column { $0.createdAt.timeIntervalSince1970 })::float8[], \(column { $0.updatedAt.timeIntervalSince1970 })::float8[],
+                        \(expires)::float8[], \(hasExpiry)::boolean[])
+                 WITH ORDINALITY AS t(i, t, h, u, hu, a, ha, r, hr, m, e, c, d, x, hx, n)
+            ORDER BY n
+            ON CONFLICT DO NOTHING
+            RETURNING row, id
+            """, logger: logger).decode((Int64, UUID).self) { rows[id] = row }
+        return rows
+    }
+
+    /// The memory holding `hash` in exactly `scope`, if any.
+    private func duplicate(of hash: String, in scope: MemoryScope, _ connection: PostgresConnection) async throws -> Memory? {
+        for try await row in try await connection.query("""
+            SELECT \(unescaped: Self.memoryColumns) FROM engram_memory
+            WHERE hash = \(hash) AND coalesce(user_id, '') = \(scope.userID ?? "")
+              AND coalesce(agent_id, '') = \(scope.agentID ?? "") AND coalesce(run_id, '') = \(scope.runID ?? "")
+            """, logger: logger) { return try Self.decode(row).1 }
+        return nil
+    }
+
+    /// The row, memory and embedding of `id` if it lies in `scope`, locked until the transaction ends.
+    func lockedRecord(_ id: UUID, in scope: MemoryScope?, _ connection: PostgresConnection) async throws -> (Int64, Memory, [Float])? {
+        for try await row in try await connection.query(
+            "SELECT \(unescaped: Self.memoryColumns), embedding FROM engram_memory WHERE id = \(id) FOR UPDATE", logger: logger) {
+            let record = try decodeWithEmbedding(row)
+            guard scope.map({ $0.contains(record.memory.scope) }) ?? true else { return nil }
+            return (record.row, record.memory, record.embedding)
+        }
+        return nil
+    }
+
+    /// Appends history events of one kind: (memory id, old text, new text) each.
+    func record(_ kind: MemoryEvent.Kind, _ events: [(id: UUID, old: String?, new: String?)], at: Date,
+                _ connection: PostgresConnection) async throws {
+        guard !events.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO engram_history (memory_id, event, old_text, new_text, at)
+            SELECT i, \(kind.rawValue), CASE WHEN ho THEN o END, CASE WHEN hn THEN n END, \(at.timeIntervalSince1970)
+            FROM unnest(\(events.map(\.id))::uuid[], \(events.map { $0.old ?? "" })::text[], \(events.map { $0.old != nil })::boolean[],
+                        \(events.map { $0.new ?? "" })::text[], \(events.map { $0.new != nil })::boolean[]) AS t(i, o, ho, n, hn)
+            """, logger: logger)
+    }
+
+    /// Appends the change to the feed and notifies the other nodes (delivered at commit).
+    func publish(_ change: RecordChange, _ connection: PostgresConnection) async throws {
+        guard !change.isEmpty else { return }
+        let rows = change.added.map(\.row) + change.removed.map(\.row)
+        let added = change.added.map { _ in true } + change.removed.map { _ in false }
+        let scopes = change.added.map(\.memory.scope) + change.removed.map(\.scope)
+        // Arrays of optional strings do not bind: each scope field as its values and whether it is set.
+        func field(_ value: (MemoryScope) -> String?) -> ([String], [Bool]) { (scopes.map { value($0) ?? "" }, scopes.map { value($0) != nil }) }
+        let (users, hasUser) = field(\.userID), (agents, hasAgent) = field(\.agentID), (runs, hasRun) = field(\.runID)
+        try await connection.query("""
+            INSERT INTO engram_change (row, added, user_id, agent_id, run_id)
+            SELECT r, a, CASE WHEN hu THEN u END, CASE WHEN ha THEN g END, CASE WHEN hr THEN n END
+            FROM unnest(\(rows)::bigint[], \(added)::boolean[], \(users)::text[], \(hasUser)::boolean[], \(agents)::text[],
+                        \(hasAgent)::boolean[], \(runs)::text[], \(hasRun)::boolean[]) AS t(r, a, u, hu, g, ha, n, hr)
+            """, logger: logger)
+        try await connection.query("SELECT pg_notify(\(Self.channel), '')", logger: logger)
+    }
+}
