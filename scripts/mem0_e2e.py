@@ -19,13 +19,13 @@ def check(condition, message):
         raise SystemExit(f"FAILED: {message}")
 
 
-def main(engram):
+def main(engram, database=None):
     work = tempfile.mkdtemp(prefix="engram-e2e-")
     keys = os.path.join(work, "keys.json")
     with open(keys, "w") as f:
         json.dump({"admin-key": {}, "alice-key": {"user_id": ["alice"]}}, f)
     server = subprocess.Popen([engram, "serve", "--store", os.path.join(work, "store"), "--port", "0", "--api-keys", keys,
-                               "--checkpoint-interval", "1"],
+                               "--checkpoint-interval", "1"] + (["--database", database] if database else []),
                               stdout=subprocess.PIPE, text=True)
     try:
         host = "http://" + json.loads(server.stdout.readline())["listening"]
@@ -98,4 +98,4 @@ def main(engram):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

@@ -1,4 +1,5 @@
 import EngramEmbedding
+import EngramTestSupport
 import Foundation
 import Testing
 
@@ -20,12 +21,13 @@ private let mem0Wanted: Bool = {
 
 @Suite("engram serve with the real mem0ai client", .enabled(if: modelAvailable && mem0Wanted, "pip install mem0ai; scripts/fetch-model"))
 struct ServeEndToEndTests {
-    @Test("add, search, get_all, get, update, history, delete, delete_all; a restricted key stays in its tenant; SIGTERM exits cleanly")
-    func mem0Client() throws {
+    @Test("add, search, get_all, get, update, history, delete, delete_all; a restricted key stays in its tenant; SIGTERM exits cleanly",
+          arguments: StoreBackend.available)
+    func mem0Client(backend: StoreBackend) throws {
         let script = URL(fileURLWithPath: CLI.data).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/mem0_e2e.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, CLI.executable]
+        process.arguments = ["python3", script, CLI.executable] + (try backend.database(for: scratchDirectory("e2e")).map { [$0] } ?? [])
         process.environment = ProcessInfo.processInfo.environment.merging(["MEM0_TELEMETRY": "false"]) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -23,12 +23,13 @@ struct HashedWordsEmbedder: Embedder {
 }
 
 /// A server on a fresh store with an unrestricted key ("admin") and one restricted to alice.
-func withServer(extractor: MemoryExtractor? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+func withServer(_ backend: StoreBackend, extractor: MemoryExtractor? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     let dir = scratchDirectory("server")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let keysFile = dir + "/keys.json"
     try Data(#"{"admin": {}, "alice-key": {"user_id": ["alice"]}}"#.utf8).write(to: URL(fileURLWithPath: keysFile))
-    let store = try MemoryStore(directory: dir, embedder: HashedWordsEmbedder())
+    let store = try await MemoryStore.open(directory: dir, embedder: HashedWordsEmbedder(),
+                                           database: backend.database(for: dir).map { try PostgresLocation(url: $0) })
     let server = try MemoryServer(store: store, configuration: .init(keys: try APIKeys.load(environmentKey: nil, file: keysFile), extractor: extractor))
     try await server.application().test(.router, body)
 }
@@ -48,9 +49,9 @@ func results(_ body: Any) -> [[String: Any]] { (body as? [String: Any])?["result
 
 @Suite("Memory server")
 struct ServerTests {
-    @Test("ping, with and without the trailing slash; keys are required and checked")
-    func pingAndAuth() async throws {
-        try await withServer { client in
+    @Test("ping, with and without the trailing slash; keys are required and checked", arguments: StoreBackend.available)
+    func pingAndAuth(backend: StoreBackend) async throws {
+        try await withServer(backend) { client in
             for path in ["/v1/ping/", "/v1/ping"] {
                 let (status, body) = try await client.call(.get, path)
                 #expect(status == .ok && (body as? [String: Any])?["status"] as? String == "ok")
@@ -61,9 +62,9 @@ struct ServerTests {
         }
     }
 
-    @Test("add → search → list → get → update → history → delete → delete all, on the 2.x routes")
-    func lifecycle() async throws {
-        try await withServer { client in
+    @Test("add → search → list → get → update → history → delete → delete all, on the 2.x routes", arguments: StoreBackend.available)
+    func lifecycle(backend: StoreBackend) async throws {
+        try await withServer(backend) { client in
             let (status, added) = try await client.call(.post, "/v3/memories/add/", json: """
                 {"messages": [{"role": "user", "content": "likes green tea"}, {"role": "assistant", "content": "ok"},
                               {"role": "user", "content": "works night shifts"}], "user_id": "alice", "metadata": {"topic": "life"}}
@@ -97,9 +98,9 @@ struct ServerTests {
         }
     }
 
-    @Test("the 1.x client's routes and Mem0's OSS server routes")
-    func olderRoutes() async throws {
-        try await withServer { client in
+    @Test("the 1.x client's routes and Mem0's OSS server routes", arguments: StoreBackend.available)
+    func olderRoutes(backend: StoreBackend) async throws {
+        try await withServer(backend) { client in
             #expect(try await client.call(.post, "/v1/memories/", json: #"{"messages": [{"role": "user", "content": "one"}], "user_id": "u"}"#).0 == .ok)
             #expect(try await client.call(.post, "/memories", json: #"{"messages": [{"role": "user", "content": "two"}], "user_id": "u"}"#).0 == .ok)
             for path in ["/v2/memories/search/", "/search"] {
@@ -114,9 +115,9 @@ struct ServerTests {
         }
     }
 
-    @Test("a restricted key neither sees nor changes another user's memories, by any route")
-    func restrictedKey() async throws {
-        try await withServer { client in
+    @Test("a restricted key neither sees nor changes another user's memories, by any route", arguments: StoreBackend.available)
+    func restrictedKey(backend: StoreBackend) async throws {
+        try await withServer(backend) { client in
             let (_, bob) = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "bob's secret", "user_id": "bob"}"#)
             let bobID = try #require(results(bob).first?["id"] as? String)
             #expect(try await client.call(.post, "/v3/memories/add/", key: "alice-key", json: #"{"messages": "alice's note", "user_id": "alice"}"#).0 == .ok)
@@ -139,9 +140,9 @@ struct ServerTests {
         }
     }
 
-    @Test("bad requests get {detail} with the right status")
-    func errors() async throws {
-        try await withServer { client in
+    @Test("bad requests get {detail} with the right status", arguments: StoreBackend.available)
+    func errors(backend: StoreBackend) async throws {
+        try await withServer(backend) { client in
             #expect(try await client.call(.post, "/v3/memories/search/", json: "not json").0 == .badRequest)
             #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "no scope"}"#).0 == .unprocessableContent)
             #expect(try await client.call(.post, "/v3/memories/search/", json: #"{"query": "x", "filters": {"user_id": "a", "n": {"gtt": 1}}}"#).0 == .unprocessableContent)
@@ -155,8 +156,8 @@ struct ServerTests {
         }
     }
 
-    @Test("with an extraction model, a conversation becomes its facts; a failed or malformed extraction stores nothing")
-    func extraction() async throws {
+    @Test("with an extraction model, a conversation becomes its facts; a failed or malformed extraction stores nothing", arguments: StoreBackend.available)
+    func extraction(backend: StoreBackend) async throws {
         // A stand-in for an OpenAI-compatible chat endpoint.
         let llm = Router()
         llm.post("v1/chat/completions") { request, _ -> Response in
@@ -174,7 +175,7 @@ struct ServerTests {
             var configuration = MemoryExtractor.Configuration(baseURL: URL(string: "http://127.0.0.1:\(try #require(llmClient.port))/v1")!,
                                                               model: "stand-in", apiKey: nil)
             configuration.maxRetries = 0
-            try await withServer(extractor: MemoryExtractor(configuration)) { client in
+            try await withServer(backend, extractor: MemoryExtractor(configuration)) { client in
                 func add(_ content: String, infer: Bool? = nil) async throws -> (HTTPResponse.Status, Any) {
                     let infer = infer.map { ", \"infer\": \($0)" } ?? ""
                     return try await client.call(.post, "/v3/memories/add/",
