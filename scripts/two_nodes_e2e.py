@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""The deployment recipe of docs/DEPLOY.md, run for real: two `engram serve` nodes on one PostgreSQL
+database behind nginx (round robin), driven by the real mem0ai client (pip install mem0ai).
+
+    python3 scripts/two_nodes_e2e.py ENGRAM_BINARY postgres://user@host:port/database
+
+Adds on one node and searches, updates and deletes through the other; checks that whatever goes
+through nginx lands on both nodes; that a deleted memory never comes back on either; and prints the
+measured propagation delays. Exits non-zero on the first failed check.
+"""
+import json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+
+from mem0 import MemoryClient
+
+
+def check(condition, message):
+    if not condition:
+        raise SystemExit(f"FAILED: {message}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def eventually(condition, seconds=10):
+    """Polls until `condition()` holds; returns the seconds it took, or None."""
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(0.005)
+    return None
+
+
+def serve(engram, work, name, database, key):
+    node = subprocess.Popen([engram, "serve", "--store", os.path.join(work, name), "--database", database, "--port", "0",
+                             "--checkpoint-interval", "0"],
+                            stdout=subprocess.PIPE, text=True, env=dict(os.environ, ENGRAM_API_KEY=key))
+    return node, "http://" + json.loads(node.stdout.readline())["listening"]
+
+
+def nginx(work, upstreams):
+    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    prefix = os.path.join(work, "nginx")
+    os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
+    config = os.path.join(prefix, "nginx.conf")
+    servers = "\n".join(f"        server {u.removeprefix('http://')};" for u in upstreams)
+    with open(config, "w") as f:
+        f.write(f"""
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    upstream engram {{
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 2m;
+        location / {{
+            proxy_pass http://engram;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+        }}
+    }}
+}}
+""")
+    process = subprocess.Popen([nginx_bin, "-p", prefix, "-c", config], stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    check(eventually(lambda: _listening(port), 10) is not None, "nginx listens")
+    return process, url
+
+
+def _listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def main(engram, database):
+    work = tempfile.mkdtemp(prefix="engram-two-nodes-")
+    key = "deploy-key"
+    processes = []
+    try:
+        node_a, url_a = serve(engram, work, "a", database, key)
+        processes.append(node_a)
+        node_b, url_b = serve(engram, work, "b", database, key)
+        processes.append(node_b)
+        balancer, url_lb = nginx(work, [url_a, url_b])
+        processes.append(balancer)
+        a, b, lb = (MemoryClient(api_key=key, host=u) for u in (url_a, url_b, url_lb))
+
+        def ids(client, user):
+            return {m["id"] for m in client.get_all(filters={"user_id": user}, page=1, page_size=100)["results"]}
+
+        # Added on A: read at once on A, soon on B.
+        added = a.add("I am vegetarian and allergic to peanuts", user_id="alice", metadata={"topic": "food"})["results"][0]["id"]
+        check(added in ids(a, "alice"), "read-your-writes on the node that took the add")
+        delay = eventually(lambda: added in ids(b, "alice"))
+        check(delay is not None, "the add reaches the other node")
+        hits = b.search("what can she eat?", filters={"user_id": "alice"}, top_k=3)["results"]
+        check(hits and hits[0]["id"] == added, f"search through B finds what A added: {hits}")
+
+        # Updated and deleted through B: gone on A too, for good.
+        b.update(added, text="I am vegan and allergic to peanuts")
+        check(eventually(lambda: a.get(added)["memory"] == "I am vegan and allergic to peanuts") is not None, "the update reaches A")
+        b.delete(added)
+        check(eventually(lambda: added not in ids(a, "alice")) is not None, "the delete reaches A")
+        time.sleep(0.5)
+        check(added not in ids(a, "alice") and added not in ids(b, "alice"), "a deleted memory never comes back")
+
+        # Through nginx (round robin): every add lands on both nodes.
+        through = [lb.add(f"fact number {i} about the garden", user_id="bob")["results"][0]["id"] for i in range(10)]
+        for client, name in ((a, "A"), (b, "B")):
+            check(eventually(lambda: set(through) <= ids(client, "bob")) is not None, f"adds through nginx reach {name}")
+        found = lb.search("garden facts", filters={"user_id": "bob"}, top_k=10)["results"]
+        check(len(found) == 10, f"search through nginx: {len(found)} hits")
+        lb.delete_all(user_id="bob")
+        for client, name in ((a, "A"), (b, "B")):
+            check(eventually(lambda: not ids(client, "bob")) is not None, f"delete_all through nginx reaches {name}")
+        print(f"two nodes behind nginx: ok (first propagation {delay * 1e3:.0f} ms)")
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
