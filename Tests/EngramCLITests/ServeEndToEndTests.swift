@@ -19,15 +19,33 @@ private let mem0Wanted: Bool = {
     return probe.terminationStatus == 0
 }()
 
+/// Whether nginx is installed (CI installs it; with PostgreSQL required, its absence fails the test).
+private let nginxWanted = StoreBackend.postgresRequired
+    || ["/usr/sbin/nginx", "/usr/bin/nginx"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+
 @Suite("engram serve with the real mem0ai client", .enabled(if: modelAvailable && mem0Wanted, "pip install mem0ai; scripts/fetch-model"))
 struct ServeEndToEndTests {
     @Test("add, search, get_all, get, update, history, delete, delete_all; a restricted key stays in its tenant; SIGTERM exits cleanly",
           arguments: StoreBackend.available)
     func mem0Client(backend: StoreBackend) throws {
-        let script = URL(fileURLWithPath: CLI.data).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/mem0_e2e.py").path
+        let database = try backend.database(for: scratchDirectory("e2e"))
+        try expectScript("mem0_e2e.py", [CLI.executable] + (database.map { [$0] } ?? []), prints: "mem0ai end-to-end: ok")
+    }
+
+    @Test("two serve nodes on one PostgreSQL database behind nginx: writes through either reach both; deletes never come back",
+          .enabled(if: StoreBackend.available.contains(.postgres) && nginxWanted, "needs ENGRAM_TEST_POSTGRES and nginx"))
+    func twoNodesBehindNginx() throws {
+        let database = try #require(try StoreBackend.postgres.database(for: scratchDirectory("two-nodes")))
+        try expectScript("two_nodes_e2e.py", [CLI.executable, database], prints: "two nodes behind nginx: ok")
+    }
+
+    /// Runs `scripts/<name>` with Python and expects it to exit 0 having printed `marker`.
+    private func expectScript(_ name: String, _ arguments: [String], prints marker: String) throws {
+        let script = URL(fileURLWithPath: CLI.data).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/\(name)").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, CLI.executable] + (try backend.database(for: scratchDirectory("e2e")).map { [$0] } ?? [])
+        process.arguments = ["python3", script] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["MEM0_TELEMETRY": "false"]) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -36,6 +54,6 @@ struct ServeEndToEndTests {
         let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0 && output.contains("mem0ai end-to-end: ok"), "\(output)\n\(errors.suffix(3_000))")
+        #expect(process.terminationStatus == 0 && output.contains(marker), "\(output)\n\(errors.suffix(3_000))")
     }
 }
