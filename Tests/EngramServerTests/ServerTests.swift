@@ -22,14 +22,16 @@ struct HashedWordsEmbedder: Embedder {
     }
 }
 
-/// A server on a fresh store with an unrestricted key ("admin") and one restricted to alice.
-func withServer(_ backend: StoreBackend, extractor: MemoryExtractor? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+/// A server on a fresh store with an unrestricted key ("admin") and one restricted to alice; its
+/// record is `database` if given, else `backend`'s.
+func withServer(_ backend: StoreBackend, database: String? = nil, extractor: MemoryExtractor? = nil,
+                _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     let dir = scratchDirectory("server")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let keysFile = dir + "/keys.json"
     try Data(#"{"admin": {}, "alice-key": {"user_id": ["alice"]}}"#.utf8).write(to: URL(fileURLWithPath: keysFile))
     let store = try await MemoryStore.open(directory: dir, embedder: HashedWordsEmbedder(),
-                                           database: backend.database(for: dir).map { try PostgresLocation(url: $0) })
+                                           database: (database ?? backend.database(for: dir)).map { try PostgresLocation(url: $0) })
     let server = try MemoryServer(store: store, configuration: .init(keys: try APIKeys.load(environmentKey: nil, file: keysFile), extractor: extractor))
     try await server.application().test(.router, body)
 }

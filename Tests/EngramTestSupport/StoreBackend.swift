@@ -47,7 +47,7 @@ public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertibl
 
     public struct BackendError: Error, CustomStringConvertible {
         public let description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 
     private static let created = Mutex<Set<String>?>(nil)

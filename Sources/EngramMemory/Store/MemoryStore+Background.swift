@@ -91,10 +91,18 @@ extension MemoryStore {
     }
 
     /// Applies what the record holds that the state lacks, from the state's cursor.
+    ///
+    /// The feed is read without holding the writer, so that local writes never wait for it (nor,
+    /// when the database stops answering, for its timeout); it is read again under the writer
+    /// only if a local write was applied meanwhile, since the read could not account for it (it
+    /// might return a memory deleted since).
     /// - Returns: the partitions whose graphs it made due for a rebuild.
     func catchUp() throws -> [ScopeKey] {
-        try writer.exclusive { state, ledger in
-            let (change, cursor, late) = try records.changes(after: ledger.cursor, derived: state)
+        let before = writer.snapshot()
+        let read = try records.changes(after: before.ledger.cursor, derived: before.state)
+        return try writer.exclusive { state, ledger in
+            let (change, cursor, late) = ledger.applied == before.ledger.applied
+                ? read : try records.changes(after: ledger.cursor, derived: state)
             let due = try state.apply(change, vectors: writer.vectors).subtracting(ledger.compacting)
             ledger.compacting.formUnion(due)
             ledger.record(change)

@@ -34,9 +34,12 @@ final class StoreWriter: Sendable {
         var compacting = Set<ScopeKey>()
         /// Where the state stands in the record's change order (what a checkpoint taken now saves).
         var cursor = ChangeCursor(position: 0)
+        /// Changes applied so far: equal counts mean an unchanged set of rows.
+        var applied = 0
 
         /// Notes a change applied to the state.
         mutating func record(_ change: RecordChange) {
+            applied += 1
             changesSinceCheckpoint += change.size
             for record in change.added {
                 changedPartitions.insert(ScopeKey(partitionOf: record.memory.scope))
@@ -88,6 +91,11 @@ final class StoreWriter: Sendable {
             publish(next)
             return result
         }
+    }
+
+    /// The state and the ledger as they are between two changes.
+    func snapshot() -> (state: StoreState, ledger: Ledger) {
+        serial.withLock { ledger in (published.read { $0 }, ledger) }
     }
 
     /// Makes `next` the state searches read. The state it replaces is released on another

@@ -22,7 +22,7 @@ final class PostgresRecordStore: RecordStore {
     let link: PostgresLink
     let logger: Logger
     /// How long one call may take before it fails with ``MemoryError/unavailable(_:)``.
-    let operationTimeout: Duration
+    var operationTimeout: Duration { location.operationTimeout }
     private let closed = Locked(false)
 
     var client: PostgresClient { link.client }
@@ -31,18 +31,21 @@ final class PostgresRecordStore: RecordStore {
     /// Connects to the database at `location` (or shares this process's connections to it) and
     /// brings its schema up to date.
     /// - Throws: ``MemoryError/unavailable(_:)`` when the database cannot be reached in time.
-    init(location: PostgresLocation, dimension: Int, operationTimeout: Duration = .seconds(10)) throws {
+    init(location: PostgresLocation, dimension: Int) throws {
         self.location = location
         self.dimension = dimension
-        self.operationTimeout = operationTimeout
         var configured = Logger(label: "engram.postgres")
         configured.logLevel = .error
         let logger = configured
         self.logger = logger
         link = try PostgresLink.acquire(location, logger: logger)
         do {
-            let client = link.client
-            try blocking { try await PostgresSchema.migrate(client, logger: logger) }
+            // A connection of its own first: the pool would wait out the timeout on a database
+            // that refuses us, where this fails at once with the server's reason.
+            let link = link, client = link.client
+            try blocking { try await link.probe() }
+            // Migrations may wait for another node's (under the advisory lock), and run DDL.
+            try blocking(within: max(operationTimeout, .seconds(120))) { try await PostgresSchema.migrate(client, logger: logger) }
         } catch {
             close()
             throw error
@@ -61,15 +64,20 @@ final class PostgresRecordStore: RecordStore {
 
     func waitForChanges(timeout: Duration) async { await link.changed.wait(timeout: timeout) }
 
-    /// Runs database work from the calling thread, within ``operationTimeout``.
-    /// - Throws: ``MemoryError/unavailable(_:)`` for a timeout or a lost connection; the work's
-    ///   own errors otherwise (a unique violation, say).
-    func blocking<R: Sendable>(_ work: @escaping @Sendable () async throws -> R) throws -> R {
-        guard let outcome = waitForAsync(timeout: operationTimeout, on: link.executor, work) else {
-            throw MemoryError.unavailable("the database \(location) did not answer within \(operationTimeout)")
+    /// Runs database work from the calling thread, within `limit` (default ``operationTimeout``).
+    /// - Throws: ``MemoryError/unavailable(_:)`` at once while the database is known to be down,
+    ///   or after a timeout or a lost connection; the work's own errors otherwise (a unique
+    ///   violation, say).
+    func blocking<R: Sendable>(within limit: Duration? = nil, _ work: @escaping @Sendable () async throws -> R) throws -> R {
+        try link.checkReachable()
+        let limit = limit ?? operationTimeout
+        guard let outcome = waitForAsync(timeout: limit, on: link.executor, work) else {
+            link.lost("a call took longer than \(limit)")
+            throw MemoryError.unavailable("the database \(location) did not answer within \(limit)")
         }
-        do { return try outcome.get() } catch let error as PSQLError where error.serverInfo == nil {
-            throw MemoryError.unavailable("the database \(location) cannot be reached (\(error.code))")
+        do { return try outcome.get() } catch let error as PSQLError where error.meansUnreachable {
+            link.lost(error.summary)
+            throw MemoryError.unavailable("the database \(location) cannot be reached (\(error.summary))")
         }
     }
 
