@@ -20,14 +20,17 @@ struct MemoryCLITests {
         return path
     }
 
-    @Test("SIGKILL in the middle of an import: every acknowledged add is there and searchable, the database is intact")
-    func crashRecovery() async throws {
+    @Test("SIGKILL in the middle of an import: every acknowledged add is there and searchable, the record is intact",
+          arguments: StoreBackend.available)
+    func crashRecovery(backend: StoreBackend) async throws {
         let dir = scratchDirectory("crash")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let input = try Self.importFile(4_000, in: dir)
+        let database = try backend.database(for: dir + "/store")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.executable)
         process.arguments = ["memory", "import", "--store", dir + "/store", "--input", input, "--batch", "100"]
+            + (database.map { ["--database", $0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -46,7 +49,8 @@ struct MemoryCLITests {
         process.waitUntilExit()
         #expect(acknowledged >= 300 && acknowledged < 4_000, "acknowledged \(acknowledged)")
 
-        let store = try MemoryStore(directory: dir + "/store", embedder: MiniLMEmbedder(threads: 2))
+        let store = try MemoryStore(directory: dir + "/store", embedder: MiniLMEmbedder(threads: 2),
+                                    database: database.map { try PostgresLocation(url: $0) })
         var total = 0
         for u in 0..<5 { total += try store.list(scope: MemoryScope(userID: "u\(u)"), limit: 10_000).total }
         #expect(total >= acknowledged && total % 100 == 0, "stored \(total), acknowledged \(acknowledged)")  // whole batches only
