@@ -77,7 +77,7 @@ package protocol RecordStore: Sendable {
 }
 
 /// What a derived state holds, for a catch-up to compare with the record.
-package protocol DerivedRows {
+package protocol DerivedRows: Sendable {
     /// The number of memories held.
     var count: Int { get }
     /// Whether `row` is held (in the partition of `scope`).

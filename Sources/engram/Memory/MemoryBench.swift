@@ -17,7 +17,10 @@ struct MemoryBench: AsyncParsableCommand {
     @Option(help: "Tenants (user ids), Zipf-distributed sizes.") var tenants = 2_000
     @Option(help: "Searches timed.") var searches = 1_000
     @Option(help: "Memories per add transaction.") var batch = 1_000
-    @Option(help: "Store directory (default: a new temporary one).") var store: String?
+    @Option(help: "Store directory (default: a new temporary one); with --database, the node's index files.") var store: String?
+    @Option(help: "PostgreSQL record (postgres://user@host:port/database): the store's record lives there instead of SQLite in the store directory.")
+    var database: String?
+    @Option(help: "Single adds timed after the batch adds (one memory per transaction).") var singleAdds = 1_000
     @Flag(help: "JSON lines.") var json = false
     @Option(help: "Search mode timed: vector (with recall against exact), keyword or hybrid.") var mode: SearchMode = .vector
     @Option(help: "JSON lines with a \"text\" each: memory texts (cycled; each gets its memory number appended). Default: \"memory N\".")
@@ -34,17 +37,20 @@ struct MemoryBench: AsyncParsableCommand {
         let dir = store ?? NSTemporaryDirectory() + "engram-membench-\(UUID().uuidString)"
         defer { if store == nil { try? FileManager.default.removeItem(atPath: dir) } }  // a store of its own is ~1 GB at 200k
         let embedder: any Embedder = nativeIdentity ? try MiniLMEmbedder(directory: nil) : FixedEmbedder(dimension: dimension)
+        let location = try database.map { try PostgresLocation(url: $0) }
         if openOnly {
             let open = ContinuousClock.now
-            let s = try MemoryStore(directory: dir, embedder: embedder)
-            report([("measure", .string("open")), ("memories", .int(s.count)), ("seconds", .number((ContinuousClock.now - open).seconds))])
+            let s = try MemoryStore(directory: dir, embedder: embedder, database: location)
+            report([("measure", .string("open")), ("memories", .int(s.count)), ("seconds", .number((ContinuousClock.now - open).seconds)),
+                    ("record", .string(location == nil ? "sqlite" : "postgres"))])
             return
         }
+        let record = location == nil ? "sqlite" : "postgres"
         var rng = SplitMix64(seed: 7)
         let tenantOf = Self.zipfTenants(count: memories, tenants: tenants, rng: &rng)
         let textPool = try texts.map { try MemoryEval.lines($0).map { try $0.text("text") } } ?? []
         let queryPool = mode == .vector ? [] : try MemoryEval.lines(queryTexts).map { try $0.text("text") }
-        var s: MemoryStore? = try MemoryStore(directory: dir, embedder: embedder)
+        var s: MemoryStore? = try MemoryStore(directory: dir, embedder: embedder, database: location)
         var rowVectors: [[Float]] = []
         rowVectors.reserveCapacity(memories)
         let start = ContinuousClock.now
@@ -61,7 +67,17 @@ struct MemoryBench: AsyncParsableCommand {
         }
         let addSeconds = (ContinuousClock.now - start).seconds
         report([("measure", .string("add")), ("memories", .int(memories)), ("batch", .int(batch)),
-                ("memories_per_second", .number((Double(memories) / addSeconds).rounded()))])
+                ("memories_per_second", .number((Double(memories) / addSeconds).rounded())), ("record", .string(record))])
+        if singleAdds > 0 {
+            let single = ContinuousClock.now
+            for i in 0..<singleAdds {
+                let item = NewMemory(text: "single \(i)", scope: MemoryScope(userID: "user\(tenantOf[i % memories])"))
+                try await s!.add([item], vectors: [Self.noisy(Array(vectors[i % vectors.count]), rng: &rng)])
+            }
+            let seconds = (ContinuousClock.now - single).seconds
+            report([("measure", .string("add_single")), ("memories", .int(singleAdds)), ("batch", .int(1)),
+                    ("memories_per_second", .number((Double(singleAdds) / seconds).rounded())), ("record", .string(record))])
+        }
 
         // Scoped search: a tenant (drawn like the traffic, so big tenants come often) + one metadata condition.
         var latencies: [Double] = [], recall = 0.0
@@ -82,14 +98,14 @@ struct MemoryBench: AsyncParsableCommand {
         latencies.sort()
         report([("measure", .string("scoped_search")), ("mode", .string(mode.rawValue)), ("memories", .int(memories)), ("tenants", .int(tenants)),
                 ("p50_ms", .number(latencies[latencies.count / 2])), ("p99_ms", .number(latencies[latencies.count * 99 / 100])),
-                ("recall_at_10", mode == .vector ? .number(recall / Double(searches)) : .string(nil))])
+                ("recall_at_10", mode == .vector ? .number(recall / Double(searches)) : .string(nil)), ("record", .string(record))])
 
         let checkpoint = ContinuousClock.now
         try await s!.checkpoint()
         report([("measure", .string("checkpoint")), ("memories", .int(memories)), ("seconds", .number((ContinuousClock.now - checkpoint).seconds))])
         s = nil
         let open = ContinuousClock.now
-        s = try MemoryStore(directory: dir, embedder: embedder)
+        s = try MemoryStore(directory: dir, embedder: embedder, database: location)
         report([("measure", .string("open")), ("memories", .int(memories)), ("seconds", .number((ContinuousClock.now - open).seconds))])
 
         // A server's life after that open: a few adds to one small tenant, then a checkpoint, which

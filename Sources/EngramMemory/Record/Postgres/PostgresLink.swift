@@ -17,9 +17,14 @@ final class PostgresLink: Sendable {
     let location: PostgresLocation
     let client: PostgresClient
     let changed = ChangeSignal()
-    /// Where the pool, the listener and every call's work run: threads of their own, so that a
-    /// caller waiting for a call never holds a thread the call needs (see `waitForAsync`).
-    let executor = QueueExecutor(label: "engram.postgres", concurrent: true)
+    /// Where the pool, the listener and every call's work run: a serial queue, so that a caller
+    /// waiting for a call never holds a thread the call needs (see `waitForAsync`). Serial on
+    /// purpose: the work only suspends (on NIO's threads), never blocks, and a serial queue gets a
+    /// thread whenever it has work, where a concurrent one shares dispatch's pool of as many
+    /// threads as cores with callers that may all be blocked waiting (a checkpoint behind the
+    /// writer, the follower behind a call): adds then stalled for most of a second until dispatch
+    /// added a thread.
+    let executor = QueueExecutor(label: "engram.postgres")
     private let logger: Logger
     /// Reports outages and recoveries (the pool's own logger stays at errors only).
     private let events: Logger

@@ -27,26 +27,21 @@ extension PostgresRecordStore {
     }
 
     func changes(after cursor: ChangeCursor, derived: some DerivedRows) throws -> (change: RecordChange, cursor: ChangeCursor, lateRows: Bool) {
-        let feed = try blocking { [self] in try await read(after: cursor) }
-        var change = RecordChange()
-        var late = false
-        for record in feed.added where !derived.contains(record.row, scope: record.memory.scope) {
-            change.added.append(record)
-            late = late || record.row <= cursor.position
-        }
-        change.removed = feed.removed.filter { derived.contains($0.row, scope: $0.scope) }
-        change.added.sort { $0.row < $1.row }
+        let feed = try blocking { [self] in try await read(after: cursor, derived: derived) }
+        let change = RecordChange(added: feed.added.sorted { $0.row < $1.row }, removed: feed.removed)
+        let late = change.added.contains { $0.row <= cursor.position }
         let position = max(cursor.position, change.added.last?.row ?? 0)
         return (change, ChangeCursor(position: position, horizon: feed.horizon, seen: feed.seen), late)
     }
 
-    /// What the feed holds after `cursor`, read in one snapshot with the memories it added.
-    private func read(after cursor: ChangeCursor) async throws
+    /// What the feed holds after `cursor` that `derived` lacks (memories added, with their
+    /// embeddings) or still holds (memories removed), read in one snapshot.
+    private func read(after cursor: ChangeCursor, derived: some DerivedRows) async throws
         -> (added: [StoredRecord], removed: [(row: Int64, scope: MemoryScope)], horizon: UInt64, seen: [Int64]) {
         try await client.withConnection { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
-                let result = try await read(after: cursor, connection)
+                let result = try await read(after: cursor, derived: derived, connection)
                 try await connection.query("COMMIT", logger: logger)
                 return result
             } catch {
@@ -56,29 +51,34 @@ extension PostgresRecordStore {
         }
     }
 
-    private func read(after cursor: ChangeCursor, _ connection: PostgresConnection) async throws
+    private func read(after cursor: ChangeCursor, derived: some DerivedRows, _ connection: PostgresConnection) async throws
         -> (added: [StoredRecord], removed: [(row: Int64, scope: MemoryScope)], horizon: UInt64, seen: [Int64]) {
         let seen = Set(cursor.seen ?? [])
         var horizon = cursor.horizon ?? 0
         var window: [(seq: Int64, xid: UInt64)] = []
-        var fresh: [(row: Int64, added: Bool, scope: MemoryScope)] = []
-        for try await (seq, xid, row, added, user, agent, run, xmin) in try await connection.query("""
+        var added: [Int64] = []
+        var removed: [(row: Int64, scope: MemoryScope)] = []
+        for try await (seq, xid, row, isAdd, user, agent, run, xmin) in try await connection.query("""
             SELECT seq, xid::text, row, added, user_id, agent_id, run_id, pg_snapshot_xmin(pg_current_snapshot())::text
             FROM engram_change WHERE xid >= \(String(cursor.horizon ?? 0))::xid8 ORDER BY seq
             """, logger: logger).decode((Int64, String, Int64, Bool, String?, String?, String?, String).self) {
             horizon = UInt64(xmin) ?? horizon
             window.append((seq, UInt64(xid) ?? 0))
-            if !seen.contains(seq) { fresh.append((row, added, MemoryScope(userID: user, agentID: agent, runID: run))) }
+            guard !seen.contains(seq) else { continue }
+            // Only what the derived state lacks is fetched: a node's own writes come back through
+            // the feed too, and their embeddings are most of its bytes.
+            let scope = MemoryScope(userID: user, agentID: agent, runID: run)
+            if isAdd, !derived.contains(row, scope: scope) { added.append(row) }
+            if !isAdd, derived.contains(row, scope: scope) { removed.append((row, scope)) }
         }
         if window.isEmpty {
             for try await xmin in try await connection.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", logger: logger)
                 .decode(String.self) { horizon = UInt64(xmin) ?? horizon }
         }
         // A memory added and removed again within the window is simply not found.
-        let added = try await records(fresh.filter(\.added).map(\.row), connection)
-        let removed = fresh.filter { !$0.added }.map { (row: $0.row, scope: $0.scope) }
+        let records = try await records(added, connection)
         // The next read starts at the new horizon: the entries it will read again are those of
         // transactions at or above it, every one of which this read has seen.
-        return (added, removed, horizon, window.filter { $0.xid >= horizon }.map(\.seq))
+        return (records, removed, horizon, window.filter { $0.xid >= horizon }.map(\.seq))
     }
 }
