@@ -13,7 +13,8 @@ struct RebuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let start = ContinuousClock.now
-        let n = try await MemoryStore.rebuild(directory: storeOptions.store, embedder: storeOptions.makeEmbedder(), database: storeOptions.location())
+        let n = try await MemoryStore.rebuild(directory: storeOptions.store, embedder: storeOptions.makeEmbedder(), database: storeOptions.location(),
+                                              progress: Progress.OpenDisplay().show)
         print(JSONValue.object([("memories", .int(n)), ("seconds", .number((ContinuousClock.now - start).seconds))]).text)
     }
 }

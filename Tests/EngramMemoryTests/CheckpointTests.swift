@@ -288,6 +288,44 @@ struct CheckpointTests {
         #expect(got.memories == expected.memories && got.lists == expected.lists)
     }
 
+    @Test("an open without index files reports reading the memories and embeddings and building the graphs, up to their totals; an open with them only catches up",
+          arguments: StoreBackend.available)
+    func openProgress(backend: StoreBackend) async throws {
+        let dir = scratchDirectory("ckpt")
+        let store = try openStore(dir, backend, WordsEmbedder())
+        // One tenant large enough for a graph, and a few small ones.
+        let large = 2_400, small = 300
+        let scopes = (0..<large).map { _ in MemoryScope(userID: "big") } + (0..<small).map { MemoryScope(userID: "u\($0 % 7)") }
+        _ = try await store.add(scopes.enumerated().map { NewMemory(text: "memory \($0.offset)", scope: $0.element) },
+                          vectors: randomUnitVectors(scopes.count, seed: 4))
+        try await store.close()
+        try FileManager.default.removeItem(atPath: dir + "/index")
+
+        let seen = Locked<[OpenProgress]>([])
+        let rebuilt = try MemoryStore(directory: dir, embedder: WordsEmbedder(), database: backend.database(for: dir).map { try PostgresLocation(url: $0) }) { progress in
+            seen.withLock { $0.append(progress) }
+        }
+        let reports = seen.withLock { $0 }
+        let stages = reports.map(\.stage).reduce(into: [OpenProgress.Stage]()) { if $0.last != $1 { $0.append($1) } }
+        #expect(stages == [.readingMemories, .readingEmbeddings, .buildingGraphs], "\(reports)")
+        for stage in stages {
+            let ofStage = reports.filter { $0.stage == stage }
+            #expect(zip(ofStage, ofStage.dropFirst()).allSatisfy { $0.done <= $1.done && $1.done <= $1.total }, "\(ofStage)")
+            let last = try #require(ofStage.last)
+            #expect(last.done == last.total)
+            #expect(last.total == (stage == .buildingGraphs ? large : large + small), "\(stage): \(last)")
+        }
+        #expect(rebuilt.count == large + small)
+        try await rebuilt.close()
+
+        seen.withLock { $0 = [] }
+        let reopened = try MemoryStore(directory: dir, embedder: WordsEmbedder(), database: backend.database(for: dir).map { try PostgresLocation(url: $0) }) { progress in
+            seen.withLock { $0.append(progress) }
+        }
+        #expect(seen.withLock { $0 }.allSatisfy { $0.stage == .catchingUp } && seen.withLock { $0.last?.done } == 1)
+        try await reopened.close()
+    }
+
     @Test("damaged view snapshots with valid checksums (counts, offsets, lengths, bytes overwritten) open or fail, never trap", arguments: StoreBackend.available)
     func hostileSnapshots(backend: StoreBackend) throws {
         let dir = scratchDirectory("ckpt")

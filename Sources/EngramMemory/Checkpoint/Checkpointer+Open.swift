@@ -14,15 +14,18 @@ extension Checkpointer {
     /// The derived state of the store whose checkpoints are in `directory`: the checkpoint caught
     /// up with the record when there is a usable one, else rebuilt from the record (reusing
     /// whatever index files of the checkpoint still open).
-    static func open(_ directory: String, records: any RecordStore, dimension: Int) throws -> Opened {
+    /// - Parameter progress: told what the open is doing, now and then (a rebuild from a large
+    ///   record takes minutes).
+    static func open(_ directory: String, records: any RecordStore, dimension: Int, progress: OpenProgressHandler? = nil) throws -> Opened {
         let manifest = CheckpointManifest.read(directory).flatMap { $0.dimension == dimension ? $0 : nil }
-        if let manifest, let opened = try? openCheckpoint(manifest, in: directory, records: records) { return opened }
-        return try rebuild(directory, manifest: manifest, records: records, dimension: dimension)
+        if let manifest, let opened = try? openCheckpoint(manifest, in: directory, records: records, progress: progress) { return opened }
+        return try rebuild(directory, manifest: manifest, records: records, dimension: dimension, progress: progress)
     }
 
     /// The checkpoint's state and indexes caught up with the record; throws when its files are
     /// not all usable or the record is older than it.
-    private static func openCheckpoint(_ manifest: CheckpointManifest, in directory: String, records: any RecordStore) throws -> Opened {
+    private static func openCheckpoint(_ manifest: CheckpointManifest, in directory: String, records: any RecordStore,
+                                       progress: OpenProgressHandler?) throws -> Opened {
         let (partitions, baseCount) = try openView(manifest, in: directory)
         let vectors = try MemoryVectors.open(manifest.vectors, in: directory, dimension: manifest.dimension)
         guard vectors.count == manifest.count else { throw ViewFile.Damaged(path: directory, reason: "the vectors do not match the view") }
@@ -37,11 +40,13 @@ extension Checkpointer {
         var state = StoreState(partitions: Array(byKey.values), position: manifest.position)
         var ledger = StoreWriter.Ledger(baseline: manifest.view.basePosition, removedFromBaseline: manifest.view.removed,
                                         cursor: manifest.cursor)
+        progress?(OpenProgress(stage: .catchingUp, done: 0, total: 1))
         let (change, cursor, foreign) = try records.changes(after: manifest.cursor, derived: state)
         // Graphs the catch-up leaves with more tombstones than live nodes are rebuilt in the
         // background once the store is open, like every graph in that state.
         _ = try state.apply(change, vectors: vectors)
         ledger.record(change)
+        progress?(OpenProgress(stage: .catchingUp, done: 1, total: 1))
         ledger.cursor = ChangeCursor(position: max(cursor.position, ledger.cursor.position), horizon: cursor.horizon, seen: cursor.seen)
         // Deltas against the baseline assume that every row of the state up to its position is
         // one of its rows; rows another writer left break that: the next checkpoint writes a whole view.
@@ -84,27 +89,16 @@ extension Checkpointer {
 
     /// The state rebuilt from the record alone, with the vector indexes of `manifest` that still
     /// open, caught up by comparing rows (nothing of a damaged checkpoint is trusted further).
-    private static func rebuild(_ directory: String, manifest: CheckpointManifest?, records: any RecordStore, dimension: Int) throws -> Opened {
+    private static func rebuild(_ directory: String, manifest: CheckpointManifest?, records: any RecordStore, dimension: Int,
+                                progress: OpenProgressHandler?) throws -> Opened {
         // The cursor first: what commits while the memories are read is read again by the next
         // catch-up, and taken in once.
         let cursor = try records.cursor()
-        var partitions: [ScopeKey: Partition] = [:]
-        try records.forEachMemory { row, memory in
-            let key = ScopeKey(partitionOf: memory.scope)
-            partitions[key, default: Partition(loadedKey: key)].append(row, memory)
-        }
+        var partitions = try readPartitions(records, progress: progress)
         let vectors = (try? manifest.map { try MemoryVectors.open($0.vectors, in: directory, dimension: dimension) }) ?? nil
         let held = try vectors ?? MemoryVectors(dimension: dimension)
-        let changes = try catchUpVectors(held, to: partitions.values, records: records)
-        for entry in manifest?.graphs ?? [] {
-            guard let graph = try? HNSWIndex.open(directory + "/" + entry.file), graph.dimension == dimension, graph.metric == .cosine,
-                  let rows = partitions[entry.partition]?.rows, rows.count > StoreState.graphThreshold else { continue }
-            try PartitionGraph.catchUp(graph, to: Array(rows), from: held)
-            partitions[entry.partition]?.graph = graph
-        }
-        for (key, partition) in partitions where partition.graph == nil && partition.count > StoreState.graphThreshold {
-            partitions[key]?.graph = try PartitionGraph.build(Array(partition.rows), from: held)
-        }
+        let changes = try catchUpVectors(held, to: partitions.values, records: records, progress: progress)
+        try buildGraphs(&partitions, reusing: manifest?.graphs ?? [], in: directory, from: held, progress: progress)
         let state = StoreState(partitions: Array(partitions.values), position: cursor.position)
         // At least one change: whatever the indexes lacked, the checkpoint on disk was not usable as it is.
         let ledger = StoreWriter.Ledger(changesSinceCheckpoint: max(1, changes), changedPartitions: Set(partitions.keys), cursor: cursor)
@@ -113,7 +107,8 @@ extension Checkpointer {
 
     /// Makes `vectors` hold exactly the rows of `partitions` (missing ones read from the record).
     /// - Returns: how many rows differed.
-    private static func catchUpVectors(_ vectors: MemoryVectors, to partitions: some Collection<Partition>, records: any RecordStore) throws -> Int {
+    private static func catchUpVectors(_ vectors: MemoryVectors, to partitions: some Collection<Partition>, records: any RecordStore,
+                                       progress: OpenProgressHandler?) throws -> Int {
         let held = Set(vectors.liveRows)
         let wanted = Set(partitions.flatMap(\.rows))
         let extra = held.subtracting(wanted)
@@ -122,7 +117,45 @@ extension Checkpointer {
         for start in stride(from: 0, to: missing.count, by: 10_000) {
             let rows = Array(missing[start..<min(missing.count, start + 10_000)])
             try vectors.add(rows, vectors: VectorMatrix(dimension: vectors.dimension, values: records.embeddings(of: rows).flatMap { $0 }))
+            progress?(OpenProgress(stage: .readingEmbeddings, done: start + rows.count, total: missing.count))
         }
         return missing.count + extra.count
+    }
+
+    /// Every memory of the record, by partition.
+    private static func readPartitions(_ records: any RecordStore, progress: OpenProgressHandler?) throws -> [ScopeKey: Partition] {
+        let total = try progress.map { _ in try records.memoryCount() } ?? 0
+        var partitions: [ScopeKey: Partition] = [:]
+        var read = 0
+        try records.forEachMemory { row, memory in
+            let key = ScopeKey(partitionOf: memory.scope)
+            partitions[key, default: Partition(loadedKey: key)].append(row, memory)
+            read += 1
+            // The count is from a moment earlier: memories added since make `read` pass it.
+            if read % 10_000 == 0 { progress?(OpenProgress(stage: .readingMemories, done: read, total: max(read, total))) }
+        }
+        progress?(OpenProgress(stage: .readingMemories, done: read, total: read))
+        return partitions
+    }
+
+    /// Gives every partition large enough a graph: the checkpoint's, caught up, where it still
+    /// opens; a new one otherwise.
+    private static func buildGraphs(_ partitions: inout [ScopeKey: Partition], reusing listed: [CheckpointManifest.Graph], in directory: String,
+                                    from vectors: MemoryVectors, progress: OpenProgressHandler?) throws {
+        for entry in listed {
+            guard let graph = try? HNSWIndex.open(directory + "/" + entry.file), graph.dimension == vectors.dimension, graph.metric == .cosine,
+                  let rows = partitions[entry.partition]?.rows, rows.count > StoreState.graphThreshold else { continue }
+            try PartitionGraph.catchUp(graph, to: Array(rows), from: vectors)
+            partitions[entry.partition]?.graph = graph
+        }
+        let due = partitions.filter { $0.value.graph == nil && $0.value.count > StoreState.graphThreshold }
+        let total = due.values.reduce(0) { $0 + $1.count }
+        var done = 0
+        for (key, partition) in due.sorted(by: { $0.value.count > $1.value.count }) {
+            progress?(OpenProgress(stage: .buildingGraphs, done: done, total: total))
+            partitions[key]?.graph = try PartitionGraph.build(Array(partition.rows), from: vectors)
+            done += partition.count
+        }
+        if total > 0 { progress?(OpenProgress(stage: .buildingGraphs, done: total, total: total)) }
     }
 }

@@ -47,6 +47,9 @@ package protocol RecordStore: Sendable {
     /// The history of `id`, oldest first.
     func history(_ id: UUID) throws -> [MemoryEvent]
 
+    /// How many memories the record holds.
+    func memoryCount() throws -> Int
+
     /// Calls `body` with every memory, in row order (without embeddings).
     func forEachMemory(_ body: (Int64, Memory) throws -> Void) throws
 

@@ -69,23 +69,26 @@ extension MemoryStore {
 
     /// Rebuilds the derived state of the store in `directory` (with its record in `database`, if
     /// given) from its record alone, ignoring any checkpoint, and checkpoints it.
+    /// - Parameter progress: told now and then what the rebuild is doing (see ``OpenProgress``).
     /// - Returns: the number of memories indexed.
     @discardableResult
-    public static func rebuild(directory: String, embedder: any Embedder, database: PostgresLocation? = nil) throws -> Int {
+    public static func rebuild(directory: String, embedder: any Embedder, database: PostgresLocation? = nil,
+                               progress: (@Sendable (OpenProgress) -> Void)? = nil) throws -> Int {
         try? FileManager.default.removeItem(atPath: directory + "/index")
-        let store = try MemoryStore(directory: directory, embedder: embedder, database: database)
+        let store = try MemoryStore(directory: directory, embedder: embedder, database: database, progress: progress)
         try store.checkpoint()
         let count = store.count
         try store.close()
         return count
     }
 
-    /// ``rebuild(directory:embedder:database:)`` on a thread of its own.
+    /// ``rebuild(directory:embedder:database:progress:)`` on a thread of its own.
     @discardableResult
-    public static func rebuild(directory: String, embedder: any Embedder, database: PostgresLocation? = nil) async throws -> Int {
+    public static func rebuild(directory: String, embedder: any Embedder, database: PostgresLocation? = nil,
+                               progress: (@Sendable (OpenProgress) -> Void)? = nil) async throws -> Int {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try rebuild(directory: directory, embedder: embedder, database: database) })
+                continuation.resume(with: Result { try rebuild(directory: directory, embedder: embedder, database: database, progress: progress) })
             }
         }
     }

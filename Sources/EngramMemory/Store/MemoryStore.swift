@@ -26,7 +26,7 @@ import Foundation
 public final class MemoryStore: Sendable {
     /// The store's directory: `memories.sqlite` (the record) and `index/` (checkpoints).
     public let directory: String
-    /// The embedder of the store's memories (fixed per store: see ``init(directory:embedder:)``).
+    /// The embedder of the store's memories (fixed per store: see ``init(directory:embedder:database:progress:)``).
     public let embedder: any Embedder
     let records: any RecordStore
     let writer: StoreWriter
@@ -49,18 +49,21 @@ public final class MemoryStore: Sendable {
     ///   - embedder: the embedder of the store's memories (a store never mixes models).
     ///   - database: a PostgreSQL database holding the record, shared by any number of nodes
     ///     (nil: SQLite in `directory`). This store then follows the other nodes' changes.
+    ///   - progress: told now and then what the open is doing (on the opening thread); an open
+    ///     that rebuilds from a large record takes minutes.
     /// - Throws: ``MemoryError/storeInUse(directory:pid:)`` when another process has the directory
     ///   open; ``MemoryError/invalidParameter(_:)`` when the store holds another embedder's vectors;
     ///   ``MemoryError/unavailable(_:)`` when the database cannot be reached; record errors.
-    /// - Note: blocks while it reads; from async code, use ``open(directory:embedder:database:)``.
-    public init(directory: String, embedder: any Embedder, database: PostgresLocation? = nil) throws {
+    /// - Note: blocks while it reads; from async code, use ``open(directory:embedder:database:progress:)``.
+    public init(directory: String, embedder: any Embedder, database: PostgresLocation? = nil,
+                progress: (@Sendable (OpenProgress) -> Void)? = nil) throws {
         try MemoryError.reportingIO { try FileIO.createDirectory(directory) }
         try StoreLock.acquire(directory)
         do {
             let records: any RecordStore = try database.map { try PostgresRecordStore(location: $0, dimension: embedder.dimension) }
                 ?? SQLiteRecordStore(path: directory + "/memories.sqlite", dimension: embedder.dimension)
             try records.bind(embedder: "\(embedder.modelName)/\(embedder.dimension)")
-            let opened = try Checkpointer.open(directory + "/index", records: records, dimension: embedder.dimension)
+            let opened = try Checkpointer.open(directory + "/index", records: records, dimension: embedder.dimension, progress: progress)
             self.directory = directory
             self.embedder = embedder
             self.records = records
@@ -75,12 +78,13 @@ public final class MemoryStore: Sendable {
         if records.isShared { followInBackground() }
     }
 
-    /// ``init(directory:embedder:database:)`` on a thread of its own, for async callers: opening
-    /// reads files and the record, and must not hold one of Swift's cooperative threads meanwhile.
-    public static func open(directory: String, embedder: any Embedder, database: PostgresLocation? = nil) async throws -> MemoryStore {
+    /// ``init(directory:embedder:database:progress:)`` on a thread of its own, for async callers:
+    /// opening reads files and the record, and must not hold one of Swift's cooperative threads meanwhile.
+    public static func open(directory: String, embedder: any Embedder, database: PostgresLocation? = nil,
+                            progress: (@Sendable (OpenProgress) -> Void)? = nil) async throws -> MemoryStore {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try MemoryStore(directory: directory, embedder: embedder, database: database) })
+                continuation.resume(with: Result { try MemoryStore(directory: directory, embedder: embedder, database: database, progress: progress) })
             }
         }
     }

@@ -40,9 +40,27 @@ struct MemoryBench: AsyncParsableCommand {
         let location = try database.map { try PostgresLocation(url: $0) }
         if openOnly {
             let open = ContinuousClock.now
-            let s = try MemoryStore(directory: dir, embedder: embedder, database: location)
-            report([("measure", .string("open")), ("memories", .int(s.count)), ("seconds", .number((ContinuousClock.now - open).seconds)),
-                    ("record", .string(location == nil ? "sqlite" : "postgres"))])
+            // When each stage ended, for the seconds each took.
+            let ends = Locked<[(OpenProgress.Stage, ContinuousClock.Instant)]>([])
+            let s = try MemoryStore(directory: dir, embedder: embedder, database: location) { progress in
+                ends.withLock { ends in
+                    if ends.last?.0 == progress.stage { ends.removeLast() }
+                    ends.append((progress.stage, .now))
+                }
+            }
+            let seconds = (ContinuousClock.now - open).seconds
+            var fields: [(String, JSONValue)] = [("measure", .string("open")), ("memories", .int(s.count)), ("seconds", .number(seconds)),
+                                                 ("record", .string(location == nil ? "sqlite" : "postgres"))]
+            var from = open
+            for (stage, end) in ends.withLock({ $0 }) {
+                fields.append((stage.rawValue.replacingOccurrences(of: " ", with: "_") + "_seconds", .number((end - from).seconds)))
+                from = end
+            }
+            if let read = ends.withLock({ $0.first { $0.0 == .readingMemories } }) {
+                fields.append(("memories_read_per_second", .number((Double(s.count) / (read.1 - open).seconds).rounded())))
+            }
+            report(fields)
+            try await s.close()
             return
         }
         let record = location == nil ? "sqlite" : "postgres"

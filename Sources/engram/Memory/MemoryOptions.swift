@@ -22,7 +22,8 @@ struct StoreOptions: ParsableArguments {
     }
 
     func open(embedder: (any Embedder)? = nil) async throws -> MemoryStore {
-        try await MemoryStore.open(directory: store, embedder: embedder ?? makeEmbedder(), database: location())
+        try await MemoryStore.open(directory: store, embedder: embedder ?? makeEmbedder(), database: location(),
+                                   progress: Progress.OpenDisplay().show)
     }
 
     /// Opens the store, runs `body` with it and closes it, also when `body` throws.

@@ -1,3 +1,4 @@
+import EngramMemory
 import Foundation
 
 /// Progress and timing on stderr, so stdout stays clean for JSON lines.
@@ -39,6 +40,25 @@ enum Progress {
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             let line = "\(label) [\(bar)] \(percent)% (\(done)/\(total))"
             FileHandle.standardError.write(Data(((interactive ? "\r" : "") + line + (interactive && percent < 100 ? "" : "\n")).utf8))
+        }
+    }
+
+    /// Shows a store's open on stderr, a bar per stage: only stages of 10,000 items or more
+    /// (anything smaller is over at once) and not the catch-up (one step).
+    final class OpenDisplay: @unchecked Sendable {  // `lock` guards `stage` and `bar`
+        private let lock = NSLock()
+        private var stage: OpenProgress.Stage?
+        private var bar: Bar?
+
+        func show(_ progress: OpenProgress) {
+            guard progress.stage != .catchingUp, progress.total >= 10_000 else { return }
+            lock.lock()
+            defer { lock.unlock() }
+            if progress.stage != stage {
+                stage = progress.stage
+                bar = Bar(progress.stage.rawValue, total: progress.total)
+            }
+            bar?.update(progress.done)
         }
     }
 }

@@ -80,6 +80,14 @@ extension PostgresRecordStore {
         }
     }
 
+    func memoryCount() throws -> Int {
+        try blocking { [client, logger] in
+            var count = 0
+            for try await n in try await client.query("SELECT count(*) FROM engram_memory", logger: logger).decode(Int.self) { count = n }
+            return count
+        }
+    }
+
     func forEachMemory(_ body: (Int64, Memory) throws -> Void) throws {
         // In pages, each its own call: a node rebuilding from a large store must neither hold
         // every memory in flight at once nor run one call past the timeout.

@@ -66,6 +66,10 @@ extension SQLiteRecordStore {
         }
     }
 
+    func memoryCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM memory") ?? 0 }
+    }
+
     func forEachMemory(_ body: (Int64, Memory) throws -> Void) throws {
         try pool.read { db in
             let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.memoryColumns) FROM memory ORDER BY row")
