@@ -3,9 +3,9 @@
 node A acknowledges an add (or a delete) node B's derived index shows it (or stops showing it).
 
     python3 Benchmarks/scripts/propagation.py --database postgres://postgres@127.0.0.1:55432/prop \
-        [--engram .build/release/engram] [--probes 300] [--load-clients 6]
+        [--engram .build/release/engram] [--probes 300] [--load-clients 6] [--seed-index DIR]
 
-Starts both nodes itself (fresh index directories, the native embedder). While `--load-clients`
+Starts both nodes itself (fresh index directories or copies of --seed-index, the native embedder). While `--load-clients`
 clients keep both nodes busy with searches and adds (a tenth adds, spread over 2,000 Zipf-drawn
 tenants, like Benchmarks/scripts/server_load.py), a probe adds a memory to a tenant of its own on
 A, then lists that tenant on B (the list is served from B's derived state, not from the database)
@@ -18,23 +18,15 @@ import argparse, asyncio, json, os, random, shutil, signal, subprocess, sys, tem
 
 import httpx
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from engram_nodes import serve  # noqa: E402
+
 KEY = "propagation"
 
 
 def percentile(values, p):
     values = sorted(values)
     return round(values[min(len(values) - 1, int(len(values) * p))], 2) if values else None
-
-
-def start_node(engram, database, directory, port):
-    env = dict(os.environ, ENGRAM_API_KEY=KEY)
-    node = subprocess.Popen([engram, "serve", "--store", directory, "--database", database, "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-    line = node.stdout.readline()
-    if "listening" not in line:
-        node.kill()
-        sys.exit(f"node on port {port} did not start: {line!r}")
-    return node
 
 
 async def load(base, clients, deadline, queries, stats):
@@ -120,21 +112,23 @@ def main():
     ap.add_argument("--engram", default=".build/release/engram")
     ap.add_argument("--probes", type=int, default=300)
     ap.add_argument("--load-clients", type=int, default=6)
-    ap.add_argument("--ports", default="18761,18762")
     ap.add_argument("--queries", default="data/debian-known-item/queries.jsonl")
+    ap.add_argument("--seed-index", help="index directory copied to both nodes before they start (a database that holds memories)")
     args = ap.parse_args()
-    ports = [int(p) for p in args.ports.split(",")]
     scratch = tempfile.mkdtemp(prefix="engram-propagation-")
     nodes = []
     try:
-        nodes = [start_node(args.engram, args.database, f"{scratch}/node{i}", port) for i, port in enumerate(ports)]
-        result = asyncio.run(run(args, [f"http://127.0.0.1:{p}" for p in ports]))
+        for name in ("a", "b"):
+            if args.seed_index:
+                shutil.copytree(args.seed_index, os.path.join(scratch, name, "index"))
+            nodes.append(serve(args.engram, scratch, name, args.database, KEY, quiet=True))
+        result = asyncio.run(run(args, [url for _, url in nodes]))
         print(json.dumps(result))
         sys.exit(1 if result["errors"] else 0)
     finally:
-        for node in nodes:
-            node.send_signal(signal.SIGINT)
-        for node in nodes:
+        for node, _ in nodes:
+            node.send_signal(signal.SIGTERM)
+        for node, _ in nodes:
             try:
                 node.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -4,11 +4,21 @@ import Foundation
 /// The background tasks of a store, which it owns: started here, tracked until they end, and
 /// cancelled and awaited by ``close()`` (or ``closeAndWait()``), so that nothing runs on a closed store.
 ///
-/// Every task runs on the store's own `QueueExecutor` (a thread of its own at utility priority) and checks for cancellation between its
-/// steps; what it produces it installs through the writer, which keeps the store consistent
-/// whether or not the task gets that far.
-final class BackgroundWork: Sendable {
-    private let executor: QueueExecutor
+/// Every task runs on a `QueueExecutor` of its lane (a thread of its own) and checks for
+/// cancellation between its steps; what it produces it installs through the writer, which keeps
+/// the store consistent whether or not the task gets that far.
+package final class BackgroundWork: Sendable {
+    /// Where a task runs. Following another node's writes has a thread of its own: behind index
+    /// builds (a large tenant's graph takes seconds) it would hold up propagation as long.
+    package enum Lane {
+        /// Index builds: graphs, keyword indexes, loading the flat index (at utility priority).
+        case indexing
+        /// Following the changes of a shared record.
+        case following
+    }
+
+    private let indexing: QueueExecutor
+    private let following: QueueExecutor
     private let tasks = Locked(Tasks())
     /// Entered by every task while it runs, for synchronous waiters.
     private let group = DispatchGroup()
@@ -19,12 +29,14 @@ final class BackgroundWork: Sendable {
         var closed = false
     }
 
-    init(label: String) {
-        executor = QueueExecutor(label: label, qos: .utility)
+    package init(label: String) {
+        indexing = QueueExecutor(label: label, qos: .utility)
+        following = QueueExecutor(label: label + ".following")
     }
 
-    /// Starts `work` in the background, unless the work has been closed.
-    func start(_ work: @escaping @Sendable () async -> Void) {
+    /// Starts `work` in the background on `lane`, unless the work has been closed.
+    package func start(on lane: Lane = .indexing, _ work: @escaping @Sendable () async -> Void) {
+        let executor = lane == .indexing ? indexing : following
         tasks.withLock { tasks in
             guard !tasks.closed else { return }
             let id = tasks.next
@@ -70,8 +82,8 @@ final class BackgroundWork: Sendable {
     }
 
     /// ``close()`` for synchronous callers: blocks the calling thread until the tasks have
-    /// stopped (they run on the background executor's own thread, so this never waits on itself).
-    func closeAndWait() {
+    /// stopped (they run on the lanes' own threads, so this never waits on itself).
+    package func closeAndWait() {
         cancel()
         group.wait()
     }

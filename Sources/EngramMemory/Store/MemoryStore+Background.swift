@@ -81,7 +81,7 @@ extension MemoryStore {
     /// since the feed is read from where the store stands.
     func followInBackground() {
         let records = records
-        background.start { [weak self] in
+        background.start(on: .following) { [weak self] in
             while !Task.isCancelled {
                 await records.waitForChanges(timeout: .seconds(1))
                 guard !Task.isCancelled, let self else { return }
