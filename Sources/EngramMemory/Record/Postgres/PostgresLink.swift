@@ -161,7 +161,7 @@ final class PostgresLink: Sendable {
                     try await connection.listen(on: Self.channel) { notifications in
                         self.recovered()
                         self.changed.fire()
-                        for try await _ in notifications { self.changed.fire() }
+                        for try await notification in notifications { self.changed.fire(from: notification.payload) }
                     }
                 }
                 if !Task.isCancelled { lost("the listening connection closed") }

@@ -12,10 +12,10 @@ extension PostgresRecordStore {
         }
         return try blocking { [self] in
             try await transaction { connection in
-                // One statement for the batch. A text the scope holds (stored, being stored by
-                // another node, or earlier in this batch) conflicts on the unique index and is
-                // skipped: the existing memory is returned in its place.
-                let rows = try await insert(fresh, embeddings: embeddings, connection)
+                // One statement for the batch, its history and its feed entries. A text the scope
+                // holds (stored, being stored by another node, or earlier in this batch) conflicts
+                // on the unique index and is skipped: the existing memory is returned in its place.
+                let rows = try await insert(fresh, embeddings: embeddings, publishingAt: now, connection)
                 var change = RecordChange()
                 var memories: [Memory] = []
                 for (memory, embedding) in zip(fresh, embeddings) {
@@ -29,8 +29,6 @@ extension PostgresRecordStore {
                     }
                 }
                 change.added.sort { $0.row < $1.row }
-                try await record(.add, change.added.map { ($0.memory.id, nil, $0.memory.text) }, at: now, connection)
-                try await publish(change, connection)
                 return (change, memories)
             }
         }
@@ -121,8 +119,11 @@ extension PostgresRecordStore {
     }
 
     /// Inserts memories, skipping those whose text conflicts with one of their scope's.
+    /// - Parameter publishingAt: when given, the same statement also records an ADD event for each
+    ///   memory inserted, appends them to the change feed and notifies the other nodes (what
+    ///   `record` and `publish` do, without their two round trips to the database).
     /// - Returns: the row of each memory inserted, by id.
-    func insert(_ memories: [Memory], embeddings: [[Float]], _ connection: PostgresConnection) async throws -> [UUID: Int64] {
+    func insert(_ memories: [Memory], embeddings: [[Float]], publishingAt now: Date? = nil, _ connection: PostgresConnection) async throws -> [UUID: Int64] {
         guard !memories.isEmpty else { return [:] }
         func column<T>(_ value: (Memory) -> T) -> [T] { memories.map(value) }
         // Arrays of optionals do not bind: each optional column as its values and whether it is set.
@@ -131,7 +132,19 @@ extension PostgresRecordStore {
         let (runs, hasRun) = (column { $0.scope.runID ?? "" }, column { $0.scope.runID != nil })
         let (expires, hasExpiry) = (column { $0.expiresAt?.timeIntervalSince1970 ?? 0 }, column { $0.expiresAt != nil })
         var rows: [UUID: Int64] = [:]
+        // Constants and a number only (a query cannot be spliced into another with its binds).
+        let published = now.map { now in """
+            , history AS (
+                INSERT INTO engram_history (memory_id, event, old_text, new_text, at)
+                SELECT id, '\(MemoryEvent.Kind.add.rawValue)', NULL, text, \(now.timeIntervalSince1970)::float8 FROM inserted
+            ), feed AS (
+                INSERT INTO engram_change (row, added, user_id, agent_id, run_id)
+                SELECT row, true, user_id, agent_id, run_id FROM inserted ORDER BY row
+            )
+            SELECT row, id FROM inserted, (SELECT pg_notify('\(Self.channel)', '\(writerID)')) AS notified
+            """ } ?? "SELECT row, id FROM inserted"
         for try await (row, id) in try await connection.query("""
+            WITH inserted AS (
             INSERT INTO engram_memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
             SELECT i, t, h, CASE WHEN hu THEN u END, CASE WHEN ha THEN a END, CASE WHEN hr THEN r END, m, e, c, d, CASE WHEN hx THEN x END
             FROM unnest(\(column(\.id))::uuid[], \(column(\.text))::text[], \(column(\.hash))::text[], \(users)::text[], \(hasUser)::boolean[],
@@ -142,7 +155,8 @@ extension PostgresRecordStore {
                  WITH ORDINALITY AS t(i, t, h, u, hu, a, ha, r, hr, m, e, c, d, x, hx, n)
             ORDER BY n
             ON CONFLICT DO NOTHING
-            RETURNING row, id
+            RETURNING row, id, text, user_id, agent_id, run_id
+            ) \(unescaped: published)
             """, logger: logger).decode((Int64, UUID).self) { rows[id] = row }
         return rows
     }
@@ -195,6 +209,6 @@ extension PostgresRecordStore {
             FROM unnest(\(rows)::bigint[], \(added)::boolean[], \(users)::text[], \(hasUser)::boolean[], \(agents)::text[],
                         \(hasAgent)::boolean[], \(runs)::text[], \(hasRun)::boolean[]) AS t(r, a, u, hu, g, ha, n, hr)
             """, logger: logger)
-        try await connection.query("SELECT pg_notify(\(Self.channel), '')", logger: logger)
+        try await connection.query("SELECT pg_notify(\(Self.channel), \(writerID))", logger: logger)
     }
 }

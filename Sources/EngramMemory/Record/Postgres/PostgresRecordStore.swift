@@ -24,6 +24,8 @@ final class PostgresRecordStore: RecordStore {
     /// How long one call may take before it fails with ``MemoryError/unavailable(_:)``.
     var operationTimeout: Duration { location.operationTimeout }
     private let closed = Locked(false)
+    /// This store's identity in the notifications of its writes, by which it skips its own.
+    let writerID = UUID().uuidString
 
     var client: PostgresClient { link.client }
     static var channel: String { PostgresLink.channel }
@@ -62,7 +64,7 @@ final class PostgresRecordStore: RecordStore {
     /// Several nodes write one PostgreSQL store.
     var isShared: Bool { true }
 
-    func waitForChanges(timeout: Duration) async { await link.changed.wait(timeout: timeout) }
+    func waitForChanges(timeout: Duration) async { await link.changed.wait(timeout: timeout, ignoring: writerID) }
 
     /// Runs database work from the calling thread, within `limit` (default ``operationTimeout``).
     /// - Throws: ``MemoryError/unavailable(_:)`` at once while the database is known to be down,
