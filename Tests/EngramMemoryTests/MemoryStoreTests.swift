@@ -176,4 +176,47 @@ struct MemoryStoreTests {
         #expect(throws: MemoryError.notFound(memory.id)) { try store.delete(memory.id, scope: bob) }
         #expect(try await store.get(memory.id, scope: alice).text == "mine")
     }
+
+    @Test("a NUL byte never moves memories between tenants: scope ids and texts with NUL are refused on every call; blank and control-character ids are refused for new memories; metadata keeps NUL exactly",
+          arguments: StoreBackend.available)
+    func nulAndHostileScopes(backend: StoreBackend) async throws {
+        let dir = scratchDirectory("store")
+        var store: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
+        let victim = MemoryScope(userID: "victim")
+        let secret = try await store!.add(["the victim's secret"], scope: victim)[0]
+        for hostile in [MemoryScope(userID: "victim\u{0}attacker"), MemoryScope(agentID: "a\u{0}"), MemoryScope(userID: "victim", runID: "\u{0}")] {
+            await #expect(throws: MemoryError.self) { try await store!.add(["the victim's secret"], scope: hostile) }
+            #expect(throws: MemoryError.self) { try store!.list(scope: hostile) }
+            await #expect(throws: MemoryError.self) { try await store!.search("secret", scope: hostile) }
+            #expect(throws: MemoryError.self) { try store!.deleteAll(scope: hostile) }
+        }
+        for refused in ["", "   ", "a\u{1}b", "tab\there", "new\nline", String(repeating: "x", count: 513)] {
+            await #expect(throws: MemoryError.self, "\(refused.debugDescription)") { try await store!.add(["x"], scope: MemoryScope(userID: refused)) }
+        }
+        await #expect(throws: MemoryError.self) { try await store!.add(["visible\u{0}hidden"], scope: victim) }
+        await #expect(throws: MemoryError.self) { try await store!.update(secret.id, text: "visible\u{0}hidden", scope: victim) }
+        // Unicode ids and NUL inside metadata are kept exactly, through a reopen.
+        let unicode = MemoryScope(userID: "ü 😀 名前", agentID: "\u{202E}rtl")
+        let metadata: [String: MetadataValue] = ["nul\u{0}key": "a\u{0}b", "list": .strings(["\u{0}"])]
+        let kept = try await store!.add(["unicode tenant"], scope: unicode, metadata: metadata)[0]
+        store = nil
+        let reopened = try openStore(dir, backend, WordsEmbedder())
+        #expect(try reopened.list(scope: victim).memories.map(\.id) == [secret.id])
+        #expect(try await reopened.get(secret.id).text == "the victim's secret")
+        let listed = try reopened.list(scope: unicode).memories
+        #expect(listed.map(\.id) == [kept.id] && listed.first?.scope == unicode && listed.first?.metadata == metadata)
+        #expect(try await reopened.get(kept.id).metadata == metadata)
+    }
+
+    @Test("an update onto a text its scope already holds is refused with the other memory's id, and changes nothing", arguments: StoreBackend.available)
+    func updateOntoDuplicate(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
+        let added = try await store.add(["likes tea", "likes coffee"], scope: alice)
+        await #expect(throws: MemoryError.duplicateText(added[0].id)) { try await store.update(added[1].id, text: "likes tea", scope: alice) }
+        #expect(try await store.get(added[1].id).text == "likes coffee")
+        #expect(try store.list(scope: alice).total == 2)
+        // The same text in another scope is no conflict.
+        let bobs = try await store.add(["likes coffee"], scope: bob)[0]
+        #expect(try await store.update(bobs.id, text: "likes tea", scope: bob).text == "likes tea")
+    }
 }

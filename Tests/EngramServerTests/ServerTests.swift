@@ -152,6 +152,23 @@ struct ServerTests {
             #expect(try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "a"}, "page_size": 0}"#).0 == .unprocessableContent)
             #expect(try await client.call(.get, "/v1/memories/not-a-uuid/").0 == .notFound)
             #expect(try await client.call(.get, "/v1/memories/\(UUID().uuidString)/").0 == .notFound)
+            // A NUL in a scope id or a text, a blank id: refused, never stored under another tenant.
+            #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "x", "user_id": "victim\u0000attacker"}"#).0 == .unprocessableContent)
+            #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "visible\u0000hidden", "user_id": "a"}"#).0 == .unprocessableContent)
+            #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "x", "user_id": "  "}"#).0 == .unprocessableContent)
+            // An update onto a text the scope holds: 409, naming the other memory.
+            let (_, two) = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": [{"role": "user", "content": "tea"}, {"role": "user", "content": "coffee"}], "user_id": "a"}"#)
+            let ids = results(two).compactMap { $0["id"] as? String }
+            let (conflict, detail) = try await client.call(.put, "/v1/memories/\(ids[1])/", json: #"{"text": "tea"}"#)
+            #expect(conflict == .conflict && ((detail as? [String: Any])?["detail"] as? String)?.contains(ids[0]) == true)
+            // A delete of a scope with filters it would not apply is refused, and deletes nothing.
+            for filters in [#"{"user_id": "a", "category": "x"}"#, #"{"AND": [{"user_id": "a"}, {"user_id": "b"}]}"#, #"{"OR": [{"user_id": "a"}]}"#] {
+                #expect(try await client.call(.delete, "/v1/memories/", json: #"{"filters": \#(filters)}"#).0 == .unprocessableContent, "\(filters)")
+            }
+            #expect(try await client.call(.delete, "/v1/memories/?user_id=a", json: #"{"filters": {"user_id": "b"}}"#).0 == .unprocessableContent)
+            let (_, kept) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "a"}}"#)
+            #expect((kept as? [String: Any])?["count"] as? Int == 2)
+            #expect(try await client.call(.delete, "/v1/memories/", json: #"{"filters": {"user_id": "a"}}"#).0 == .ok)
             let big = #"{"messages": ""# + String(repeating: "x", count: 2 << 20) + #"", "user_id": "a"}"#
             let (status, body) = try await client.call(.post, "/v3/memories/add/", json: big)
             #expect(status == .contentTooLarge && (body as? [String: Any])?["detail"] is String)

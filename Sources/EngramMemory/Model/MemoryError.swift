@@ -10,6 +10,9 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidMetadata(String)
     /// No memory with this id in the scope asked about (or at all).
     case notFound(UUID)
+    /// An update would give a memory the text that another memory of its scope holds (each text
+    /// is stored once per scope): the associated value is that memory.
+    case duplicateText(UUID)
     /// A value outside what the call accepts; the string says which and why.
     case invalidParameter(String)
     /// Another process has the store open (its pid, when the system tells it).
@@ -30,6 +33,7 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingScope: "a memory needs at least one of user_id, agent_id, run_id"
         case let .invalidMetadata(reason): "invalid metadata: \(reason)"
         case let .notFound(id): "no memory \(id.uuidString.lowercased()) in this scope"
+        case let .duplicateText(id): "memory \(id.uuidString.lowercased()) of this scope already holds this text"
         case let .invalidParameter(reason): "invalid parameter: \(reason)"
         case let .storeInUse(directory, pid):
             "the store \(directory) is open in another process\(pid > 0 ? " (pid \(pid))" : ""): one process at a time, or it would not see the other's changes"

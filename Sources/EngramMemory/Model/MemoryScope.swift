@@ -20,6 +20,11 @@ public struct MemoryScope: Sendable, Hashable, Codable {
     /// Whether at least one scope field is set (required to add memories).
     public var isEmpty: Bool { userID == nil && agentID == nil && runID == nil }
 
+    /// The fields set, by their Mem0 names.
+    var fields: [(name: String, id: String)] {
+        [("user_id", userID), ("agent_id", agentID), ("run_id", runID)].compactMap { name, id in id.map { (name, $0) } }
+    }
+
     /// Whether a memory with scope `other` lies inside this scope: every field set here must match.
     public func contains(_ other: MemoryScope) -> Bool {
         (userID == nil || userID == other.userID) && (agentID == nil || agentID == other.agentID) && (runID == nil || runID == other.runID)

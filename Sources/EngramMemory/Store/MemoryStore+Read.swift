@@ -34,7 +34,7 @@ extension MemoryStore {
                      includeExpired: Bool = false) throws -> (total: Int, memories: [Memory]) {
         try ensureOpen()
         try MemoryValidation.check(limit: limit, offset: offset)
-        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        try MemoryValidation.check(scope: scope)
         let search = MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date())
         let candidates = search.candidates(includeExpired: includeExpired)
         // Newest first; ties by id bytes (formatting uuidString in a comparator costs a printf per call).

@@ -25,7 +25,7 @@ extension MemoryStore {
                        threshold: Float? = nil, mode: SearchMode = .hybrid) throws -> [MemoryHit] {
         try ensureOpen()
         guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
-        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        try MemoryValidation.check(scope: scope)
         guard vector != nil || (mode == .keyword && threshold == nil) else {
             throw MemoryError.invalidParameter("\(mode) search needs the query's embedding")
         }

@@ -99,7 +99,7 @@ extension MemoryStore {
     @discardableResult
     public func deleteAll(scope: MemoryScope) throws -> Int {
         try ensureOpen()
-        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        try MemoryValidation.check(scope: scope)
         return try perform {
             let change = try records.deleteAll(in: scope)
             return (change, change.removed.count)

@@ -11,13 +11,42 @@ enum MemoryValidation {
     }
 
     static func check(texts: [String], scope: MemoryScope, metadata: [String: MetadataValue]) throws {
-        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        try check(newScope: scope)
         for text in texts { try check(text: text) }
         try check(metadata: metadata)
     }
 
+    /// A text may hold any character but NUL: PostgreSQL's text type cannot store it, and SQLite
+    /// would keep only what comes before it, so the record and the view would disagree.
     static func check(text: String) throws {
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw MemoryError.emptyText }
+        if text.utf8.contains(0) { throw MemoryError.invalidParameter("a memory text cannot contain NUL (\\u0000)") }
+    }
+
+    /// Longest accepted scope id, in UTF-8 bytes.
+    static let maxScopeIDBytes = 512
+
+    /// A scope a read or a delete names: at least one field, and none with a NUL, which a record
+    /// store could cut short (`victim\u{0}x` must never reach `victim`'s memories). Blank ids are
+    /// accepted here, so that memories stored under one before they were refused stay reachable.
+    static func check(scope: MemoryScope) throws {
+        guard !scope.isEmpty else { throw MemoryError.missingScope }
+        for (name, id) in scope.fields where id.utf8.contains(0) {
+            throw MemoryError.invalidParameter("\(name) cannot contain NUL (\\u0000)")
+        }
+    }
+
+    /// A scope new memories are stored under: as for reads, and every id set is not blank, has no
+    /// control character and is at most ``maxScopeIDBytes`` long.
+    static func check(newScope scope: MemoryScope) throws {
+        try check(scope: scope)
+        for (name, id) in scope.fields {
+            if id.trimmingCharacters(in: .whitespaces).isEmpty { throw MemoryError.invalidParameter("\(name) is blank") }
+            if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                throw MemoryError.invalidParameter("\(name) cannot contain control characters")
+            }
+            if id.utf8.count > maxScopeIDBytes { throw MemoryError.invalidParameter("\(name) is longer than \(maxScopeIDBytes) bytes") }
+        }
     }
 
     static func check(metadata: [String: MetadataValue]) throws {

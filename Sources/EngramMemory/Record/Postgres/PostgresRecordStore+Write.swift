@@ -44,7 +44,8 @@ extension PostgresRecordStore {
                 try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
                 let vector = embedding ?? stored
                 guard let newRow = try await insert([memory], embeddings: [vector], connection)[memory.id] else {
-                    throw MemoryError.invalidParameter("the scope already holds a memory with this text")
+                    let other = try await duplicate(of: memory.hash, in: memory.scope, connection)
+                    throw other.map { MemoryError.duplicateText($0.id) } ?? MemoryError.corruptRecord("a duplicate of a text was neither inserted nor found")
                 }
                 let change = RecordChange(added: [StoredRecord(row: newRow, memory: memory, embedding: vector)], removed: [(row, old.scope)])
                 try await publish(change, connection)

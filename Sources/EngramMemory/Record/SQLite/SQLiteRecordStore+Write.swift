@@ -28,6 +28,12 @@ extension SQLiteRecordStore {
             try record(db, .update, id, old: old.text, new: memory.text, at: memory.updatedAt)
             let vector = try embedding ?? floats(try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row]), row: row)
             try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
+            if let other = try String.fetchOne(db, sql: """
+                SELECT id FROM memory
+                WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ?
+                """, arguments: [memory.hash, memory.scope.userID ?? "", memory.scope.agentID ?? "", memory.scope.runID ?? ""]).flatMap(UUID.init) {
+                throw MemoryError.duplicateText(other)
+            }
             let newRow = try insert(memory, embedding: Self.blob(vector), db)
             let change = RecordChange(added: [StoredRecord(row: newRow, memory: memory, embedding: vector)], removed: [(row, old.scope)])
             return (change, memory)
