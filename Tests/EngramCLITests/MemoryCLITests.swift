@@ -62,6 +62,25 @@ struct MemoryCLITests {
         #expect(hits.first?.memory.text.hasPrefix("memory number 42:") == true)
     }
 
+    @Test("an import checks every line before it commits: a bad line anywhere names its line and field and imports nothing")
+    func importValidatesFirst() throws {
+        let dir = scratchDirectory("import")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let good = (0..<5).map { #"{"text": "fact \#($0)", "user_id": "u"}"# }
+        for (bad, field) in [(#"{"text": "x", "user_id": 123}"#, "user_id"), (#"{"text": "x", "user_id": "u", "metadata": "x"}"#, "metadata"),
+                             (#"{"text": "x", "user_id": "   "}"#, "user_id"), (#"{"text": "x"}"#, "user_id"), (#"{"text": 7, "user_id": "u"}"#, "text"),
+                             ("not json", "JSON")] {
+            let input = dir + "/import.jsonl"
+            try (good + [bad] + good).joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+            let run = try CLI.run(["memory", "import", "--store", dir + "/store", "--input", input, "--batch", "2"])
+            #expect(run.status != 0 && run.err.contains("import.jsonl:6") && run.err.contains(field), "\(bad): \(run.err)")
+            #expect(run.out.isEmpty, "nothing committed: \(run.out)")
+        }
+        let list = try CLI.run(["memory", "list", "--store", dir + "/store", "--user", "u", "--json"])
+        #expect(list.status == 0 && list.out.contains("\"count\": 0"), "\(list.out)")
+        #expect(try CLI.run(["memory", "import", "--store", dir + "/store", "--input", dir + "/import.jsonl", "--batch", "0"]).status != 0)
+    }
+
     @Test("a store open in one process is refused to another, with a message saying so; free again once that process ends")
     func oneProcessPerStore() throws {
         let dir = scratchDirectory("lock")

@@ -18,4 +18,11 @@ public struct NewMemory: Sendable, Hashable {
         self.metadata = metadata
         self.expiresAt = expiresAt
     }
+
+    /// Checks what ``MemoryStore/add(_:vectors:)`` would refuse in this memory, before any of a
+    /// batch is committed (an import checks every line first).
+    /// - Throws: the ``MemoryError`` that `add` would throw.
+    public func validate() throws {
+        try MemoryValidation.check([self])
+    }
 }

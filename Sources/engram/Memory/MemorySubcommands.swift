@@ -187,16 +187,19 @@ struct MemoryImport: AsyncParsableCommand {
     @Option(help: "JSONL file.") var input: String
     @Option(help: "Memories per transaction.") var batch = 512
 
+    func validate() throws {
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+    }
+
     func run() async throws {
+        // Every line is read and checked before the first commit: a bad line imports nothing.
+        let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let items = try lines.enumerated().compactMap { i, line -> NewMemory? in
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+            let request = try Mem0Request(line: line, location: "\(input):\(i + 1)")
+            do { return try Self.memory(request) } catch { throw ValidationError("\(input):\(i + 1): \(error)") }
+        }
         try await storeOptions.withStore { store in
-            let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
-            let items = try lines.enumerated().map { i, line -> NewMemory in
-                let request = try Mem0Request(line: line, location: "\(input):\(i + 1)")
-                guard let text = try request.string("text") else {
-                    throw ValidationError("\(input):\(i + 1): expected a JSON object with a string \"text\"")
-                }
-                return NewMemory(text: text, scope: try request.scope(filter: .all), metadata: try request.metadata() ?? [:])
-            }
             let bar = Progress.Bar("importing", total: items.count)
             var committed = 0
             for start in stride(from: 0, to: items.count, by: max(1, batch)) {
@@ -209,5 +212,13 @@ struct MemoryImport: AsyncParsableCommand {
                 bar.update(committed)
             }
         }
+    }
+
+    /// The memory one line describes, checked as `add` would check it.
+    static func memory(_ request: Mem0Request) throws -> NewMemory {
+        guard let text = try request.string("text") else { throw ValidationError("expected a JSON object with a string \"text\"") }
+        let memory = NewMemory(text: text, scope: try request.scope(filter: .all), metadata: try request.metadata() ?? [:])
+        try memory.validate()
+        return memory
     }
 }
