@@ -3,6 +3,7 @@ import EngramSupport
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// A Mem0-compatible memory server over HTTP: the routes `mem0ai.MemoryClient` calls, on a
 /// ``MemoryStore``, with API keys and per-key tenant restrictions.
@@ -21,15 +22,21 @@ public struct MemoryServer: Sendable {
         /// How often the store is checkpointed when due (``MemoryStore/checkpointIfDue()``), so that
         /// a crash leaves little for the next open to catch up; nil: only at shutdown.
         public var checkpointInterval: Duration?
+        /// How long a connection may send nothing before the server closes it (an idle keep-alive
+        /// connection, or a request that stopped halfway), so that clients cannot hold file
+        /// descriptors for ever.
+        public var idleTimeout: Duration
 
-        /// A configuration; by default loopback, port 8765, no keys, no extraction, checkpoints every 5 minutes.
+        /// A configuration; by default loopback, port 8765, no keys, no extraction, checkpoints
+        /// every 5 minutes, connections closed after 60 idle seconds.
         public init(host: String = "127.0.0.1", port: Int = 8765, keys: APIKeys = .none, extractor: MemoryExtractor? = nil,
-                    checkpointInterval: Duration? = .seconds(300)) {
+                    checkpointInterval: Duration? = .seconds(300), idleTimeout: Duration = .seconds(60)) {
             self.host = host
             self.port = port
             self.keys = keys
             self.extractor = extractor
             self.checkpointInterval = checkpointInterval
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -59,8 +66,9 @@ public struct MemoryServer: Sendable {
     /// The application, for running (``run()``) or testing.
     public func application(logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                                           serverName: "engram"),
+        let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1)))
+        return Application(router: router(), server: .http1(configuration: .init(idleTimeout: idle)),
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "engram"),
                     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
                     logger: logger ?? Logger(label: "engram.server"))
     }

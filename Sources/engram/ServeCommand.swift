@@ -28,9 +28,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most query texts the native embedder's worker embeds in one pass.") var embedBatch = 64
     @Option(help: "Seconds between checkpoints of the store when enough has changed (0: only at shutdown).")
     var checkpointInterval = 300
+    @Option(help: "Seconds a connection may send nothing (idle, or a request stopped halfway) before it is closed.")
+    var idleTimeout = 60.0
 
     func validate() throws {
         guard checkpointInterval >= 0 else { throw ValidationError("--checkpoint-interval must be 0 or more seconds") }
+        guard idleTimeout.isFinite, idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be in (0, 86400] seconds") }
         guard (1...1_024).contains(embedBatch) else { throw ValidationError("--embed-batch must be in 1...1024") }
         guard (llmURL == nil) == (llmModel == nil) else { throw ValidationError("--llm-url and --llm-model go together") }
         if let llmURL, URL(string: llmURL)?.scheme == nil { throw ValidationError("--llm-url must be a URL") }
@@ -50,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
             embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder)
         let server = try MemoryServer(store: store, configuration: .init(
             host: host, port: port, keys: keys, extractor: try extractor(),
-            checkpointInterval: checkpointInterval > 0 ? .seconds(checkpointInterval) : nil))
+            checkpointInterval: checkpointInterval > 0 ? .seconds(checkpointInterval) : nil, idleTimeout: .milliseconds(Int(idleTimeout * 1_000))))
         let host = host
         try await server.run { port in
             // Unbuffered, so a supervisor reading a pipe sees the line at once.
