@@ -3,7 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Authenticates every request (the ping too: a client checks its key with it), and turns every error into `{"detail": ...}`.
+/// Authenticates every request (the ping too: a client checks its key with it), answers HEAD without a
+/// body, and turns every error into `{"detail": ...}`.
 struct ServerMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let keys: APIKeys
@@ -20,12 +21,20 @@ struct ServerMiddleware: RouterMiddleware {
             // Server-Timing: the whole handling, and (set by the route) the query embedding in it.
             let total = "total;dur=\(Self.milliseconds(ContinuousClock.now - start))"
             response.headers[.serverTiming] = response.headers[.serverTiming].map { $0 + ", " + total } ?? total
-            return response
+            return Self.bodiless(response, for: request)
         } catch {
             let (status, detail) = ServerError.from(error)
             if status == .internalServerError { context.logger.error("request failed: \(error)") }
-            return .json(.object([("detail", .string(detail))]), status: status)
+            return Self.bodiless(.json(.object([("detail", .string(detail))]), status: status), for: request)
         }
+    }
+
+    /// The response without its body when the request is a HEAD (routed like its GET).
+    static func bodiless(_ response: Response, for request: Request) -> Response {
+        guard request.method == .head else { return response }
+        var response = response
+        response.body = .init()
+        return response
     }
 
     /// `Authorization: Token <key>` (what mem0ai sends), `Authorization: Bearer <key>`, or `X-API-Key`.

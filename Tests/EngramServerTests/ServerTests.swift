@@ -142,6 +142,17 @@ struct ServerTests {
         }
     }
 
+    @Test("HEAD is answered as GET without a body", arguments: StoreBackend.available)
+    func head(backend: StoreBackend) async throws {
+        try await withServer(backend) { client in
+            for (path, status) in [("/v1/ping/", HTTPResponse.Status.ok), ("/v1/memories/\(UUID().uuidString)/", .notFound)] {
+                try await client.execute(uri: path, method: .head, headers: [.authorization: "Token admin"]) { response in
+                    #expect(response.status == status && response.body.readableBytes == 0, "\(path)")
+                }
+            }
+        }
+    }
+
     @Test("bad requests get {detail} with the right status", arguments: StoreBackend.available)
     func errors(backend: StoreBackend) async throws {
         try await withServer(backend) { client in

@@ -32,5 +32,7 @@ struct MemoryRoutes: Sendable {
     private func route(_ router: Router<ServerContext>, _ method: HTTPRequest.Method, _ path: String,
                        _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response) {
         router.on(RouterPath(path), method: method, use: handler)
+        // HEAD too, for every GET (load balancers' health checks send it); the middleware drops the body.
+        if method == .get { router.on(RouterPath(path), method: .head, use: handler) }
     }
 }
