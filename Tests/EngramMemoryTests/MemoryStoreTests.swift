@@ -137,8 +137,11 @@ struct MemoryStoreTests {
     @Test("expired memories are hidden unless asked for", arguments: StoreBackend.available)
     func expiry(backend: StoreBackend) async throws {
         let store = try temporaryStore(backend)
-        try await store.add(["old news"], scope: alice, expiresAt: Date(timeIntervalSinceNow: -1))
+        // Stored expired, a memory would never be seen: refused.
+        await #expect(throws: MemoryError.self) { try await store.add(["stale news"], scope: alice, expiresAt: Date(timeIntervalSinceNow: -1)) }
+        try await store.add(["old news"], scope: alice, expiresAt: Date(timeIntervalSinceNow: 0.5))
         try await store.add(["fresh news"], scope: alice, expiresAt: Date(timeIntervalSinceNow: 3_600))
+        try await Task.sleep(for: .milliseconds(600))
         #expect(try store.list(scope: alice).memories.map(\.text) == ["fresh news"])
         #expect(try store.list(scope: alice, includeExpired: true).total == 2)
         #expect(try await store.search("news", scope: alice).map(\.memory.text) == ["fresh news"])

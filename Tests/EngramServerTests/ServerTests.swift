@@ -161,6 +161,12 @@ struct ServerTests {
             #expect(try await client.call(.post, "/v3/memories/search/", json: #"{"query": "x", "filters": {"user_id": "a", "n": {"gtt": 1}}}"#).0 == .unprocessableContent)
             #expect(try await client.call(.post, "/v3/memories/search/", json: #"{"query": " ", "filters": {"user_id": "a"}}"#).0 == .unprocessableContent)
             #expect(try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "a"}, "page_size": 0}"#).0 == .unprocessableContent)
+            // Booleans are not numbers; an expiry in the past would store a memory no one can see.
+            for body in [#"{"query": "x", "filters": {"user_id": "a"}, "top_k": true}"#, #"{"query": "x", "filters": {"user_id": "a"}, "threshold": false}"#] {
+                #expect(try await client.call(.post, "/v3/memories/search/", json: body).0 == .unprocessableContent, "\(body)")
+            }
+            #expect(try await client.call(.post, "/v3/memories/?page=true", json: #"{"filters": {"user_id": "a"}, "page_size": true}"#).0 == .unprocessableContent)
+            #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "x", "user_id": "a", "expiration_date": "2001-01-01"}"#).0 == .unprocessableContent)
             #expect(try await client.call(.get, "/v1/memories/not-a-uuid/").0 == .notFound)
             #expect(try await client.call(.get, "/v1/memories/\(UUID().uuidString)/").0 == .notFound)
             // A NUL in a scope id or a text, a blank id: refused, never stored under another tenant.

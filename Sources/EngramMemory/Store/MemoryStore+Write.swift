@@ -9,10 +9,12 @@ extension MemoryStore {
     /// Adds memories, embedding their texts with the store's embedder, in one transaction. A text
     /// already stored in the same scope is not stored again: the existing memory is returned in
     /// its place.
-    /// - Throws: ``MemoryError`` for empty text, no scope or bad metadata; embedder errors.
+    /// - Throws: ``MemoryError`` for empty text, no scope, bad metadata or an expiry that has
+    ///   passed; embedder errors.
     @discardableResult
     public func add(_ texts: [String], scope: MemoryScope, metadata: [String: MetadataValue] = [:], expiresAt: Date? = nil) async throws -> [Memory] {
         try MemoryValidation.check(texts: texts, scope: scope, metadata: metadata)
+        try MemoryValidation.check(expiresAt: expiresAt)
         let vectors = try await embedder.embed(texts)
         return try await add(texts, vectors: vectors, scope: scope, metadata: metadata, expiresAt: expiresAt)
     }

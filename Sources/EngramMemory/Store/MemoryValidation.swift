@@ -7,7 +7,16 @@ enum MemoryValidation {
     static let maxMetadataBytes = 64 * 1024
 
     static func check(_ items: [NewMemory]) throws {
-        for item in items { try check(texts: [item.text], scope: item.scope, metadata: item.metadata) }
+        let now = Date()
+        for item in items {
+            try check(texts: [item.text], scope: item.scope, metadata: item.metadata)
+            try check(expiresAt: item.expiresAt, now: now)
+        }
+    }
+
+    /// An expiry must lie ahead: a memory stored already expired would never be listed or found.
+    static func check(expiresAt: Date?, now: Date = Date()) throws {
+        if let expiresAt, expiresAt <= now { throw MemoryError.invalidParameter("the expiry \(expiresAt.formatted(.iso8601)) has passed") }
     }
 
     static func check(texts: [String], scope: MemoryScope, metadata: [String: MetadataValue]) throws {
