@@ -75,6 +75,12 @@ package protocol RecordStore: Sendable {
     /// Returns when the record may have changed (another writer committed), or after `timeout`.
     func waitForChanges(timeout: Duration) async
 
+    /// Moves what the record keeps in its write-ahead log into its main file and empties the log,
+    /// so that the text of a deleted memory does not linger there (SQLite's WAL; the deleted
+    /// rows themselves are overwritten with zeros, `secure_delete`). A database server manages
+    /// its own log (nothing to do).
+    func flushLog() throws
+
     /// Stops the record store's connections and tasks; later calls fail.
     func close()
 }

@@ -13,6 +13,7 @@ extension MemoryStore {
     public func checkpoint() throws {
         try ensureOpen()
         try checkpointer.checkpoint(writer, dimension: embedder.dimension)
+        try records.flushLog()
     }
 
     /// `checkpoint()` on a thread of the store's own (writes keep going meanwhile).
@@ -39,7 +40,9 @@ extension MemoryStore {
     private func checkpointIfDueWhileOpen() throws -> Bool {
         let changes = writer.changesSinceCheckpoint
         guard changes > 0, changes * 100 >= writer.state.count else { return false }
-        return try checkpointer.checkpoint(writer, dimension: embedder.dimension)
+        guard try checkpointer.checkpoint(writer, dimension: embedder.dimension) else { return false }
+        try records.flushLog()
+        return true
     }
 
     /// Closes the store: cancels its background work and waits for it to stop, checkpoints if
@@ -64,7 +67,8 @@ extension MemoryStore {
             records.close()
             StoreLock.release(directory)
         }
-        _ = try checkpointIfDueWhileOpen()
+        // The log emptied also when no checkpoint was due: a clean shutdown leaves no deleted text in it.
+        if try !checkpointIfDueWhileOpen() { try records.flushLog() }
     }
 
     /// Rebuilds the derived state of the store in `directory` (with its record in `database`, if

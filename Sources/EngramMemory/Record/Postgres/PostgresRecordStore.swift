@@ -56,6 +56,8 @@ final class PostgresRecordStore: RecordStore {
 
     deinit { close() }
 
+    func flushLog() throws {}
+
     func close() {
         guard closed.withLock({ c in defer { c = true }; return !c }) else { return }
         PostgresLink.release(location)

@@ -17,6 +17,9 @@ final class SQLiteRecordStore: RecordStore {
     init(path: String, dimension: Int) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
+        // Deleted content is overwritten with zeros, not left in free pages: set here, as builds
+        // differ in their default.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         pool = try DatabasePool(path: path, configuration: config)
         self.dimension = dimension
         try Self.migrator.migrate(pool)
@@ -71,6 +74,10 @@ final class SQLiteRecordStore: RecordStore {
     var isShared: Bool { false }
 
     func waitForChanges(timeout: Duration) async { try? await Task.sleep(for: timeout) }
+
+    func flushLog() throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
 
     func close() {}
 
