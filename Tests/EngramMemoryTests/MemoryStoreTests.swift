@@ -246,4 +246,26 @@ struct MemoryStoreTests {
         #expect(bytes.range(of: Data(marker("kept").utf8)) != nil, "the scan finds what is kept")
         try await store.close()
     }
+
+    @Test("deleteAll with a filter deletes exactly the memories of the scope that the filter passes, with their history; reopen agrees",
+          arguments: StoreBackend.available)
+    func deleteByFilter(backend: StoreBackend) async throws {
+        let dir = scratchDirectory("store")
+        var store: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
+        let texts = (0..<60).map { "note \($0)" }
+        let added = try await store!.add(texts.map { NewMemory(text: $0, scope: alice, metadata: ["n": .number(Double($0.split(separator: " ")[1])!)]) },
+                                         vectors: texts.map(WordsEmbedder.vector))
+        let bobs = try await store!.add(["note 5"], scope: bob, metadata: ["n": 5])[0]
+        let filter = MemoryFilter.lt("n", 20) || .eq("n", 42)
+        #expect(try await store!.deleteAll(scope: alice, filter: filter) == 21)
+        #expect(try await store!.deleteAll(scope: alice, filter: filter) == 0)
+        let left = Set(try store!.list(scope: alice, limit: 100).memories.map(\.id))
+        #expect(left == Set(added.filter { m in let n = Int(m.text.split(separator: " ")[1])!; return n >= 20 && n != 42 }.map(\.id)))
+        #expect(try await store!.history(added[3].id).isEmpty)
+        #expect(try await !store!.history(added[30].id).isEmpty)
+        #expect(try store!.list(scope: bob).memories.map(\.id) == [bobs.id])
+        store = nil
+        let reopened = try openStore(dir, backend, WordsEmbedder())
+        #expect(Set(try reopened.list(scope: alice, limit: 100).memories.map(\.id)) == left)
+    }
 }

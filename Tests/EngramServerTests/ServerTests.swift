@@ -178,13 +178,19 @@ struct ServerTests {
             let ids = results(two).compactMap { $0["id"] as? String }
             let (conflict, detail) = try await client.call(.put, "/v1/memories/\(ids[1])/", json: #"{"text": "tea"}"#)
             #expect(conflict == .conflict && ((detail as? [String: Any])?["detail"] as? String)?.contains(ids[0]) == true)
-            // A delete of a scope with filters it would not apply is refused, and deletes nothing.
-            for filters in [#"{"user_id": "a", "category": "x"}"#, #"{"AND": [{"user_id": "a"}, {"user_id": "b"}]}"#, #"{"OR": [{"user_id": "a"}]}"#] {
-                #expect(try await client.call(.delete, "/v1/memories/", json: #"{"filters": \#(filters)}"#).0 == .unprocessableContent, "\(filters)")
+            // A delete with filters deletes what they pass, never more: none of these passes "tea" or "coffee".
+            for filters in [#"{"user_id": "a", "category": "x"}"#, #"{"AND": [{"user_id": "a"}, {"user_id": "b"}]}"#] {
+                let (status, answer) = try await client.call(.delete, "/v1/memories/", json: #"{"filters": \#(filters)}"#)
+                #expect(status == .ok && (answer as? [String: Any])?["deleted"] as? Int == 0, "\(filters)")
             }
-            #expect(try await client.call(.delete, "/v1/memories/?user_id=a", json: #"{"filters": {"user_id": "b"}}"#).0 == .unprocessableContent)
+            #expect(try await client.call(.delete, "/v1/memories/", json: #"{"filters": {"OR": [{"user_id": "a"}]}}"#).0 == .unprocessableContent)
             let (_, kept) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "a"}}"#)
             #expect((kept as? [String: Any])?["count"] as? Int == 2)
+            _ = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "tagged", "user_id": "a", "metadata": {"category": "x"}}"#)
+            let (_, one) = try await client.call(.delete, "/v1/memories/?user_id=a", json: #"{"filters": {"category": "x"}}"#)
+            #expect((one as? [String: Any])?["deleted"] as? Int == 1)
+            let (_, left) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "a"}}"#)
+            #expect((left as? [String: Any])?["count"] as? Int == 2)
             #expect(try await client.call(.delete, "/v1/memories/", json: #"{"filters": {"user_id": "a"}}"#).0 == .ok)
             let big = #"{"messages": ""# + String(repeating: "x", count: 2 << 20) + #"", "user_id": "a"}"#
             let (status, body) = try await client.call(.post, "/v3/memories/add/", json: big)

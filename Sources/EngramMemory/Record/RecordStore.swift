@@ -35,8 +35,9 @@ package protocol RecordStore: Sendable {
     /// - Throws: ``MemoryError/notFound(_:)``.
     func delete(_ id: UUID, in scope: MemoryScope?, at now: Date) throws -> RecordChange
 
-    /// Deletes every memory in `scope` (every field it sets must match) with its history.
-    func deleteAll(in scope: MemoryScope) throws -> RecordChange
+    /// Deletes every memory in `scope` (every field it sets must match) with its history, in one
+    /// transaction; with `rows`, only the memories of those rows (still there and in `scope`).
+    func deleteAll(in scope: MemoryScope, rows: Set<Int64>?) throws -> RecordChange
 
     /// Deletes every memory and all history.
     func deleteEverything() throws -> RecordChange

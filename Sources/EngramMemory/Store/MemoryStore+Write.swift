@@ -96,22 +96,34 @@ extension MemoryStore {
         try await onWriteQueue { try self.delete(id, scope: scope) }
     }
 
-    /// Deletes every memory in `scope` (at least one field set), atomically, with their history.
+    /// Deletes every memory in `scope` (at least one field set) that passes `filter`, atomically,
+    /// with their history.
+    /// - Parameters:
+    ///   - scope: at least one field set; nothing outside it is touched.
+    ///   - filter: Mem0's filter grammar; the memories it passes are those ``list(scope:filter:limit:offset:includeExpired:)``
+    ///     lists (expired ones included). A memory changed or added by another writer while the
+    ///     delete runs is left alone.
     /// - Returns: how many memories were deleted.
     @discardableResult
-    public func deleteAll(scope: MemoryScope) throws -> Int {
+    public func deleteAll(scope: MemoryScope, filter: MemoryFilter = .all) throws -> Int {
         try ensureOpen()
         try MemoryValidation.check(scope: scope)
+        // The rows the filter passes, from the state: rows are never reused, so a memory updated
+        // meanwhile (moved to a new row) is not deleted by a filter it may no longer pass.
+        let rows: Set<Int64>? = scope.passesWhole(filter) ? nil
+            : Set(MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date())
+                .candidates(includeExpired: true).parts.flatMap(\.rows))
+        if rows?.isEmpty == true { return 0 }
         return try perform {
-            let change = try records.deleteAll(in: scope)
+            let change = try records.deleteAll(in: scope, rows: rows)
             return (change, change.removed.count)
         }
     }
 
-    /// `deleteAll(scope:)` with the transaction on the store's writer thread.
+    /// `deleteAll(scope:filter:)` with the transaction on the store's writer thread.
     @discardableResult
-    public func deleteAll(scope: MemoryScope) async throws -> Int {
-        try await onWriteQueue { try self.deleteAll(scope: scope) }
+    public func deleteAll(scope: MemoryScope, filter: MemoryFilter = .all) async throws -> Int {
+        try await onWriteQueue { try self.deleteAll(scope: scope, filter: filter) }
     }
 
     /// Deletes everything: every memory and all history.

@@ -46,18 +46,15 @@ extension MemoryRoutes {
         return .json(.object([("message", .string("Memory deleted successfully!"))]))
     }
 
-    /// Deletes every memory of the scope named by `user_id` / `agent_id` / `run_id`.
+    /// Deletes every memory of the scope named by `user_id` / `agent_id` / `run_id` that passes `filters`.
     @Sendable func deleteAll(_ request: Request, _ context: ServerContext) async throws -> Response {
         let body = try await Mem0Request(request, context)
         let filter = try body.filter()
         let scope = try body.scope(filter: filter)
         guard !scope.isEmpty else { throw ServerError.unprocessable("name the memories to delete: user_id, agent_id and/or run_id") }
-        // Whole scopes only: a filter this route would not apply must never widen the delete.
-        guard scope.passesWhole(filter) else {
-            throw ServerError.unprocessable("this route deletes whole scopes: 'filters' may only name user_id, agent_id and run_id (equal to the scope)")
-        }
         guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not delete memories of \(scope.mem0Description)") }
-        let n = try await store.deleteAll(scope: scope)
+        // The filters are applied as a search applies them: never a wider delete than they say.
+        let n = try await store.deleteAll(scope: scope, filter: filter)
         return .json(.object([("message", .string("Memories deleted successfully!")), ("deleted", .int(n))]))
     }
 

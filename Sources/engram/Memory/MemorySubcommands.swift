@@ -150,13 +150,16 @@ struct MemoryDelete: AsyncParsableCommand {
 }
 
 struct MemoryDeleteAll: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete-all", abstract: "Delete every memory in a scope, with its history.")
+    static let configuration = CommandConfiguration(commandName: "delete-all",
+                                                    abstract: "Delete every memory in a scope (that passes --filters), with its history.")
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var scopeOptions: ScopeOptions
+    @Option(help: "Mem0 filter JSON: only the memories of the scope that pass it are deleted.") var filters: String?
 
     func run() async throws {
+        let filter = try MemoryJSON.filter(filters)
         try await storeOptions.withStore { store in
-            let n = try await store.deleteAll(scope: scopeOptions.scope)
+            let n = try await store.deleteAll(scope: scopeOptions.scope, filter: filter)
             print(JSONValue.object([("deleted", .int(n))]).text)
         }
     }

@@ -68,7 +68,7 @@ extension PostgresRecordStore {
         }
     }
 
-    func deleteAll(in scope: MemoryScope) throws -> RecordChange {
+    func deleteAll(in scope: MemoryScope, rows: Set<Int64>?) throws -> RecordChange {
         guard !scope.isEmpty else { throw MemoryError.missingScope }
         return try blocking { [self] in
             try await transaction { connection in
@@ -79,6 +79,7 @@ extension PostgresRecordStore {
                     WHERE (\(scope.userID)::text IS NULL OR user_id = \(scope.userID))
                       AND (\(scope.agentID)::text IS NULL OR agent_id = \(scope.agentID))
                       AND (\(scope.runID)::text IS NULL OR run_id = \(scope.runID))
+                      AND (\(rows == nil) OR row = ANY(\(Array(rows ?? []))::bigint[]))
                     RETURNING row, id, user_id, agent_id, run_id
                     """, logger: logger).decode((Int64, UUID, String?, String?, String?).self) {
                     change.removed.append((row, MemoryScope(userID: user, agentID: agent, runID: run)))

@@ -50,7 +50,7 @@ extension SQLiteRecordStore {
         }
     }
 
-    func deleteAll(in scope: MemoryScope) throws -> RecordChange {
+    func deleteAll(in scope: MemoryScope, rows: Set<Int64>?) throws -> RecordChange {
         try pool.write { db in
             var conditions: [String] = [], arguments: [String] = []
             for (column, value) in [("user_id", scope.userID), ("agent_id", scope.agentID), ("run_id", scope.runID)] {
@@ -66,6 +66,7 @@ extension SQLiteRecordStore {
             var change = RecordChange()
             for victim in victims {
                 let row: Int64 = victim[0]
+                guard rows?.contains(row) ?? true else { continue }
                 try deleteRow.execute(arguments: [row])
                 try deleteHistory.execute(arguments: [victim[1] as String?])
                 change.removed.append((row, MemoryScope(userID: victim[2], agentID: victim[3], runID: victim[4])))
