@@ -4,9 +4,9 @@
     MEM0_TELEMETRY=false python3 scripts/mem0_e2e.py path/to/engram
 
 Starts the server on a free loopback port with two keys (one unrestricted, one restricted to user
-alice), runs add → search → get_all → get → update → history → delete → delete_all through
-mem0ai.MemoryClient, checks that the restricted key neither sees nor deletes bob's memories, stops
-the server with SIGTERM and expects a clean exit. Exits non-zero on the first failed check.
+alice), runs add → search → get_all → get → update → history → delete → delete_all →
+delete_users → reset through mem0ai.MemoryClient, checks that the restricted key neither sees nor
+deletes bob's memories, stops the server with SIGTERM and expects a clean exit. Exits non-zero on the first failed check.
 """
 import json, os, shutil, signal, subprocess, sys, tempfile, time
 
@@ -65,7 +65,7 @@ def main(engram, database=None):
         check(len(alice.get_all(filters={"user_id": "alice"})["results"]) == 2, "alice-key lists alice")
         for attempt in (lambda: alice.get(bob), lambda: alice.delete(bob), lambda: alice.history(bob),
                         lambda: alice.search("truck", filters={"user_id": "bob"}), lambda: alice.get_all(filters={"user_id": "bob"}),
-                        lambda: alice.delete_all(user_id="bob")):
+                        lambda: alice.delete_all(user_id="bob"), lambda: alice.delete_users(user_id="bob")):
             try:
                 attempt()
                 check(False, "alice-key reached bob's memories")
@@ -81,6 +81,15 @@ def main(engram, database=None):
         admin.delete_all(user_id="alice")
         check(admin.get_all(filters={"user_id": "alice"})["count"] == 0, "delete_all")
         check(admin.get_all(filters={"user_id": "bob"})["count"] == 1, "delete_all keeps other users")
+
+        # delete_users (one entity) and reset (every entity the key sees).
+        admin.add("Carol collects stamps", user_id="carol ü")
+        admin.add("The planner agent prefers short plans", agent_id="planner")
+        admin.delete_users(user_id="carol ü")
+        check(admin.get_all(filters={"user_id": "carol ü"})["count"] == 0, "delete_users")
+        check(admin.get_all(filters={"user_id": "bob"})["count"] == 1, "delete_users keeps other users")
+        admin.reset()
+        check(admin.users()["count"] == 0 and admin.get_all(filters={"agent_id": "planner"})["count"] == 0, "reset")
 
         try:
             MemoryClient(api_key="wrong-key", host=host)

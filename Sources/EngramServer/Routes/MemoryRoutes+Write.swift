@@ -58,6 +58,22 @@ extension MemoryRoutes {
         return .json(.object([("message", .string("Memories deleted successfully!")), ("deleted", .int(n))]))
     }
 
+    /// Deletes every memory of one user, agent or run (`mem0ai`'s `delete_users`, and `reset`,
+    /// which calls it for every entity listed), with their history.
+    @Sendable func deleteEntity(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let raw = context.parameters.get("name") ?? ""
+        let name = raw.removingPercentEncoding ?? raw
+        let scope: MemoryScope = switch context.parameters.get("type") {
+        case "user": MemoryScope(userID: name)
+        case "agent": MemoryScope(agentID: name)
+        case "run": MemoryScope(runID: name)
+        default: throw ServerError.unprocessable("entity type must be user, agent or run (apps are not offered)")
+        }
+        guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not delete memories of \(scope.mem0Description)") }
+        let n = try await store.deleteAll(scope: scope)
+        return .json(.object([("message", .string("Entity deleted successfully!")), ("deleted", .int(n))]))
+    }
+
     /// The memory the path names, if the key reaches it (otherwise it does not exist for this key).
     func reachable(_ request: Request, _ context: ServerContext) async throws -> Memory {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {

@@ -26,6 +26,7 @@ struct MemoryRoutes: Sendable {
             route(router, .delete, prefix, deleteAll)
         }
         route(router, .get, "v1/entities", entities)
+        route(router, .delete, "v2/entities/:type/:name", deleteEntity)
     }
 
     /// Registers `path`; the router matches `path/` to it as well (tested route by route).
