@@ -5,8 +5,9 @@
 
 Starts the server on a free loopback port with two keys (one unrestricted, one restricted to user
 alice), runs add → search → get_all → get → update → history → delete → delete_all →
-delete_users → reset through mem0ai.MemoryClient, checks that the restricted key neither sees nor
-deletes bob's memories, stops the server with SIGTERM and expects a clean exit. Exits non-zero on the first failed check.
+batch_update → batch_delete → delete_users → reset through mem0ai.MemoryClient, checks that the
+restricted key neither sees nor deletes bob's memories, stops the server with SIGTERM and expects a
+clean exit. Exits non-zero on the first failed check.
 """
 import json, os, shutil, signal, subprocess, sys, tempfile, time
 
@@ -81,6 +82,21 @@ def main(engram, database=None):
         admin.delete_all(user_id="alice")
         check(admin.get_all(filters={"user_id": "alice"})["count"] == 0, "delete_all")
         check(admin.get_all(filters={"user_id": "bob"})["count"] == 1, "delete_all keeps other users")
+
+        # batch_update and batch_delete: one transaction each.
+        batch = [m["id"] for m in admin.add([{"role": "user", "content": "Dana likes jazz"},
+                                              {"role": "user", "content": "Dana plays chess"}], user_id="dana")["results"]]
+        admin.batch_update([{"memory_id": batch[0], "text": "Dana likes blues"}, {"memory_id": batch[1], "metadata": {"level": "club"}}])
+        check(admin.get(batch[0])["memory"] == "Dana likes blues" and admin.get(batch[1])["metadata"] == {"level": "club"}, "batch_update")
+        try:
+            alice.batch_delete([{"memory_id": batch[0]}])
+            check(False, "alice-key batch-deleted dana's memory")
+        except SystemExit:
+            raise
+        except Exception:
+            pass
+        admin.batch_delete([{"memory_id": i} for i in batch])
+        check(admin.get_all(filters={"user_id": "dana"})["count"] == 0, "batch_delete")
 
         # delete_users (one entity) and reset (every entity the key sees).
         admin.add("Carol collects stamps", user_id="carol ü")

@@ -268,4 +268,32 @@ struct MemoryStoreTests {
         let reopened = try openStore(dir, backend, WordsEmbedder())
         #expect(Set(try reopened.list(scope: alice, limit: 100).memories.map(\.id)) == left)
     }
+
+    @Test("batch updates and deletes are one transaction each: all or nothing, with history", arguments: StoreBackend.available)
+    func batches(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
+        let added = try await store.add(["likes tea", "likes coffee", "likes cocoa", "likes juice"], scope: alice)
+        let bobs = try await store.add(["likes water"], scope: bob)[0]
+        // The second edit would duplicate a text: nothing changes, not even the first.
+        await #expect(throws: MemoryError.duplicateText(added[2].id)) {
+            try await store.update([MemoryEdit(id: added[0].id, text: "likes green tea"), MemoryEdit(id: added[1].id, text: "likes cocoa")])
+        }
+        // A memory outside the scope: not found, nothing changes.
+        await #expect(throws: MemoryError.notFound(bobs.id)) {
+            try await store.update([MemoryEdit(id: added[0].id, text: "likes green tea"), MemoryEdit(id: bobs.id, metadata: ["x": 1])], scope: alice)
+        }
+        #expect(try await store.get(added[0].id).text == "likes tea")
+        await #expect(throws: MemoryError.self) { try await store.update([MemoryEdit(id: added[0].id, text: "a"), MemoryEdit(id: added[0].id, text: "b")]) }
+        let updated = try await store.update([MemoryEdit(id: added[0].id, text: "likes green tea"), MemoryEdit(id: added[1].id, metadata: ["mood": "awake"])], scope: alice)
+        #expect(updated.map(\.id) == [added[0].id, added[1].id] && updated[0].text == "likes green tea" && updated[1].metadata == ["mood": "awake"])
+        #expect(try await store.search("green tea", scope: alice).first?.memory.id == added[0].id)
+        #expect(try await store.history(added[1].id).map(\.kind) == [.add, .update])
+
+        await #expect(throws: MemoryError.notFound(bobs.id)) { try await store.delete([added[2].id, bobs.id], scope: alice) }
+        #expect(try store.list(scope: alice).total == 4 && store.list(scope: bob).total == 1)
+        try await store.delete([added[2].id, added[3].id], scope: alice)
+        #expect(try store.list(scope: alice).memories.map(\.id).sorted { $0.uuidString < $1.uuidString } == [added[0].id, added[1].id].sorted { $0.uuidString < $1.uuidString })
+        let events = try await store.history(added[2].id)
+        #expect(events.map(\.kind) == [.add, .delete] && events.allSatisfy { $0.oldText == nil && $0.newText == nil })
+    }
 }

@@ -12,6 +12,20 @@ package struct MemoryRevision: Sendable {
     }
 }
 
+/// One memory's revision in a batch update: the memory, what changes, and its new embedding
+/// (nil: the old one; only a new text has one).
+package struct RecordEdit: Sendable {
+    package var id: UUID
+    package var revision: MemoryRevision
+    package var embedding: [Float]?
+
+    package init(id: UUID, revision: MemoryRevision, embedding: [Float]?) {
+        self.id = id
+        self.revision = revision
+        self.embedding = embedding
+    }
+}
+
 extension Memory {
     /// This memory with `revision` applied at `now`: same id, scope and creation time.
     func revised(_ revision: MemoryRevision, at now: Date) -> Memory {

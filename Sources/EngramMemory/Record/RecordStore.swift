@@ -25,15 +25,17 @@ package protocol RecordStore: Sendable {
     /// - Returns: what changed, and for each item its memory: the new one or the one already held.
     func add(_ items: [NewMemory], embeddings: [[Float]], at now: Date) throws -> (change: RecordChange, memories: [Memory])
 
-    /// Replaces memory `id` (if it lies in `scope`) by its ``Memory/revised(_:at:)`` form on a new
-    /// row, with `embedding` (nil: the old one), recording an UPDATE event.
-    /// - Throws: ``MemoryError/notFound(_:)``.
-    func update(_ id: UUID, in scope: MemoryScope?, _ revision: MemoryRevision, embedding: [Float]?, at now: Date) throws
-        -> (change: RecordChange, memory: Memory)
+    /// Replaces each edited memory (if it lies in `scope`) by its ``Memory/revised(_:at:)`` form
+    /// on a new row, with the edit's embedding (nil: the old one), recording an UPDATE event; all
+    /// in one transaction, all or none. The ids are distinct.
+    /// - Throws: ``MemoryError/notFound(_:)``; ``MemoryError/duplicateText(_:)`` when a new text
+    ///   is one its scope holds already.
+    func update(_ edits: [RecordEdit], in scope: MemoryScope?, at now: Date) throws -> (change: RecordChange, memories: [Memory])
 
-    /// Deletes memory `id` (if it lies in `scope`); its history keeps the events without texts.
+    /// Deletes the memories `ids` (each must lie in `scope`) in one transaction, all or none;
+    /// their histories keep the events without texts. The ids are distinct.
     /// - Throws: ``MemoryError/notFound(_:)``.
-    func delete(_ id: UUID, in scope: MemoryScope?, at now: Date) throws -> RecordChange
+    func delete(_ ids: [UUID], in scope: MemoryScope?, at now: Date) throws -> RecordChange
 
     /// Deletes every memory in `scope` (every field it sets must match) with its history, in one
     /// transaction; with `rows`, only the memories of those rows (still there and in `scope`).

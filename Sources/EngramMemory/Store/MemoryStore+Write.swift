@@ -61,13 +61,11 @@ extension MemoryStore {
     ///   - text: its new text (nil: unchanged).
     ///   - metadata: its new metadata, replacing the old (nil: unchanged).
     ///   - scope: the memory must lie in it (nil: any scope).
-    /// - Throws: ``MemoryError/notFound(_:)``, validation errors, embedder errors.
+    /// - Throws: ``MemoryError/notFound(_:)``, ``MemoryError/duplicateText(_:)``, validation
+    ///   errors, embedder errors.
     @discardableResult
     public func update(_ id: UUID, text: String? = nil, metadata: [String: MetadataValue]? = nil, scope: MemoryScope? = nil) async throws -> Memory {
-        if let text { try MemoryValidation.check(text: text) }
-        _ = try await get(id, scope: scope)
-        let vector: [Float]? = if let text { try await embedder.embed([text])[0] } else { nil }
-        return try await onWriteQueue { try self.update(id, text: text, vector: vector, metadata: metadata, scope: scope) }
+        try await update([MemoryEdit(id: id, text: text, metadata: metadata)], scope: scope)[0]
     }
 
     /// Changes a memory's text (with its new embedding `vector`) and/or metadata.
@@ -75,25 +73,76 @@ extension MemoryStore {
     ///   text comes without its vector (or a vector without a text); validation errors.
     @discardableResult
     public func update(_ id: UUID, text: String?, vector: [Float]?, metadata: [String: MetadataValue]? = nil, scope: MemoryScope? = nil) throws -> Memory {
+        try update([MemoryEdit(id: id, text: text, metadata: metadata)], vectors: [vector], scope: scope)[0]
+    }
+
+    /// Changes several memories in one transaction: all or none. New texts are embedded in one
+    /// pass first.
+    /// - Parameters:
+    ///   - edits: one per memory (distinct ids), each changing its text and/or metadata.
+    ///   - scope: every memory must lie in it (nil: any scope).
+    /// - Returns: the changed memories, in the order of `edits`.
+    /// - Throws: ``MemoryError/notFound(_:)`` for the first memory missing or outside `scope`,
+    ///   ``MemoryError/duplicateText(_:)``, validation errors, embedder errors; nothing is changed then.
+    @discardableResult
+    public func update(_ edits: [MemoryEdit], scope: MemoryScope? = nil) async throws -> [Memory] {
+        try Self.check(edits)
+        let texts = edits.compactMap(\.text)
+        var embedded = try await texts.isEmpty ? [] : embedder.embed(texts)[...]
+        let vectors = edits.map { edit -> [Float]? in edit.text == nil ? nil : embedded.popFirst() }
+        return try await onWriteQueue { try self.update(edits, vectors: vectors, scope: scope) }
+    }
+
+    /// ``update(_:scope:)`` with the new texts' embeddings given (`vectors[i]` for `edits[i]`,
+    /// nil where the text does not change), the transaction on the calling thread.
+    @discardableResult
+    public func update(_ edits: [MemoryEdit], vectors: [[Float]?], scope: MemoryScope? = nil) throws -> [Memory] {
         try ensureOpen()
-        guard (text == nil) == (vector == nil) else { throw MemoryError.invalidParameter("a new text needs its embedding, and only a new text has one") }
-        if let text { try MemoryValidation.check(text: text) }
-        if let metadata { try MemoryValidation.check(metadata: metadata) }
-        if let vector { try MemoryValidation.check(vectors: [vector], count: 1, dimension: embedder.dimension) }
+        try Self.check(edits)
+        guard vectors.count == edits.count, zip(edits, vectors).allSatisfy({ ($0.text == nil) == ($1 == nil) }) else {
+            throw MemoryError.invalidParameter("a new text needs its embedding, and only a new text has one")
+        }
+        try MemoryValidation.check(vectors: vectors.compactMap { $0 }, count: edits.filter { $0.text != nil }.count, dimension: embedder.dimension)
         let now = Date().asStored
-        return try perform { try records.update(id, in: scope, MemoryRevision(text: text, metadata: metadata), embedding: vector, at: now) }
+        let changes = zip(edits, vectors).map { edit, vector in
+            RecordEdit(id: edit.id, revision: MemoryRevision(text: edit.text, metadata: edit.metadata), embedding: vector)
+        }
+        return try perform { try records.update(changes, in: scope, at: now) }
+    }
+
+    private static func check(_ edits: [MemoryEdit]) throws {
+        guard Set(edits.map(\.id)).count == edits.count else { throw MemoryError.invalidParameter("a memory appears twice in one update") }
+        for edit in edits {
+            if let text = edit.text { try MemoryValidation.check(text: text) }
+            if let metadata = edit.metadata { try MemoryValidation.check(metadata: metadata) }
+        }
     }
 
     /// Deletes one memory. Its history keeps the events but loses every text.
     /// - Throws: ``MemoryError/notFound(_:)`` when it is not in `scope` (nil: any scope).
     public func delete(_ id: UUID, scope: MemoryScope? = nil) throws {
-        try ensureOpen()
-        try perform { (try records.delete(id, in: scope, at: Date().asStored), ()) }
+        try delete([id], scope: scope)
     }
 
     /// `delete(_:scope:)` with the transaction on the store's writer thread.
     public func delete(_ id: UUID, scope: MemoryScope? = nil) async throws {
         try await onWriteQueue { try self.delete(id, scope: scope) }
+    }
+
+    /// Deletes several memories in one transaction: all or none. Their histories keep the
+    /// events but lose every text.
+    /// - Throws: ``MemoryError/notFound(_:)`` for the first memory missing or outside `scope`
+    ///   (nil: any scope); ``MemoryError/invalidParameter(_:)`` for an id given twice.
+    public func delete(_ ids: [UUID], scope: MemoryScope? = nil) throws {
+        try ensureOpen()
+        guard Set(ids).count == ids.count else { throw MemoryError.invalidParameter("a memory appears twice in one delete") }
+        guard !ids.isEmpty else { return }
+        try perform { (try records.delete(ids, in: scope, at: Date().asStored), ()) }
+    }
+
+    /// `delete(_:scope:)` for several memories, with the transaction on the store's writer thread.
+    public func delete(_ ids: [UUID], scope: MemoryScope? = nil) async throws {
+        try await onWriteQueue { try self.delete(ids, scope: scope) }
     }
 
     /// Deletes every memory in `scope` (at least one field set) that passes `filter`, atomically,

@@ -46,6 +46,50 @@ extension MemoryRoutes {
         return .json(.object([("message", .string("Memory deleted successfully!"))]))
     }
 
+    /// Most memories one batch call changes (as Mem0's own API).
+    static let maxBatch = 1_000
+
+    /// `PUT /v1/batch/` (`batch_update`): `{"memories": [{"memory_id", "text"?, "metadata"?}]}`,
+    /// one transaction, every memory reachable with the key or nothing changes.
+    @Sendable func batchUpdate(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let items = try await batch(request, context)
+        let edits = try items.map { memory, item in
+            let text = try item.string("text") ?? item.string("memory")
+            let metadata = try item.metadata()
+            guard text != nil || metadata != nil else { throw ServerError.unprocessable("memory \(memory.id.uuidString.lowercased()): give 'text' and/or 'metadata'") }
+            return MemoryEdit(id: memory.id, text: text, metadata: metadata)
+        }
+        let updated = try await store.update(edits)
+        return .json(.object([("message", .string("Successfully updated \(updated.count) memories")), ("results", .array(updated.map { Mem0JSON.item($0) }))]))
+    }
+
+    /// `DELETE /v1/batch/` (`batch_delete`): `{"memories": [{"memory_id"}]}`, one transaction.
+    @Sendable func batchDelete(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let ids = try await batch(request, context).map(\.memory.id)
+        try await store.delete(ids)
+        return .json(.object([("message", .string("Successfully deleted \(ids.count) memories")), ("deleted", .int(ids.count))]))
+    }
+
+    /// The memories a batch body names, each reachable with the request's key (else 404 for the
+    /// first that is not: nothing of the batch is done), with its item.
+    private func batch(_ request: Request, _ context: ServerContext) async throws -> [(memory: Memory, item: Mem0Request)] {
+        let body = try await Mem0Request(request, context)
+        guard let list = body.object["memories"] as? [Any], !list.isEmpty else { throw ServerError.unprocessable("'memories' must be a non-empty list") }
+        guard list.count <= Self.maxBatch else { throw ServerError.unprocessable("at most \(Self.maxBatch) memories per batch") }
+        var found: [(memory: Memory, item: Mem0Request)] = []
+        for entry in list {
+            guard let object = entry as? [String: Any] else { throw ServerError.unprocessable("each item of 'memories' must be an object with a 'memory_id'") }
+            let item = Mem0Request(object: object)
+            guard let text = try item.string("memory_id"), let id = UUID(uuidString: text) else {
+                throw ServerError.unprocessable("each item of 'memories' needs a 'memory_id' (a memory id)")
+            }
+            let memory: Memory? = try? await store.get(id)
+            guard let memory, context.keyScope.allows(memory.scope) else { throw ServerError.notFound(MemoryError.notFound(id).description) }
+            found.append((memory, item))
+        }
+        return found
+    }
+
     /// Deletes every memory of the scope named by `user_id` / `agent_id` / `run_id` that passes `filters`.
     @Sendable func deleteAll(_ request: Request, _ context: ServerContext) async throws -> Response {
         let body = try await Mem0Request(request, context)

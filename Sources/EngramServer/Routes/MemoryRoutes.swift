@@ -27,6 +27,8 @@ struct MemoryRoutes: Sendable {
         }
         route(router, .get, "v1/entities", entities)
         route(router, .delete, "v2/entities/:type/:name", deleteEntity)
+        route(router, .put, "v1/batch", batchUpdate)
+        route(router, .delete, "v1/batch", batchDelete)
     }
 
     /// Registers `path`; the router matches `path/` to it as well (tested route by route).

@@ -34,34 +34,41 @@ extension PostgresRecordStore {
         }
     }
 
-    func update(_ id: UUID, in scope: MemoryScope?, _ revision: MemoryRevision, embedding: [Float]?, at now: Date) throws
-        -> (change: RecordChange, memory: Memory) {
+    func update(_ edits: [RecordEdit], in scope: MemoryScope?, at now: Date) throws -> (change: RecordChange, memories: [Memory]) {
         try blocking { [self] in
             try await transaction { connection in
-                guard let (row, old, stored) = try await lockedRecord(id, in: scope, connection) else { throw MemoryError.notFound(id) }
-                let memory = old.revised(revision, at: now)
-                try await record(.update, [(id, old.text, memory.text)], at: now, connection)
-                try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
-                let vector = embedding ?? stored
-                guard let newRow = try await insert([memory], embeddings: [vector], connection)[memory.id] else {
-                    let other = try await duplicate(of: memory.hash, in: memory.scope, connection)
-                    throw other.map { MemoryError.duplicateText($0.id) } ?? MemoryError.corruptRecord("a duplicate of a text was neither inserted nor found")
+                var change = RecordChange(), memories: [Memory] = []
+                for edit in edits {
+                    guard let (row, old, stored) = try await lockedRecord(edit.id, in: scope, connection) else { throw MemoryError.notFound(edit.id) }
+                    let memory = old.revised(edit.revision, at: now)
+                    try await record(.update, [(edit.id, old.text, memory.text)], at: now, connection)
+                    try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
+                    let vector = edit.embedding ?? stored
+                    guard let newRow = try await insert([memory], embeddings: [vector], connection)[memory.id] else {
+                        let other = try await duplicate(of: memory.hash, in: memory.scope, connection)
+                        throw other.map { MemoryError.duplicateText($0.id) } ?? MemoryError.corruptRecord("a duplicate of a text was neither inserted nor found")
+                    }
+                    change.added.append(StoredRecord(row: newRow, memory: memory, embedding: vector))
+                    change.removed.append((row, old.scope))
+                    memories.append(memory)
                 }
-                let change = RecordChange(added: [StoredRecord(row: newRow, memory: memory, embedding: vector)], removed: [(row, old.scope)])
                 try await publish(change, connection)
-                return (change, memory)
+                return (change, memories)
             }
         }
     }
 
-    func delete(_ id: UUID, in scope: MemoryScope?, at now: Date) throws -> RecordChange {
+    func delete(_ ids: [UUID], in scope: MemoryScope?, at now: Date) throws -> RecordChange {
         try blocking { [self] in
             try await transaction { connection in
-                guard let (row, memory, _) = try await lockedRecord(id, in: scope, connection) else { throw MemoryError.notFound(id) }
-                try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
-                try await connection.query("UPDATE engram_history SET old_text = NULL, new_text = NULL WHERE memory_id = \(id)", logger: logger)
-                try await record(.delete, [(id, nil, nil)], at: now, connection)
-                let change = RecordChange(removed: [(row, memory.scope)])
+                var change = RecordChange()
+                for id in ids {
+                    guard let (row, memory, _) = try await lockedRecord(id, in: scope, connection) else { throw MemoryError.notFound(id) }
+                    change.removed.append((row, memory.scope))
+                }
+                try await connection.query("DELETE FROM engram_memory WHERE row = ANY(\(change.removed.map(\.row)))", logger: logger)
+                try await connection.query("UPDATE engram_history SET old_text = NULL, new_text = NULL WHERE memory_id = ANY(\(ids))", logger: logger)
+                try await record(.delete, ids.map { ($0, nil, nil) }, at: now, connection)
                 try await publish(change, connection)
                 return change
             }

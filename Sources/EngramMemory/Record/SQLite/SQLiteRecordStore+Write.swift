@@ -20,33 +20,37 @@ extension SQLiteRecordStore {
         }
     }
 
-    func update(_ id: UUID, in scope: MemoryScope?, _ revision: MemoryRevision, embedding: [Float]?, at now: Date) throws
-        -> (change: RecordChange, memory: Memory) {
+    func update(_ edits: [RecordEdit], in scope: MemoryScope?, at now: Date) throws -> (change: RecordChange, memories: [Memory]) {
         try pool.write { db in
-            let (row, old) = try locate(id, in: scope, db)
-            let memory = old.revised(revision, at: now)
-            try record(db, .update, id, old: old.text, new: memory.text, at: memory.updatedAt)
-            let vector = try embedding ?? floats(try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row]), row: row)
-            try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
-            if let other = try String.fetchOne(db, sql: """
-                SELECT id FROM memory
-                WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ?
-                """, arguments: [memory.hash, memory.scope.userID ?? "", memory.scope.agentID ?? "", memory.scope.runID ?? ""]).flatMap(UUID.init) {
-                throw MemoryError.duplicateText(other)
+            var change = RecordChange(), memories: [Memory] = []
+            for edit in edits {
+                let (row, old) = try locate(edit.id, in: scope, db)
+                let memory = old.revised(edit.revision, at: now)
+                try record(db, .update, edit.id, old: old.text, new: memory.text, at: memory.updatedAt)
+                let vector = try edit.embedding
+                    ?? floats(try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row]), row: row)
+                try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
+                if let other = try duplicate(of: memory.hash, in: memory.scope, db) { throw MemoryError.duplicateText(other.id) }
+                let newRow = try insert(memory, embedding: Self.blob(vector), db)
+                change.added.append(StoredRecord(row: newRow, memory: memory, embedding: vector))
+                change.removed.append((row, old.scope))
+                memories.append(memory)
             }
-            let newRow = try insert(memory, embedding: Self.blob(vector), db)
-            let change = RecordChange(added: [StoredRecord(row: newRow, memory: memory, embedding: vector)], removed: [(row, old.scope)])
-            return (change, memory)
+            return (change, memories)
         }
     }
 
-    func delete(_ id: UUID, in scope: MemoryScope?, at now: Date) throws -> RecordChange {
+    func delete(_ ids: [UUID], in scope: MemoryScope?, at now: Date) throws -> RecordChange {
         try pool.write { db in
-            let (row, memory) = try locate(id, in: scope, db)
-            try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
-            try db.execute(sql: "UPDATE history SET old_text = NULL, new_text = NULL WHERE memory_id = ?", arguments: [id.uuidString])
-            try record(db, .delete, id, old: nil, new: nil, at: now)
-            return RecordChange(removed: [(row, memory.scope)])
+            var change = RecordChange()
+            for id in ids {
+                let (row, memory) = try locate(id, in: scope, db)
+                try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
+                try db.execute(sql: "UPDATE history SET old_text = NULL, new_text = NULL WHERE memory_id = ?", arguments: [id.uuidString])
+                try record(db, .delete, id, old: nil, new: nil, at: now)
+                change.removed.append((row, memory.scope))
+            }
+            return change
         }
     }
 
