@@ -81,6 +81,42 @@ struct MemoryCLITests {
         #expect(try CLI.run(["memory", "import", "--store", dir + "/store", "--input", dir + "/import.jsonl", "--batch", "0"]).status != 0)
     }
 
+    @Test("export → import into an empty store → export again gives identical files, with and without embeddings; importing twice changes nothing; an id in use with another text is refused")
+    func exportImportRoundTrip() throws {
+        let dir = scratchDirectory("export")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let lines = [
+            #"{"text": "likes green tea", "user_id": "alice", "metadata": {"topic": "food", "n": 1.5, "ok": true, "none": null, "tags": ["a", "ü"]}}"#,
+            #"{"text": "planner prefers short plans", "agent_id": "planner", "run_id": "r1"}"#,
+            #"{"text": "ünïcödé 😀 memory\nwith a newline", "user_id": "名前", "expiration_date": "2099-01-01"}"#,
+            #"{"text": "bob drives a truck", "user_id": "bob", "metadata": {"q": "\"quoted\" \u0000 nul"}}"#,
+        ]
+        try lines.joined(separator: "\n").write(toFile: dir + "/seed.jsonl", atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["memory", "import", "--store", dir + "/a", "--input", dir + "/seed.jsonl"]).status == 0)
+        for embeddings in [true, false] {
+            let flag = embeddings ? ["--with-embeddings"] : []
+            let first = dir + "/first-\(embeddings).jsonl", second = dir + "/second-\(embeddings).jsonl", copy = dir + "/copy-\(embeddings)"
+            #expect(try CLI.run(["memory", "export", "--store", dir + "/a", "--output", first] + flag).status == 0)
+            let imported = try CLI.run(["memory", "import", "--store", copy, "--input", first])
+            #expect(imported.status == 0, "\(imported.err)")
+            #expect(try CLI.run(["memory", "export", "--store", copy, "--output", second] + flag).status == 0)
+            let (a, b) = (try String(contentsOfFile: first, encoding: .utf8), try String(contentsOfFile: second, encoding: .utf8))
+            #expect(a == b && a.split(separator: "\n").count == 4 && a.contains("\"embedding\"") == embeddings, "\(a)\n---\n\(b)")
+            // The same file again changes nothing (each memory is a duplicate of itself).
+            #expect(try CLI.run(["memory", "import", "--store", copy, "--input", first]).status == 0)
+            #expect(try CLI.run(["memory", "export", "--store", copy] + flag).out == a)
+        }
+        // An id the store holds, with another text: refused, nothing committed.
+        let taken = try #require(try String(contentsOfFile: dir + "/first-false.jsonl", encoding: .utf8).split(separator: "\n").first)
+        let clash = taken.replacingOccurrences(of: "likes green tea", with: "likes black tea")
+        try clash.write(toFile: dir + "/clash.jsonl", atomically: true, encoding: .utf8)
+        let refused = try CLI.run(["memory", "import", "--store", dir + "/a", "--input", dir + "/clash.jsonl"])
+        #expect(refused.status != 0 && refused.err.contains("exists already") && refused.out.isEmpty, "\(refused.err)")
+        // A scope and a filter narrow the export.
+        let alice = try CLI.run(["memory", "export", "--store", dir + "/a", "--user", "alice", "--filters", #"{"topic": "food"}"#])
+        #expect(alice.status == 0 && alice.out.split(separator: "\n").count == 1 && alice.out.contains("likes green tea"))
+    }
+
     @Test("a store open in one process is refused to another, with a message saying so; free again once that process ends")
     func oneProcessPerStore() throws {
         let dir = scratchDirectory("lock")

@@ -296,4 +296,26 @@ struct MemoryStoreTests {
         let events = try await store.history(added[2].id)
         #expect(events.map(\.kind) == [.add, .delete] && events.allSatisfy { $0.oldText == nil && $0.newText == nil })
     }
+
+    @Test("memories added with their own ids and dates keep them; the same memory again is a duplicate, its id with another text is refused; export gives them back",
+          arguments: StoreBackend.available)
+    func explicitIdentity(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
+        let id = UUID(), created = Date(timeIntervalSince1970: 1_700_000_000.25), updated = Date(timeIntervalSince1970: 1_700_000_100.5)
+        let item = NewMemory(text: "restored memory", scope: alice, metadata: ["k": "v"], id: id, createdAt: created, updatedAt: updated)
+        let vector = WordsEmbedder.vector("restored memory")
+        let added = try await store.add([item], vectors: [vector])[0]
+        #expect(added.id == id && added.createdAt == created && added.updatedAt == updated)
+        #expect(try await store.get(id) == added)
+        #expect(try await store.add([item], vectors: [vector])[0] == added)
+        var other = item
+        other.text = "another text"
+        await #expect(throws: MemoryError.idInUse(id)) { try await store.add([other], vectors: [WordsEmbedder.vector("another text")]) }
+        await #expect(throws: MemoryError.self) {
+            try await store.add([NewMemory(text: "x", scope: alice, createdAt: updated, updatedAt: created)], vectors: [WordsEmbedder.vector("x")])
+        }
+        var exported: [(Memory, [Float]?)] = []
+        try store.export(scope: alice, withEmbeddings: true) { exported.append(($0, $1)) }
+        #expect(exported.count == 1 && exported[0].0 == added && exported[0].1 == vector)
+    }
 }

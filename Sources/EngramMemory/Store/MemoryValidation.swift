@@ -11,6 +11,9 @@ enum MemoryValidation {
         for item in items {
             try check(texts: [item.text], scope: item.scope, metadata: item.metadata)
             try check(expiresAt: item.expiresAt, now: now)
+            if let created = item.createdAt, let updated = item.updatedAt, updated < created {
+                throw MemoryError.invalidParameter("updated_at is before created_at")
+            }
         }
     }
 

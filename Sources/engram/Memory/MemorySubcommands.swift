@@ -184,8 +184,12 @@ struct MemoryHistory: AsyncParsableCommand {
 struct MemoryImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import memories from JSONL lines {text, user_id?, agent_id?, run_id?, metadata?}.",
-        discussion: "Embeds and commits in batches; after each committed batch prints {\"committed\": N} on stdout.")
+        abstract: "Import memories from JSONL lines {text, user_id?, agent_id?, run_id?, metadata?, id?, created_at?, updated_at?, expires_at?, embedding?}.",
+        discussion: """
+            Embeds (unless a line brings its embedding) and commits in batches; after each committed batch prints \
+            {"committed": N} on stdout. Every line is checked before the first commit. Lines written by `engram memory export` \
+            come back exactly: ids, dates (seconds since 1970, or ISO-8601) and, when exported, embeddings.
+            """)
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "JSONL file.") var input: String
     @Option(help: "Memories per transaction.") var batch = 512
@@ -197,18 +201,22 @@ struct MemoryImport: AsyncParsableCommand {
     func run() async throws {
         // Every line is read and checked before the first commit: a bad line imports nothing.
         let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-        let items = try lines.enumerated().compactMap { i, line -> NewMemory? in
+        let items = try lines.enumerated().compactMap { i, line -> (line: Int, memory: NewMemory, embedding: [Float]?)? in
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
             let request = try Mem0Request(line: line, location: "\(input):\(i + 1)")
-            do { return try Self.memory(request) } catch { throw ValidationError("\(input):\(i + 1): \(error)") }
+            do { return (i + 1, try Self.memory(request), try Self.embedding(request)) } catch { throw ValidationError("\(input):\(i + 1): \(error)") }
         }
         try await storeOptions.withStore { store in
+            if let bad = items.first(where: { $0.embedding.map { $0.count != store.embedder.dimension } ?? false }) {
+                throw ValidationError("\(input):\(bad.line): embedding has \(bad.embedding!.count) dimensions; the store's have \(store.embedder.dimension)")
+            }
             let bar = Progress.Bar("importing", total: items.count)
             var committed = 0
-            for start in stride(from: 0, to: items.count, by: max(1, batch)) {
-                let chunk = Array(items[start..<min(items.count, start + batch)])
-                let vectors = try await store.embedder.embed(chunk.map(\.text))
-                try await store.add(chunk, vectors: vectors)
+            for start in stride(from: 0, to: items.count, by: batch) {
+                let chunk = items[start..<min(items.count, start + batch)]
+                var embedded = try await store.embedder.embed(chunk.filter { $0.embedding == nil }.map(\.memory.text))[...]
+                let vectors = chunk.map { $0.embedding ?? embedded.popFirst()! }
+                try await store.add(chunk.map(\.memory), vectors: vectors)
                 committed += chunk.count
                 print(JSONValue.object([("committed", .int(committed))]).text)
                 fflush(nil)  // every stream: the acknowledgement must be out before the next batch
@@ -220,8 +228,94 @@ struct MemoryImport: AsyncParsableCommand {
     /// The memory one line describes, checked as `add` would check it.
     static func memory(_ request: Mem0Request) throws -> NewMemory {
         guard let text = try request.string("text") else { throw ValidationError("expected a JSON object with a string \"text\"") }
-        let memory = NewMemory(text: text, scope: try request.scope(filter: .all), metadata: try request.metadata() ?? [:])
+        let id = try request.string("id").map { text in
+            guard let id = UUID(uuidString: text) else { throw ValidationError("'id' must be a memory id (UUID)") }
+            return id
+        }
+        let memory = NewMemory(text: text, scope: try request.scope(filter: .all), metadata: try request.metadata() ?? [:],
+                               expiresAt: try date(request, "expires_at") ?? date(request, "expiration_date"),
+                               id: id, createdAt: try date(request, "created_at"), updatedAt: try date(request, "updated_at"))
         try memory.validate()
         return memory
+    }
+
+    /// A date as seconds since 1970 (what export writes: exact) or ISO-8601.
+    static func date(_ request: Mem0Request, _ key: String) throws -> Date? {
+        if request.object[key] is NSNumber { return try request.number(key).map { Date(timeIntervalSince1970: $0) } }
+        return try request.date(key)
+    }
+
+    /// `embedding`: finite numbers, if given.
+    static func embedding(_ request: Mem0Request) throws -> [Float]? {
+        guard let raw = request.object["embedding"], !(raw is NSNull) else { return nil }
+        guard let list = raw as? [Any] else { throw ValidationError("'embedding' must be a list of numbers") }
+        return try list.map { value in
+            guard let n = value as? NSNumber, case let .number(x)? = MetadataValue(json: n), x.isFinite else {
+                throw ValidationError("'embedding' must be a list of finite numbers")
+            }
+            return Float(x)
+        }
+    }
+}
+
+struct MemoryExport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export memories as JSONL that `engram memory import` takes back exactly.",
+        discussion: """
+            One line per live memory, oldest first: {id, text, user_id?, agent_id?, run_id?, metadata, created_at, updated_at, \
+            expires_at?, embedding?}; dates as seconds since 1970 (to the microsecond). Without scope options, the whole store.
+            """)
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var scopeOptions: ScopeOptions
+    @Option(help: "Mem0 filter JSON: only the memories that pass it.") var filters: String?
+    @Flag(help: "Include each memory's embedding (so that an import need not embed again).") var withEmbeddings = false
+    @Option(help: "Write to this file (atomically) instead of stdout.") var output: String?
+
+    func run() async throws {
+        let filter = try MemoryJSON.filter(filters)
+        // Streamed in 1 MiB pieces; to a file through a temporary one renamed at the end, so
+        // that a failed export never leaves a partial file under the name asked for.
+        let temporary = output.map { $0 + ".partial-\(getpid())" }
+        if let temporary { guard FileManager.default.createFile(atPath: temporary, contents: nil) else { throw ValidationError("cannot write \(temporary)") } }
+        let sink = temporary.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.standardOutput
+        var text = ""
+        func flush() throws { try sink.write(contentsOf: Data(text.utf8)); text = "" }
+        do {
+            try await storeOptions.withStore { store in
+                try store.export(scope: scopeOptions.restriction, filter: filter, withEmbeddings: withEmbeddings) { memory, embedding in
+                    text += Self.line(memory, embedding: embedding).text + "\n"
+                    if text.utf8.count > 1 << 20 { try flush() }
+                }
+            }
+            try flush()
+            if let temporary, let output {
+                try sink.synchronize()
+                try sink.close()
+                guard rename(temporary, output) == 0 else { throw ValidationError("cannot rename \(temporary) to \(output)") }
+            }
+        } catch {
+            if let temporary { unlink(temporary) }
+            throw error
+        }
+    }
+
+    /// Seconds since 1970 to the microsecond: a Date keeps its time from 2001, so the exact
+    /// seconds of one can come back a bit off through an import, and then print differently;
+    /// rounded, they print the same again.
+    static func seconds(_ date: Date) -> JSONValue {
+        .number((date.timeIntervalSince1970 * 1e6).rounded() / 1e6)
+    }
+
+    static func line(_ m: Memory, embedding: [Float]?) -> JSONValue {
+        var fields: [(String, JSONValue)] = [("id", .string(m.id.uuidString.lowercased())), ("text", .string(m.text))]
+        if let u = m.scope.userID { fields.append(("user_id", .string(u))) }
+        if let a = m.scope.agentID { fields.append(("agent_id", .string(a))) }
+        if let r = m.scope.runID { fields.append(("run_id", .string(r))) }
+        fields += [("metadata", .object(m.metadata.keys.sorted().map { ($0, Mem0JSON.value(m.metadata[$0]!)) })),
+                   ("created_at", seconds(m.createdAt)), ("updated_at", seconds(m.updatedAt))]
+        if let e = m.expiresAt { fields.append(("expires_at", seconds(e))) }
+        if let embedding { fields.append(("embedding", .array(embedding.map { .number(Double($0)) }))) }
+        return .object(fields)
     }
 }

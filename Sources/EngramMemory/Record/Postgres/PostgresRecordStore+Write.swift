@@ -6,16 +6,24 @@ import PostgresNIO
 
 extension PostgresRecordStore {
     func add(_ items: [NewMemory], embeddings: [[Float]], at now: Date) throws -> (change: RecordChange, memories: [Memory]) {
-        let fresh = items.map { item in
-            Memory(id: UUID(), text: item.text, hash: ContentHash.of(item.text), metadata: item.metadata, scope: item.scope,
-                   createdAt: now, updatedAt: now, expiresAt: item.expiresAt?.asStored)
-        }
+        let fresh = items.map { $0.memory(at: now) }
+        let given = items.compactMap(\.id)
         return try blocking { [self] in
             try await transaction { connection in
+                // An id given (an import) must be new, unless it is that memory again (a duplicate
+                // text, returned as such): a conflict on it would otherwise pass for a duplicate.
+                let byID = Dictionary(fresh.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                for try await (id, hash, user, agent, run) in try await connection.query(
+                    "SELECT id, hash, user_id, agent_id, run_id FROM engram_memory WHERE id = ANY(\(given))", logger: logger)
+                    .decode((UUID, String, String?, String?, String?).self) where !given.isEmpty {
+                    guard let item = byID[id], item.hash == hash, item.scope == MemoryScope(userID: user, agentID: agent, runID: run) else {
+                        throw MemoryError.idInUse(id)
+                    }
+                }
                 // One statement for the batch, its history and its feed entries. A text the scope
                 // holds (stored, being stored by another node, or earlier in this batch) conflicts
                 // on the unique index and is skipped: the existing memory is returned in its place.
-                let rows = try await insert(fresh, embeddings: embeddings, publishingAt: now, connection)
+                let rows = try await insert(fresh, embeddings: embeddings, publishing: true, connection)
                 var change = RecordChange()
                 var memories: [Memory] = []
                 for (memory, embedding) in zip(fresh, embeddings) {
@@ -128,11 +136,11 @@ extension PostgresRecordStore {
     }
 
     /// Inserts memories, skipping those whose text conflicts with one of their scope's.
-    /// - Parameter publishingAt: when given, the same statement also records an ADD event for each
-    ///   memory inserted, appends them to the change feed and notifies the other nodes (what
-    ///   `record` and `publish` do, without their two round trips to the database).
+    /// - Parameter publishing: the same statement also records an ADD event for each memory
+    ///   inserted (at its creation), appends them to the change feed and notifies the other nodes
+    ///   (what `record` and `publish` do, without their two round trips to the database).
     /// - Returns: the row of each memory inserted, by id.
-    func insert(_ memories: [Memory], embeddings: [[Float]], publishingAt now: Date? = nil, _ connection: PostgresConnection) async throws -> [UUID: Int64] {
+    func insert(_ memories: [Memory], embeddings: [[Float]], publishing: Bool = false, _ connection: PostgresConnection) async throws -> [UUID: Int64] {
         guard !memories.isEmpty else { return [:] }
         func column<T>(_ value: (Memory) -> T) -> [T] { memories.map(value) }
         // Arrays of optionals do not bind: each optional column as its values and whether it is set.
@@ -141,17 +149,17 @@ extension PostgresRecordStore {
         let (runs, hasRun) = (column { $0.scope.runID ?? "" }, column { $0.scope.runID != nil })
         let (expires, hasExpiry) = (column { $0.expiresAt?.timeIntervalSince1970 ?? 0 }, column { $0.expiresAt != nil })
         var rows: [UUID: Int64] = [:]
-        // Constants and a number only (a query cannot be spliced into another with its binds).
-        let published = now.map { now in """
+        // Constants only (a query cannot be spliced into another with its binds).
+        let published = !publishing ? "SELECT row, id FROM inserted" : """
             , history AS (
                 INSERT INTO engram_history (memory_id, event, old_text, new_text, at)
-                SELECT id, '\(MemoryEvent.Kind.add.rawValue)', NULL, text, \(now.timeIntervalSince1970)::float8 FROM inserted
+                SELECT id, '\(MemoryEvent.Kind.add.rawValue)', NULL, text, created_at FROM inserted
             ), feed AS (
                 INSERT INTO engram_change (row, added, user_id, agent_id, run_id)
                 SELECT row, true, user_id, agent_id, run_id FROM inserted ORDER BY row
             )
             SELECT row, id FROM inserted, (SELECT pg_notify('\(Self.channel)', '\(writerID)')) AS notified
-            """ } ?? "SELECT row, id FROM inserted"
+            """
         for try await (row, id) in try await connection.query("""
             WITH inserted AS (
             INSERT INTO engram_memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
@@ -164,7 +172,7 @@ extension PostgresRecordStore {
                  WITH ORDINALITY AS t(i, t, h, u, hu, a, ha, r, hr, m, e, c, d, x, hx, n)
             ORDER BY n
             ON CONFLICT DO NOTHING
-            RETURNING row, id, text, user_id, agent_id, run_id
+            RETURNING row, id, text, user_id, agent_id, run_id, created_at
             ) \(unescaped: published)
             """, logger: logger).decode((Int64, UUID).self) { rows[id] = row }
         return rows

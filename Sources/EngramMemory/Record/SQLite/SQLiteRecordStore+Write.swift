@@ -7,12 +7,11 @@ extension SQLiteRecordStore {
         try pool.write { db in
             var change = RecordChange()
             let memories = try zip(items, embeddings).map { item, embedding -> Memory in
-                let hash = ContentHash.of(item.text)
-                if let existing = try duplicate(of: hash, in: item.scope, db) { return existing }
-                let memory = Memory(id: UUID(), text: item.text, hash: hash, metadata: item.metadata, scope: item.scope,
-                                    createdAt: now, updatedAt: now, expiresAt: item.expiresAt?.asStored)
+                let memory = item.memory(at: now)
+                if let existing = try duplicate(of: memory.hash, in: item.scope, db) { return existing }
+                if let id = item.id, try located(id, db) != nil { throw MemoryError.idInUse(id) }
                 let row = try insert(memory, embedding: Self.blob(embedding), db)
-                try record(db, .add, memory.id, old: nil, new: item.text, at: now)
+                try record(db, .add, memory.id, old: nil, new: item.text, at: memory.createdAt)
                 change.added.append(StoredRecord(row: row, memory: memory, embedding: embedding))
                 return memory
             }
