@@ -19,11 +19,14 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
     case configuration(String)
     /// A model the server depends on (memory extraction) failed.
     case upstream(String)
+    /// 501: a route of Mem0's API that Engram does not offer (the message says which).
+    case notOffered(String)
 
     /// The message answered as `{"detail": …}`.
     public var description: String {
         switch self {
-        case let .badRequest(m), let .forbidden(m), let .notFound(m), let .unprocessable(m), let .configuration(m), let .upstream(m): m
+        case let .badRequest(m), let .forbidden(m), let .notFound(m), let .unprocessable(m), let .configuration(m), let .upstream(m),
+             let .notOffered(m): m
         case .unauthorized: "Invalid API key: send 'Authorization: Token <key>' or 'X-API-Key: <key>'"
         }
     }
@@ -36,6 +39,7 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
         case .notFound: .notFound
         case .unprocessable: .unprocessableContent
         case .upstream: .badGateway
+        case .notOffered: .notImplemented
         }
     }
 

@@ -153,6 +153,18 @@ struct ServerTests {
         }
     }
 
+    @Test("the client's routes Engram does not offer answer 501 saying so, not 404")
+    func notOffered() async throws {
+        try await withServer(.sqlite) { client in
+            for (method, path) in [(HTTPRequest.Method.post, "/v1/summary/"), (.get, "/v2/entities/user/alice/profile/"), (.get, "/v2/profiles/settings/"),
+                                   (.post, "/v2/profiles/jobs/"), (.get, "/api/v1/orgs/organizations/engram/projects/default/"),
+                                   (.delete, "/api/v1/webhooks/7/"), (.post, "/v1/feedback/"), (.post, "/v1/exports/")] {
+                let (status, body) = try await client.call(method, path, json: "{}")
+                #expect(status == .notImplemented && ((body as? [String: Any])?["detail"] as? String)?.hasPrefix("Engram does not offer") == true, "\(path)")
+            }
+        }
+    }
+
     @Test("bad requests get {detail} with the right status", arguments: StoreBackend.available)
     func errors(backend: StoreBackend) async throws {
         try await withServer(backend) { client in

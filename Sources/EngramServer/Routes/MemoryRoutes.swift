@@ -29,6 +29,32 @@ struct MemoryRoutes: Sendable {
         route(router, .delete, "v2/entities/:type/:name", deleteEntity)
         route(router, .put, "v1/batch", batchUpdate)
         route(router, .delete, "v1/batch", batchDelete)
+        registerNotOffered(on: router)
+    }
+
+    /// The other routes `mem0ai.MemoryClient` 2.x calls: a clear 501 saying what is not offered,
+    /// never a 404 that reads like a missing memory.
+    private func registerNotOffered(on router: Router<ServerContext>) {
+        let absent: [(HTTPRequest.Method, String, String)] = [
+            (.post, "v1/summary", "summaries (get_summary)"),
+            (.get, "v2/entities/:type/:name/profile", "profiles (get_profile)"),
+            (.get, "v2/profiles/settings", "profile settings (get_profile_settings)"),
+            (.post, "v2/profiles/settings", "profile settings (update_profile_settings)"),
+            (.post, "v2/profiles/jobs", "profile jobs (generate_profile, sample_profiles)"),
+            (.get, "v2/profiles/jobs/:job", "profile jobs (get_profile_job)"),
+            (.get, "api/v1/orgs/organizations/:org/projects/:project", "projects (get_project)"),
+            (.patch, "api/v1/orgs/organizations/:org/projects/:project", "projects (update_project)"),
+            (.get, "api/v1/webhooks/projects/:project", "webhooks (get_webhooks)"),
+            (.post, "api/v1/webhooks/projects/:project", "webhooks (create_webhook)"),
+            (.put, "api/v1/webhooks/:webhook", "webhooks (update_webhook)"),
+            (.delete, "api/v1/webhooks/:webhook", "webhooks (delete_webhook)"),
+            (.post, "v1/feedback", "feedback"),
+            (.post, "v1/exports", "exports through the API (create_memory_export); use `engram memory export`"),
+            (.post, "v1/exports/get", "exports through the API (get_memory_export); use `engram memory export`"),
+        ]
+        for (method, path, what) in absent {
+            route(router, method, path) { _, _ in throw ServerError.notOffered("Engram does not offer \(what)") }
+        }
     }
 
     /// Registers `path`; the router matches `path/` to it as well (tested route by route).
