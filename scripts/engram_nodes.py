@@ -1,7 +1,7 @@
 """Helpers shared by the scripts that run several `engram serve` nodes on one PostgreSQL database
 behind nginx (scripts/two_nodes_e2e.py, Benchmarks/scripts/two_nodes_load.py): the deployment recipe
 of docs/DEPLOY.md."""
-import json, os, shutil, socket, subprocess, time
+import json, os, shutil, signal, socket, subprocess, time
 
 
 def check(condition, message):
@@ -79,3 +79,14 @@ def _listening(port):
         return True
     except OSError:
         return False
+
+
+def stop(processes, seconds=60):
+    """SIGTERM to each (the last started first: nginx before the nodes), then waits; kills what outlasts `seconds`."""
+    for process in reversed(processes):
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -8,11 +8,11 @@ Adds on one node and searches, updates and deletes through the other; checks tha
 through nginx lands on both nodes; that a deleted memory never comes back on either; and prints the
 measured propagation delays. Exits non-zero on the first failed check.
 """
-import shutil, signal, subprocess, sys, tempfile, time
+import shutil, sys, tempfile, time
 
 from mem0 import MemoryClient
 
-from engram_nodes import check, eventually, nginx, serve
+from engram_nodes import check, eventually, nginx, serve, stop
 
 
 def main(engram, database):
@@ -58,13 +58,7 @@ def main(engram, database):
             check(eventually(lambda: not ids(client, "bob")) is not None, f"delete_all through nginx reaches {name}")
         print(f"two nodes behind nginx: ok (first propagation {delay * 1e3:.0f} ms)")
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         shutil.rmtree(work, ignore_errors=True)
 
 

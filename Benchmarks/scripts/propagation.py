@@ -14,12 +14,12 @@ gone. Delay = first list that shows the change, counted from A's acknowledgement
 up to one list round trip. Prints one JSON line; exits non-zero on any error or a probe that never
 arrives (10 s).
 """
-import argparse, asyncio, json, os, random, shutil, signal, subprocess, sys, tempfile, time
+import argparse, asyncio, json, os, random, shutil, sys, tempfile, time
 
 import httpx
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from engram_nodes import serve  # noqa: E402
+from engram_nodes import serve, stop  # noqa: E402
 
 KEY = "propagation"
 
@@ -126,13 +126,7 @@ def main():
         print(json.dumps(result))
         sys.exit(1 if result["errors"] else 0)
     finally:
-        for node, _ in nodes:
-            node.send_signal(signal.SIGTERM)
-        for node, _ in nodes:
-            try:
-                node.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                node.kill()
+        stop([node for node, _ in nodes])
         shutil.rmtree(scratch, ignore_errors=True)
 
 

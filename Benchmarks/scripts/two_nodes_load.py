@@ -12,10 +12,10 @@ Each node starts from a copy of the seed's index files (a node's files are its o
 another node's catches up at open). Prints one JSON line per configuration (server_load.py's, with
 "nodes"); exits non-zero when a run reports errors or lost adds.
 """
-import argparse, json, os, shutil, signal, subprocess, sys, tempfile
+import argparse, json, os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from engram_nodes import nginx, serve  # noqa: E402
+from engram_nodes import nginx, serve, stop  # noqa: E402
 
 KEY = "load-test"
 
@@ -40,13 +40,7 @@ def run(args, count):
         result = json.loads(load.stdout.strip().splitlines()[-1])
         return {"nodes": count, "balancer": "nginx", **result}, load.returncode
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         shutil.rmtree(work, ignore_errors=True)
 
 
