@@ -74,13 +74,17 @@ public struct MemoryServer: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and checkpoints the
-    /// store; meanwhile checkpoints it every ``Configuration/checkpointInterval`` when due.
+    /// store; meanwhile, every ``Configuration/checkpointInterval``, erases expired memories
+    /// (``MemoryStore/purgeExpired()``) and checkpoints the store when due.
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let checkpoints = Task { [store, interval = configuration.checkpointInterval] in
             guard let interval else { return }
             // The store checkpoints on a thread of its own: writes wait only while it writes the
             // changed index files, not the view files.
-            while (try? await Task.sleep(for: interval)) != nil { _ = try? await store.checkpointIfDue() }
+            while (try? await Task.sleep(for: interval)) != nil {
+                _ = try? await store.purgeExpired()
+                _ = try? await store.checkpointIfDue()
+            }
         }
         defer { checkpoints.cancel() }
         try await application(onServerRunning: onServerRunning).runService()

@@ -134,7 +134,7 @@ struct MemoryStoreTests {
         #expect(try await reopened.search("fact", scope: bob).first?.memory.text == "bob's fact")
     }
 
-    @Test("expired memories are hidden unless asked for", arguments: StoreBackend.available)
+    @Test("expired memories are hidden unless asked for, and erased by a purge", arguments: StoreBackend.available)
     func expiry(backend: StoreBackend) async throws {
         let store = try temporaryStore(backend)
         // Stored expired, a memory would never be seen: refused.
@@ -145,6 +145,16 @@ struct MemoryStoreTests {
         #expect(try store.list(scope: alice).memories.map(\.text) == ["fresh news"])
         #expect(try store.list(scope: alice, includeExpired: true).total == 2)
         #expect(try await store.search("news", scope: alice).map(\.memory.text) == ["fresh news"])
+        // Purged: gone from the record with its history, not only hidden; the others stay.
+        let old = try #require(try store.list(scope: alice, includeExpired: true).memories.first { $0.text == "old news" })
+        try await store.add(["agent's stale note"], scope: MemoryScope(agentID: "bot"), expiresAt: Date(timeIntervalSinceNow: 0.2))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await store.purgeExpired() == 2)
+        #expect(try store.list(scope: alice, includeExpired: true).memories.map(\.text) == ["fresh news"])
+        #expect(try store.list(scope: MemoryScope(agentID: "bot"), includeExpired: true).total == 0)
+        await #expect(throws: MemoryError.notFound(old.id)) { try await store.get(old.id) }
+        #expect(try await store.history(old.id).isEmpty)
+        #expect(try await store.purgeExpired() == 0)
     }
 
     @Test("metadata survives the database exactly: escapes, unicode, numbers, arrays; reopen included", arguments: StoreBackend.available)

@@ -28,3 +28,14 @@ struct ScopeKey: Hashable, Sendable, Codable {
         }
     }
 }
+
+extension MemoryScope {
+    /// The scope that holds every memory of the partition `key` (and only those, among its rows).
+    init(partitionKey key: ScopeKey) {
+        switch key.field {
+        case "user_id": self.init(userID: key.value)
+        case "agent_id": self.init(agentID: key.value)
+        default: self.init(runID: key.value)
+        }
+    }
+}

@@ -175,6 +175,33 @@ extension MemoryStore {
         try await onWriteQueue { try self.deleteAll(scope: scope, filter: filter) }
     }
 
+    /// Erases every memory whose expiry has passed, with its history (one transaction per
+    /// tenant): expired memories are hidden at once, and gone from the record after this (and from
+    /// the SQLite files after the next checkpoint). `engram serve` runs it at every checkpoint interval.
+    /// - Returns: how many memories were erased.
+    @discardableResult
+    public func purgeExpired() throws -> Int {
+        try ensureOpen()
+        let state = writer.state, now = Date()
+        var purged = 0
+        for partition in state.partitions.values where partition.expiringCount > 0 {
+            let expired = partition.rows.filter { partition.memory(row: $0)?.memory.isExpired(at: now) ?? false }
+            guard !expired.isEmpty else { continue }
+            let scope = MemoryScope(partitionKey: partition.key)
+            purged += try perform {
+                let change = try records.deleteAll(in: scope, rows: Set(expired))
+                return (change, change.removed.count)
+            }
+        }
+        return purged
+    }
+
+    /// `purgeExpired()` with the transactions on the store's writer thread.
+    @discardableResult
+    public func purgeExpired() async throws -> Int {
+        try await onWriteQueue { try self.purgeExpired() }
+    }
+
     /// Deletes everything: every memory and all history.
     public func reset() throws {
         try ensureOpen()

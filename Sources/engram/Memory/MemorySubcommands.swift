@@ -165,6 +165,20 @@ struct MemoryDeleteAll: AsyncParsableCommand {
     }
 }
 
+struct MemoryPurge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "purge",
+                                                    abstract: "Erase every memory whose expiry has passed, with its history. Prints {\"purged\": N}.")
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() async throws {
+        try await storeOptions.withStore { store in
+            let n = try await store.purgeExpired()
+            try await store.checkpoint()  // so that the SQLite files hold none of them either
+            print(JSONValue.object([("purged", .int(n))]).text)
+        }
+    }
+}
+
 struct MemoryHistory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "A memory's ADD/UPDATE/DELETE events.")
     @OptionGroup var storeOptions: StoreOptions
