@@ -149,6 +149,16 @@ struct PersistenceTests {
         bad[40] ^= 1  // live count: caught by the header checksum
         #expect(reason(bad).contains("header checksum"))
         bad = good
+        bad[1000] = 0x5A  // the header page's unused bytes
+        #expect(reason(bad).contains("header padding"))
+        // Alignment padding between sections: not covered by a checksum, so verify requires zeros.
+        let sections = try IndexFile.inspect(path).sections
+        let gap = try #require(zip(sections, sections.dropFirst()).first { $0.offset + $0.length < $1.offset }?.0)
+        bad = good
+        bad[gap.offset + gap.length] = 1
+        #expect(reason(bad) == "no error")
+        #expect(reason(bad, verify: true).contains("is not zero"))
+        bad = good
         bad[5000] ^= 0x10  // inside the vectors section
         #expect(reason(bad) == "no error")
         #expect(reason(bad, verify: true).contains("vectors checksum"))

@@ -31,11 +31,20 @@ public enum IndexFile {
     @discardableResult
     public static func verify(_ path: String) throws -> IndexFileHeader {
         let (header, file) = try open(path)
+        var end = IndexFileHeader.size
         for section in header.sections {
+            // The alignment padding before each section is written as zeros.
+            guard UnsafeRawBufferPointer(start: file.base + end, count: section.offset - end).allSatisfy({ $0 == 0 }) else {
+                throw EngramError.corruptIndex(path: path, reason: "padding before section \(section.id.name) is not zero")
+            }
             let sum = XXH64.hash(UnsafeRawBufferPointer(start: file.base + section.offset, count: section.length))
             guard sum == section.checksum else {
                 throw EngramError.corruptIndex(path: path, reason: "section \(section.id.name) checksum mismatch")
             }
+            end = section.offset + section.length
+        }
+        guard UnsafeRawBufferPointer(start: file.base + end, count: file.size - end).allSatisfy({ $0 == 0 }) else {
+            throw EngramError.corruptIndex(path: path, reason: "bytes after the last section are not zero")
         }
         if header.kind == .hnsw { try GraphCheck(header: header, file: file).run() }
         return header

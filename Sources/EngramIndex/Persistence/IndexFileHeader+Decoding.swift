@@ -13,6 +13,10 @@ extension IndexFileHeader {
         guard version == formatVersion else { throw fail("unsupported format version \(version) (this build reads \(formatVersion))") }
         guard get(12, UInt32.self) == byteOrderMark else { throw fail("byte order mark mismatch") }
         guard get(checksumOffset, UInt64.self) == XXH64.hash(UnsafeRawBufferPointer(start: raw, count: checksumOffset)) else { throw fail("header checksum mismatch") }
+        // The rest of the header page is written as zeros and not covered by the checksum: it must stay zero.
+        guard UnsafeRawBufferPointer(start: raw + checksumOffset + 8, count: size - checksumOffset - 8).allSatisfy({ $0 == 0 }) else {
+            throw fail("header padding is not zero")
+        }
 
         guard let kind = Kind(rawValue: get(16, UInt32.self)) else { throw fail("unknown index kind \(get(16, UInt32.self))") }
         guard let metric = Metric(code: get(20, UInt32.self)) else { throw fail("unknown metric code \(get(20, UInt32.self))") }
