@@ -53,16 +53,17 @@ struct DatabaseOutageTests {
             try outage.begin(cluster)
             let clock = ContinuousClock()
             var took: [Duration] = []
-            for text in ["likes black coffee", "works night shifts", "reads at night"] {
+            for text in ["likes black coffee", "works night shifts", "reads at night", "walks to work"] {
                 let start = clock.now
                 let (status, body) = try await add(text)
                 took.append(clock.now - start)
                 #expect(status == .serviceUnavailable && ((body as? [String: Any])?["detail"] as? String)?.contains("database") == true,
                         "\(status) \(body)")
             }
-            // The first call may wait out the timeout (a frozen database says nothing); once the
-            // node knows, calls fail at once.
-            #expect(took[0] < .seconds(9) && took[1...].allSatisfy { $0 < .milliseconds(500) }, "\(took)")
+            // No call waits past the timeout; the first ones may wait that long (a frozen database
+            // says nothing; on a busy machine a call may be in the pool, or behind one that is,
+            // when the node learns of the outage). Once the node knows, calls fail at once.
+            #expect(took.allSatisfy { $0 < .seconds(9) } && took.suffix(2).allSatisfy { $0 < .milliseconds(500) }, "\(took)")
             #expect(try await client.call(.get, "/v1/memories/\(id)/").0 == .serviceUnavailable)
             let (searched, found) = try await client.call(.post, "/v2/memories/search/", json: #"{"query": "green tea", "filters": {"user_id": "alice"}}"#)
             #expect(searched == .ok && results(found).first?["id"] as? String == id)
