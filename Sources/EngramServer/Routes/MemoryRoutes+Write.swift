@@ -83,9 +83,7 @@ extension MemoryRoutes {
             guard let text = try item.string("memory_id"), let id = UUID(uuidString: text) else {
                 throw ServerError.unprocessable("each item of 'memories' needs a 'memory_id' (a memory id)")
             }
-            let memory: Memory? = try? await store.get(id)
-            guard let memory, context.keyScope.allows(memory.scope) else { throw ServerError.notFound(MemoryError.notFound(id).description) }
-            found.append((memory, item))
+            found.append((try await reachable(id, context), item))
         }
         return found
     }
@@ -123,6 +121,12 @@ extension MemoryRoutes {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw ServerError.notFound("no memory \(context.parameters.get("id") ?? "")")
         }
+        return try await reachable(id, context)
+    }
+
+    /// Memory `id`, if the key reaches it (otherwise it does not exist for this key); other
+    /// errors (a database that is down) pass through.
+    func reachable(_ id: UUID, _ context: ServerContext) async throws -> Memory {
         let found: Memory?
         do { found = try await store.get(id) } catch MemoryError.notFound { found = nil }
         guard let memory = found, context.keyScope.allows(memory.scope) else {
