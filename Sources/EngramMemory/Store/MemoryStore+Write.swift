@@ -150,8 +150,8 @@ extension MemoryStore {
     /// - Parameters:
     ///   - scope: at least one field set; nothing outside it is touched.
     ///   - filter: Mem0's filter grammar; the memories it passes are those ``list(scope:filter:limit:offset:includeExpired:)``
-    ///     lists (expired ones included). A memory changed or added by another writer while the
-    ///     delete runs is left alone.
+    ///     lists (expired ones included). With a filter, a memory changed or added by another
+    ///     writer while the delete runs is left alone; without one, the whole scope goes.
     /// - Returns: how many memories were deleted.
     @discardableResult
     public func deleteAll(scope: MemoryScope, filter: MemoryFilter = .all) throws -> Int {
