@@ -90,6 +90,45 @@ struct PersistenceTests {
         }
     }
 
+    @Test("Flat: a removed vector is in no saved file (removed in memory, or from a mapped index), and eraseVectors zeroes rows in place under valid checksums")
+    func flatErasure() throws {
+        let base = TestData.random(count: 200, dimension: 12, seed: 9)
+        let index = try FlatIndex(dimension: 12, metric: .cosine)
+        try index.add(base, ids: (0..<200).map { UInt64($0) })
+        let gone: [UInt64] = [3, 50, 199]
+        let goneVectors = try gone.map { try index.vector(id: $0) }
+        func expectErased(_ path: String, _ ids: [UInt64]) throws {
+            let rows = try SavedRows(path)
+            for v in goneVectors { #expect(!(0..<rows.count).contains { rows.vector($0) == v }) }
+        }
+        for id in gone.prefix(2) { try index.remove(id: id) }
+        let fromMemory = dir + "/erase-memory.engram"
+        try index.save(to: fromMemory)
+        let memoryRows = try SavedRows(fromMemory)
+        for v in goneVectors.prefix(2) { #expect(!(0..<memoryRows.count).contains { memoryRows.vector($0) == v }) }
+        let mapped = try FlatIndex.open(fromMemory)
+        try mapped.remove(id: 199)
+        #expect(mapped.isMapped)
+        let fromMapped = dir + "/erase-mapped.engram"
+        try mapped.save(to: fromMapped)
+        try expectErased(fromMapped, gone)
+        try IndexFile.verify(fromMapped)
+
+        // In place: the file stays in use, its rows of the listed ids become zeros, the checksums follow.
+        let inPlace = dir + "/erase-in-place.engram"
+        try index.save(to: inPlace)
+        let user = try FlatIndex.open(inPlace)
+        try user.remove(id: 10)
+        let before = try user.vector(id: 11)
+        #expect(try FlatIndex.eraseVectors(ids: [10, 199, 12_345], inFileAt: inPlace) == 2)
+        #expect(try FlatIndex.eraseVectors(ids: [10, 199], inFileAt: inPlace) == 0)  // already zero: nothing written
+        try IndexFile.verify(inPlace)
+        let rows = try SavedRows(inPlace)
+        for slot in 0..<rows.count where [10, 199].contains(rows.id(slot)) { #expect(rows.vector(slot).allSatisfy { $0 == 0 }) }
+        #expect(try user.vector(id: 11) == before)
+        #expect(try FlatIndex.open(inPlace).search(before, k: 1).first?.id == 11)
+    }
+
     @Test("empty indexes save and open")
     func empty() throws {
         let h = try HNSWIndex(dimension: 4)

@@ -37,3 +37,35 @@ enum TestData {
         return scored.sorted { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }.prefix(k).map(\.1)
     }
 }
+
+/// The rows of a saved index file as the file holds them, read through its section table.
+struct SavedRows {
+    let header: IndexFileHeader
+    let bytes: [UInt8]
+
+    init(_ path: String) throws {
+        header = try IndexFile.inspect(path)
+        bytes = try FileIO.read(path)
+    }
+
+    var count: Int { header.slotCount }
+
+    private func section(_ id: IndexFileHeader.SectionID) -> IndexFileHeader.Section { header.sections.first { $0.id == id }! }
+
+    func id(_ slot: Int) -> UInt64 {
+        bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: section(.ids).offset + slot * 8, as: UInt64.self) }
+    }
+
+    func isRemoved(_ slot: Int) -> Bool { bytes[section(.tombstones).offset + slot] != 0 }
+
+    func vector(_ slot: Int) -> [Float] {
+        let start = section(.vectors).offset + slot * header.stride * 4
+        return bytes.withUnsafeBytes { raw in (0..<header.dimension).map { raw.loadUnaligned(fromByteOffset: start + $0 * 4, as: Float.self) } }
+    }
+
+    /// The f16 row of `slot` (HNSW files with the f16 copy).
+    func halfRow(_ slot: Int) -> ArraySlice<UInt8> {
+        let start = section(.halfVectors).offset + slot * header.stride * 2
+        return bytes[start..<start + header.dimension * 2]
+    }
+}

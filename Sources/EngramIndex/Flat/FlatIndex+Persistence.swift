@@ -1,19 +1,28 @@
 extension FlatIndex {
     /// Saves the index to `path` atomically (see ``HNSWIndex/save(to:)``). Searches continue; writers wait.
+    ///
+    /// The slots of removed vectors are written as zeros: a removed vector leaves no trace in the file.
     public func save(to path: String) throws {
         try lock.withReadLock {
             let n = ids.count
             var header = IndexFileHeader(kind: .flat, metric: metric, dimension: dimension, slotCount: n, liveCount: slotOfID.count)
             header.entrySlot = .max
             let tombstones = live.map { $0 ? UInt8(0) : 1 }
-            try ids.withUnsafeBytes { idBytes in
-                try tombstones.withUnsafeBytes { tombBytes in
-                    try IndexFile.write(path, header: header, sections: [
-                        (.vectors, storage.rows.bytes(count: n * storage.stride)), (.ids, idBytes), (.tombstones, tombBytes),
-                    ])
+            // Rows in memory are zeroed at removal; only a mapped file's rows removed since it was opened remain.
+            let erased = Dictionary(uniqueKeysWithValues: freeSlots.map(Int.init).filter { !isZero($0) }.map { ($0, Int?.none) })
+            try storage.rows.withSavedRows(count: n, stride: storage.stride, replacing: erased) { vectorBytes in
+                try ids.withUnsafeBytes { idBytes in
+                    try tombstones.withUnsafeBytes { tombBytes in
+                        try IndexFile.write(path, header: header, sections: [(.vectors, vectorBytes), (.ids, idBytes), (.tombstones, tombBytes)])
+                    }
                 }
             }
         }
+    }
+
+    /// Whether the row of `slot` is all zeros (as a removed row is, once erased).
+    func isZero(_ slot: Int) -> Bool {
+        UnsafeBufferPointer(start: storage.row(slot), count: dimension).allSatisfy { $0.bitPattern == 0 }
     }
 
     /// Opens a saved flat index in place: the vectors are searched where the file is mapped (no
@@ -62,7 +71,15 @@ extension FlatIndex {
         // Mapped rows are never written (an add copies them first), so copying them unlocked is safe.
         let copy = try mapped.copiedToMemory(rows: rows)
         lock.withWriteLock {
-            if storage === mapped { storage = copy }
+            guard storage === mapped else { return }
+            storage = copy
+            eraseRemovedRows()
         }
+    }
+
+    /// Zeroes the rows of the free slots, once the storage is in memory: removed vectors leave no
+    /// copy in memory either. Call with the write lock held.
+    func eraseRemovedRows() {
+        for slot in freeSlots { storage.row(Int(slot)).update(repeating: 0, count: dimension) }
     }
 }

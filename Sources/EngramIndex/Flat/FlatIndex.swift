@@ -107,7 +107,10 @@ public final class FlatIndex: VectorIndex, @unchecked Sendable {  // all mutable
         for id in newIDs where !seen.insert(id).inserted { throw EngramError.duplicateID(id) }
         try lock.withWriteLock {
             let fresh = newIDs.count(where: { slotOfID[$0] == nil })
-            if storage.rows.isMapped { storage = try storage.copiedToMemory(rows: ids.count) }
+            if storage.rows.isMapped {
+                storage = try storage.copiedToMemory(rows: ids.count)
+                eraseRemovedRows()
+            }
             try storage.reserve(rows: ids.count + max(0, fresh - freeSlots.count))
             rows.withUnsafeBufferPointer { buf in
                 for (i, id) in newIDs.enumerated() {
@@ -140,13 +143,16 @@ public final class FlatIndex: VectorIndex, @unchecked Sendable {  // all mutable
         if metric == .l2 { squaredNorms[slot] = engramDot(row.baseAddress!, row.baseAddress!, dimension) }
     }
 
-    /// Removes the vector with `id`; its slot is reused by a later add.
+    /// Removes the vector with `id`; its slot is reused by a later add. Its values are erased
+    /// (zeroed in memory at once; in a file the index is still mapped from, when it is copied to
+    /// memory or saved).
     /// - Throws: ``EngramError/unknownID(_:)``.
     public func remove(id: UInt64) throws {
         try lock.withWriteLock {
             guard let slot = slotOfID.removeValue(forKey: id) else { throw EngramError.unknownID(id) }
             live[Int(slot)] = false
             freeSlots.append(slot)
+            if !storage.rows.isMapped { storage.row(Int(slot)).update(repeating: 0, count: dimension) }
         }
     }
 

@@ -43,17 +43,39 @@ extension HNSWGraph {
         header.seed = seed
         header.upperWords = a.upperUsed
         header.flags = halfVectors == nil ? 0 : IndexFileHeader.halfVectorsFlag
-        let n = a.nodeCount
-        let half = halfVectors.map { [(IndexFileHeader.SectionID.halfVectors, $0.bytes(count: n * vectors.stride))] } ?? []
-        return try body(header, [
-            (.vectors, vectors.rows.bytes(count: n * vectors.stride)),
-            (.ids, externalIDs.bytes(count: n)),
-            (.tombstones, tombstones.bytes(count: n)),
-            (.level0Links, level0.bytes(count: n * (1 + maxM0))),
-            (.upperOffsets, upperOffset.bytes(count: n)),
-            (.levels, levels.bytes(count: n)),
-            (.upperLinks, upperLinks.bytes(count: a.upperUsed)),
-        ] + half)
+        let n = a.nodeCount, stride = vectors.stride
+        let erased = a.tombstoneCount == 0 ? [:] : standIns(nodeCount: n)
+        return try vectors.rows.withSavedRows(count: n, stride: stride, replacing: erased) { vectorBytes in
+            func sections(_ half: UnsafeRawBufferPointer?) throws -> R {
+                try body(header, [
+                    (.vectors, vectorBytes),
+                    (.ids, externalIDs.bytes(count: n)),
+                    (.tombstones, tombstones.bytes(count: n)),
+                    (.level0Links, level0.bytes(count: n * (1 + maxM0))),
+                    (.upperOffsets, upperOffset.bytes(count: n)),
+                    (.levels, levels.bytes(count: n)),
+                    (.upperLinks, upperLinks.bytes(count: a.upperUsed)),
+                ] + (half.map { [(.halfVectors, $0)] } ?? []))
+            }
+            guard let halfVectors else { return try sections(nil) }
+            return try halfVectors.withSavedRows(count: n, stride: stride, replacing: erased) { try sections($0) }
+        }
+    }
+
+    /// What a saved file holds in place of each removed node's vector: the vector of its first
+    /// live neighbor on level 0 (zeros when it has none). The node stays in the graph, since
+    /// searches route through it, so its vector must stay near where it was; a neighbor's is, and
+    /// it is a copy of a vector the file holds anyway, so nothing of the removed one is written.
+    /// Chosen afresh at every save, from the nodes live then.
+    private func standIns(nodeCount n: Int) -> [Int: Int?] {
+        var chosen: [Int: Int?] = [:]
+        for slot in 0..<n where tombstones.base[slot] != 0 {
+            let list = links(UInt32(slot), level: 0)
+            let neighbors = UnsafeBufferPointer(start: list + 1, count: linkCount(list, level: 0))
+            // updateValue: assigning a nil stand-in through the subscript would drop the entry.
+            chosen.updateValue(neighbors.first { Int($0) < n && tombstones.base[Int($0)] == 0 }.map(Int.init), forKey: slot)
+        }
+        return chosen
     }
 
     /// Maps the sections a search reads (see ``HNSWIndex/warmUp()``), most-read first: the walk's

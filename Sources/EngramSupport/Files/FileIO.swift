@@ -63,6 +63,25 @@ package enum FileIO {
         }
     }
 
+    /// Overwrites byte ranges of the existing file at `path` in place, in the order given, and
+    /// fsyncs it. Not atomic: a crash may leave some of the ranges written; callers make files
+    /// whose partial patch a check can detect (a checksum written last).
+    package static func patch(_ path: String, _ edits: [(offset: Int, bytes: [UInt8])]) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemCallError(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        for (offset, bytes) in edits {
+            var done = 0
+            while done < bytes.count {
+                let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw SystemCallError(path: path, operation: "write", errno: n < 0 ? errno : EIO) }
+                done += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw SystemCallError(path: path, operation: "fsync", errno: errno) }
+    }
+
     /// Creates the directory at `path` and any missing parents (nothing when it exists).
     package static func createDirectory(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
