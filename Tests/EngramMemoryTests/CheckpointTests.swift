@@ -13,6 +13,11 @@ struct CheckpointTests {
                                           .contains("s", "quoted"), !.eq("flag", false), .or([.eq("tags", "ü"), .lt("n", 3)])]
 
     /// Memories of every shape: each scope combination, every metadata type, expiry or none, non-ASCII text.
+    /// Gives memory `id` a new text and vector (it moves to a new row).
+    func edit(_ store: MemoryStore, _ id: UUID, _ i: Int) throws {
+        _ = try store.update(id, text: "edited \(i)", vector: randomUnitVectors(1, seed: 1_000 + UInt64(i))[0])
+    }
+
     func addVaried(_ store: MemoryStore, count: Int, seed: UInt64) throws -> [Memory] {
         let items = (0..<count).map { i in
             let metadata: [String: MetadataValue] = [
@@ -200,8 +205,10 @@ struct CheckpointTests {
         let third = try manifest()
         #expect(third.graph != second.graph)
         #expect(third.flat == first.flat && third.tail == second.tail && third.removed == 1)  // the base lists the removal beside it
+        // A deletion from the view's base: the view is written whole, without it.
+        #expect(third.view != second.view && third.viewDelta == nil)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/index").sorted()
-        #expect(files == ["manifest.json", third.flat, third.tail!, third.graph, third.view, third.viewDelta!].sorted())
+        #expect(files == ["manifest.json", third.flat, third.tail!, third.graph, third.view].sorted())
         store = nil
         let reopened = try openStore(dir, backend, WordsEmbedder())
         #expect(reopened.count == 2_101 && (try? reopened.get(ids[5])) == nil)
@@ -240,7 +247,8 @@ struct CheckpointTests {
         #expect(try manifest()["view"] as? String == view && manifest()["viewDelta"] != nil)  // 20 added ≤ 400 / 8
         try expectExactReopen("tail")
 
-        for id in ids[0..<10] + ids[400..<405] { try store.delete(id) }  // ten from the base, five from the tail
+        // Updates (a memory moves to a new row): ten from the base, five from the tail.
+        for (i, id) in (ids[0..<10] + ids[400..<405]).enumerated() { try edit(store, id, i) }
         try store.checkpoint()
         #expect(try manifest()["flat"] as? String == base && (manifest()["flatRemoved"] as? [Int])?.count == 10)
         #expect(try manifest()["flatTail"] as? String != tail)  // the tail changed: written again
@@ -252,7 +260,15 @@ struct CheckpointTests {
         try Self.patch(damaged + "/index/" + (manifest()["viewDelta"] as! String)) { $0[$0.count - 3] ^= 0x01 }
         #expect(try contents(openStore(damaged, backend, WordsEmbedder()), ids: ids).memories == contents(store, ids: ids).memories)
 
-        ids += try addVaried(store, count: 150, seed: 14).map(\.id)  // tail 165 + removed 10 > 390 / 4: fold; > 400 / 8: new view
+        // A deletion: the view's base held removed rows, so the view is written whole, without
+        // them; the flat base stays, its removed rows zeroed in place.
+        try store.delete(ids.remove(at: 20))
+        try store.checkpoint()
+        #expect(try manifest()["flat"] as? String == base && (manifest()["flatRemoved"] as? [Int])?.count == 11)
+        #expect(try manifest()["view"] as? String != view && manifest()["viewRemoved"] == nil)
+        try expectExactReopen("deleted")
+
+        ids += try addVaried(store, count: 150, seed: 14).map(\.id)  // tail 180 + removed 11 > 389 / 4: fold; > 419 / 8: new view
         try store.checkpoint()
         #expect(try manifest()["flat"] as? String != base && manifest()["flatTail"] == nil && manifest()["flatRemoved"] == nil)
         #expect(try manifest()["view"] as? String != view && manifest()["viewDelta"] == nil && manifest()["viewRemoved"] == nil)
@@ -269,17 +285,17 @@ struct CheckpointTests {
         var ids = try addVaried(store!, count: 400, seed: 31).map(\.id)
         try store!.checkpoint()
         ids += try addVaried(store!, count: 10, seed: 32).map(\.id)
-        for id in ids[0..<3] { try store!.delete(id) }
+        for (i, id) in ids[0..<3].enumerated() { try edit(store!, id, i) }
         try store!.checkpoint()
         func manifest() throws -> [String: Any] { try Self.manifest(dir) }
         let baseline = try manifest()["view"] as! String
         store = try openStore(dir, backend, WordsEmbedder())
         ids += try addVaried(store!, count: 5, seed: 33).map(\.id)
-        for id in [ids[3], ids[405]] { try store!.delete(id) }  // one from the baseline, one from the delta
+        for (i, id) in [ids[3], ids[405]].enumerated() { try edit(store!, id, 3 + i) }  // one from the baseline, one from the delta
         try store!.checkpoint()
         #expect(try manifest()["view"] as? String == baseline && (manifest()["viewRemoved"] as? [Int])?.count == 4)
         let expected = try contents(store!, ids: ids)
-        #expect(expected.memories.count == 410)
+        #expect(expected.memories.count == 415)
         let generation = try manifest()["generation"] as! Int
         let reopened = try openStore(dir, backend, WordsEmbedder())
         try reopened.checkpoint()  // a no-op only when the checkpoint opened as it is

@@ -233,30 +233,6 @@ struct MemoryStoreTests {
         #expect(try await store.update(bobs.id, text: "likes tea", scope: bob).text == "likes tea")
     }
 
-    @Test("after deletes and a checkpoint, no byte of a deleted memory's text or metadata is left in the record's files (SQLite: database, WAL)")
-    func deletedTextsLeaveTheRecord() async throws {
-        let dir = scratchDirectory("store")
-        let store = try openStore(dir, .sqlite, WordsEmbedder())
-        func marker(_ name: String) -> String { "MARKER-\(name)-7f3a9c" }
-        let single = try await store.add(["remember \(marker("single"))"], scope: alice, metadata: ["tag": .string(marker("single-meta"))])[0]
-        let updated = try await store.add(["remember \(marker("updated"))"], scope: alice)[0]
-        try await store.add((0..<50).map { "bulk \(marker("bulk")) \($0)" }, scope: bob)
-        try await store.add(["kept \(marker("kept"))"], scope: alice)
-        try await store.delete(single.id)
-        try await store.update(updated.id, text: "remember something else", scope: alice)
-        #expect(try await store.deleteAll(scope: bob) == 50)
-        try await store.checkpoint()
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("memories.sqlite") }
-        var bytes = Data()
-        for file in files { bytes += try Data(contentsOf: URL(fileURLWithPath: dir + "/" + file)) }
-        for gone in ["single", "single-meta", "bulk"] {
-            #expect(bytes.range(of: Data(marker(gone).utf8)) == nil, "\(gone) is still in \(files)")
-        }
-        // The history of an update keeps the old text (that is what history is); the kept memory is there.
-        #expect(bytes.range(of: Data(marker("kept").utf8)) != nil, "the scan finds what is kept")
-        try await store.close()
-    }
-
     @Test("deleteAll with a filter deletes exactly the memories of the scope that the filter passes, with their history; reopen agrees",
           arguments: StoreBackend.available)
     func deleteByFilter(backend: StoreBackend) async throws {

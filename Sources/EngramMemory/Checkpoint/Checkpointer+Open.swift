@@ -44,8 +44,7 @@ extension Checkpointer {
         let (change, cursor, foreign) = try records.changes(after: manifest.cursor, derived: state)
         // Graphs the catch-up leaves with more tombstones than live nodes are rebuilt in the
         // background once the store is open, like every graph in that state.
-        _ = try state.apply(change, vectors: vectors)
-        ledger.record(change)
+        ledger.record(change, try state.apply(change, vectors: vectors))
         progress?(OpenProgress(stage: .catchingUp, done: 1, total: 1))
         ledger.cursor = ChangeCursor(position: max(cursor.position, ledger.cursor.position), horizon: cursor.horizon, seen: cursor.seen)
         // Deltas against the baseline assume that every row of the state up to its position is

@@ -54,6 +54,8 @@ final class Checkpointer: Sendable {
                 if case .whole = frozen.view {
                     committed.baseline = (manifest.view.base, manifest.position, frozen.state.count)
                 }
+                // After the commit: until then, the files of the last checkpoint must stay as they were.
+                try writer.vectors.eraseRemoved(in: directory)
                 return true
             } catch {
                 writer.exclusive { _, ledger in ledger.restore(frozen.taken) }
@@ -100,6 +102,7 @@ final class Checkpointer: Sendable {
         if case .whole = view {
             ledger.baseline = position
             ledger.removedFromBaseline = []
+            ledger.deletedSinceBaseline = false
         }
         let manifest = CheckpointManifest(generation: generation, dimension: dimension, cursor: cursor, count: state.count,
                                           view: Segment(base: "", basePosition: position), vectors: vectorSegment, graphs: graphs)
@@ -114,6 +117,8 @@ final class Checkpointer: Sendable {
             sum + p.count - p.rows.withUnsafeBufferPointer { SortedRows.lowerBound($0, baseline.position + 1) }
         }
         let removed = ledger.removedFromBaseline
+        // Deleted memories must leave the files: a baseline that still holds removed rows is rewritten.
+        guard !(ledger.deletedSinceBaseline && !removed.isEmpty) else { return .whole }
         guard !Segment.needsNewBase(baseCount: baseline.count, removed: removed.count, added: added, fraction: Self.viewDeltaFraction)
         else { return .whole }
         return .delta(baseline: baseline, removed: removed, added: added)

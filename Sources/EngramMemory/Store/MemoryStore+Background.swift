@@ -103,9 +103,10 @@ extension MemoryStore {
         return try writer.exclusive { state, ledger in
             let (change, cursor, late) = ledger.applied == before.ledger.applied
                 ? read : try records.changes(after: ledger.cursor, derived: state)
-            let due = try state.apply(change, vectors: writer.vectors).subtracting(ledger.compacting)
+            let applied = try state.apply(change, vectors: writer.vectors)
+            let due = applied.due.subtracting(ledger.compacting)
             ledger.compacting.formUnion(due)
-            ledger.record(change)
+            ledger.record(change, applied)
             ledger.cursor = ChangeCursor(position: max(cursor.position, ledger.cursor.position), horizon: cursor.horizon, seen: cursor.seen)
             if late { ledger.baseline = nil }
             return Array(due)

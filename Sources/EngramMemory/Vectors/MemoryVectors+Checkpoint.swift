@@ -37,6 +37,15 @@ extension MemoryVectors {
         return Segment(base: current.base ?? "", basePosition: current.basePosition, removed: current.removed, delta: current.tail)
     }
 
+    /// Zeroes, in the base file the checkpoints in `directory` list, the vectors of the rows
+    /// removed from it since it was written (the file stays in use, with its list of removed rows),
+    /// so that no deleted memory's embedding remains in it. Rows already zero are skipped.
+    func eraseRemoved(in directory: String) throws {
+        let current = saved.withLock { $0 }
+        guard let base = current.base, !current.removed.isEmpty else { return }
+        _ = try MemoryError.reportingIO { try FlatIndex.eraseVectors(ids: current.removed.map(UInt64.init), inFileAt: directory + "/" + base) }
+    }
+
     /// Makes the base hold every row and the tail none, copying the smaller of the two into the
     /// larger (searches meanwhile may see a row in both: they drop the duplicate).
     private func fold() throws {

@@ -2,13 +2,21 @@ import EngramIndex
 import Foundation
 
 extension StoreState {
+    /// What taking in a change did, beyond the state.
+    struct Applied {
+        /// The partitions whose graphs now hold more tombstones than live nodes (due for a rebuild).
+        var due: Set<ScopeKey> = []
+        /// Whether a memory was deleted (a removed row whose memory the change does not add again,
+        /// as an update does): what a checkpoint must then erase from its files.
+        var deleted = false
+    }
+
     /// Takes in a committed change: vectors first, so that every row a published state lists is
     /// searchable, then the partitions, spans and counts.
-    /// - Returns: the partitions whose graphs now hold more tombstones than live nodes (due for a rebuild).
-    mutating func apply(_ change: RecordChange, vectors: MemoryVectors) throws -> Set<ScopeKey> {
+    mutating func apply(_ change: RecordChange, vectors: MemoryVectors) throws -> Applied {
         if !change.added.isEmpty { try add(change.added, vectors: vectors) }
-        guard !change.removed.isEmpty else { return [] }
-        return try remove(change.removed, vectors: vectors)
+        guard !change.removed.isEmpty else { return Applied() }
+        return try remove(change.removed, readding: Set(change.added.map(\.memory.id)), vectors: vectors)
     }
 
     private mutating func add(_ records: [StoredRecord], vectors: MemoryVectors) throws {
@@ -36,12 +44,13 @@ extension StoreState {
         }
     }
 
-    private mutating func remove(_ removed: [(row: Int64, scope: MemoryScope)], vectors: MemoryVectors) throws -> Set<ScopeKey> {
-        var due = Set<ScopeKey>()
+    private mutating func remove(_ removed: [(row: Int64, scope: MemoryScope)], readding: Set<UUID>, vectors: MemoryVectors) throws -> Applied {
+        var applied = Applied()
         let byPartition = Dictionary(grouping: removed) { ScopeKey(partitionOf: $0.scope) }
         for (key, members) in byPartition {
             guard var partition = partitions[key] else { continue }
             let gone = partition.remove(members.map(\.row).sorted())
+            if gone.values.contains(where: { !readding.contains($0.id) }) { applied.deleted = true }
             for memory in gone.values {
                 for value in ScopeKey.keys(of: memory.scope) { span(value, in: key, by: -1) }
             }
@@ -50,9 +59,9 @@ extension StoreState {
                 try vectors.remove(row)
                 if let graph = partition.graph, graph.contains(id: UInt64(row)) { try graph.remove(id: UInt64(row)) }
             }
-            if let graph = partition.graph, graph.tombstoneCount > graph.count { due.insert(key) }
+            if let graph = partition.graph, graph.tombstoneCount > graph.count { applied.due.insert(key) }
             partitions[key] = partition.count == 0 ? nil : partition
         }
-        return due
+        return applied
     }
 }

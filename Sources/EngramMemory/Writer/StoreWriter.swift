@@ -30,6 +30,9 @@ final class StoreWriter: Sendable {
         /// it writes a whole view), and the rows at or below it removed since.
         var baseline: Int64?
         var removedFromBaseline: [Int64] = []
+        /// Whether a memory was deleted since the baseline was written: the next checkpoint then
+        /// writes a whole view if the baseline holds removed rows (a delta would keep them in its base).
+        var deletedSinceBaseline = false
         /// Partitions whose graph is being rebuilt.
         var compacting = Set<ScopeKey>()
         /// Where the state stands in the record's change order (what a checkpoint taken now saves).
@@ -38,8 +41,9 @@ final class StoreWriter: Sendable {
         var applied = 0
 
         /// Notes a change applied to the state.
-        mutating func record(_ change: RecordChange) {
+        mutating func record(_ change: RecordChange, _ outcome: StoreState.Applied) {
             applied += 1
+            if outcome.deleted { deletedSinceBaseline = true }
             changesSinceCheckpoint += change.size
             for record in change.added {
                 changedPartitions.insert(ScopeKey(partitionOf: record.memory.scope))
@@ -73,10 +77,10 @@ final class StoreWriter: Sendable {
             let (change, result) = try commit()
             guard !change.isEmpty else { return (result, []) }
             var next = published.read { $0 }
-            let due = try next.apply(change, vectors: vectors)
+            let applied = try next.apply(change, vectors: vectors)
             publish(next)
-            ledger.record(change)
-            let claimed = due.subtracting(ledger.compacting)
+            ledger.record(change, applied)
+            let claimed = applied.due.subtracting(ledger.compacting)
             ledger.compacting.formUnion(claimed)
             return (result, Array(claimed))
         }
