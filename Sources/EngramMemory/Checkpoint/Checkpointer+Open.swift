@@ -97,11 +97,12 @@ extension Checkpointer {
         let vectors = (try? manifest.map { try MemoryVectors.open($0.vectors, in: directory, dimension: dimension) }) ?? nil
         let held = try vectors ?? MemoryVectors(dimension: dimension)
         let changes = try catchUpVectors(held, to: partitions.values, records: records, progress: progress)
-        try buildGraphs(&partitions, reusing: manifest?.graphs ?? [], in: directory, from: held, progress: progress)
+        let reused = try buildGraphs(&partitions, reusing: manifest?.graphs ?? [], in: directory, from: held, progress: progress)
         let state = StoreState(partitions: Array(partitions.values), position: cursor.position)
         // At least one change: whatever the indexes lacked, the checkpoint on disk was not usable as it is.
         let ledger = StoreWriter.Ledger(changesSinceCheckpoint: max(1, changes), changedPartitions: Set(partitions.keys), cursor: cursor)
-        return Opened(state: state, vectors: held, ledger: ledger, committed: Committed(generation: manifest?.generation ?? 0))
+        // The graph files reused are listed, so that the store verifies them (a graph is written anew at the next checkpoint).
+        return Opened(state: state, vectors: held, ledger: ledger, committed: Committed(generation: manifest?.generation ?? 0, graphFiles: reused))
     }
 
     /// Makes `vectors` hold exactly the rows of `partitions` (missing ones read from the record).
@@ -139,13 +140,16 @@ extension Checkpointer {
 
     /// Gives every partition large enough a graph: the checkpoint's, caught up, where it still
     /// opens; a new one otherwise.
+    /// - Returns: the files of the graphs reused.
     private static func buildGraphs(_ partitions: inout [ScopeKey: Partition], reusing listed: [CheckpointManifest.Graph], in directory: String,
-                                    from vectors: MemoryVectors, progress: OpenProgressHandler?) throws {
+                                    from vectors: MemoryVectors, progress: OpenProgressHandler?) throws -> [ScopeKey: String] {
+        var reused: [ScopeKey: String] = [:]
         for entry in listed {
             guard let graph = try? HNSWIndex.open(directory + "/" + entry.file), graph.dimension == vectors.dimension, graph.metric == .cosine,
                   let rows = partitions[entry.partition]?.rows, rows.count > StoreState.graphThreshold else { continue }
             try PartitionGraph.catchUp(graph, to: Array(rows), from: vectors)
             partitions[entry.partition]?.graph = graph
+            reused[entry.partition] = entry.file
         }
         let due = partitions.filter { $0.value.graph == nil && $0.value.count > StoreState.graphThreshold }
         let total = due.values.reduce(0) { $0 + $1.count }
@@ -156,5 +160,6 @@ extension Checkpointer {
             done += partition.count
         }
         if total > 0 { progress?(OpenProgress(stage: .buildingGraphs, done: total, total: total)) }
+        return reused
     }
 }

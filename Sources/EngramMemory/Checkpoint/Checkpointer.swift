@@ -36,6 +36,17 @@ final class Checkpointer: Sendable {
         self.committed = Locked(committed)
     }
 
+    /// Runs `body` on the index files the checkpoint on disk lists (the flat vectors' and each
+    /// graph's; none without a readable manifest), with checkpoints excluded, so that the files
+    /// stay as listed meanwhile.
+    func withListedFiles<R>(_ body: (_ vectorFiles: [String], _ graphFiles: [ScopeKey: String]) throws -> R) rethrows -> R {
+        try committed.withLock { _ in
+            let manifest = CheckpointManifest.read(directory)
+            return try body(manifest?.vectors.files.filter { !$0.isEmpty } ?? [],
+                            Dictionary((manifest?.graphs ?? []).map { ($0.partition, $0.file) }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+
     /// Checkpoints the store unless nothing changed since the last checkpoint.
     /// - Returns: whether a checkpoint was written.
     @discardableResult

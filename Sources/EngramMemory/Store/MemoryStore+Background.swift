@@ -8,6 +8,8 @@ extension MemoryStore {
     /// builds its own), and copying the mapped flat index into memory (so that the first add
     /// does not hold searches up while it copies).
     func finishOpeningInBackground() {
+        // First: the graph rebuilds below read the flat vectors.
+        background.start { [weak self] in try? self?.verifyIndexFilesOnce() }
         let due = writer.exclusive { state, ledger in
             let due = state.partitions.values.filter { p in p.graph.map { $0.tombstoneCount > $0.count } ?? false }.map(\.key)
             ledger.compacting.formUnion(due)
@@ -51,27 +53,34 @@ extension MemoryStore {
     /// what changed meanwhile. Amortized, a removal costs about one graph insertion.
     func compactInBackground(_ key: ScopeKey) {
         let writer = writer
-        background.start {
-            let snapshot = writer.state.partitions[key]
-            let fresh: HNSWIndex?
-            if let snapshot, snapshot.count > StoreState.graphThreshold {
-                fresh = try? PartitionGraph.build(Array(snapshot.rows), from: writer.vectors, isCancelled: { Task.isCancelled })
+        background.start { Self.rebuildGraph(key, in: writer, isCancelled: { Task.isCancelled }) }
+    }
+
+    /// Replaces the graph of partition `key` with one built from the flat vectors: built beside
+    /// the writes, then installed with writers excluded, caught up with what changed meanwhile.
+    /// - Returns: whether it replaced the graph (false when cancelled or failed: the old graph stays).
+    @discardableResult
+    static func rebuildGraph(_ key: ScopeKey, in writer: StoreWriter, isCancelled: () -> Bool = { false }) -> Bool {
+        let snapshot = writer.state.partitions[key]
+        let fresh: HNSWIndex?
+        if let snapshot, snapshot.count > StoreState.graphThreshold {
+            fresh = try? PartitionGraph.build(Array(snapshot.rows), from: writer.vectors, isCancelled: isCancelled)
+        } else {
+            fresh = nil
+        }
+        return writer.exclusive { state, ledger in
+            ledger.compacting.remove(key)
+            guard var current = state.partitions[key] else { return true }
+            if current.count <= StoreState.graphThreshold {
+                current.graph = nil
+            } else if let fresh, (try? PartitionGraph.catchUp(fresh, to: Array(current.rows), from: writer.vectors)) != nil {
+                current.graph = fresh
             } else {
-                fresh = nil
+                return false  // due again at its next removal
             }
-            writer.exclusive { state, ledger in
-                ledger.compacting.remove(key)
-                guard var current = state.partitions[key] else { return }
-                if current.count <= StoreState.graphThreshold {
-                    current.graph = nil
-                } else if let fresh, (try? PartitionGraph.catchUp(fresh, to: Array(current.rows), from: writer.vectors)) != nil {
-                    current.graph = fresh
-                } else {
-                    return  // cancelled or failed: the old graph stays, and is due again at its next removal
-                }
-                ledger.changedPartitions.insert(key)
-                state.partitions[key] = current
-            }
+            ledger.changedPartitions.insert(key)
+            state.partitions[key] = current
+            return true
         }
     }
 

@@ -12,6 +12,7 @@ extension MemoryStore {
     ///   changes outgrow a fraction of it) a whole view or vector file: up to O(memories · dimension).
     public func checkpoint() throws {
         try ensureOpen()
+        try verifyIndexFilesOnce()
         try checkpointer.checkpoint(writer, dimension: embedder.dimension)
         try records.flushLog()
     }
@@ -40,6 +41,7 @@ extension MemoryStore {
     private func checkpointIfDueWhileOpen() throws -> Bool {
         let changes = writer.changesSinceCheckpoint
         guard changes > 0, changes * 100 >= writer.state.count else { return false }
+        try verifyIndexFilesOnce()
         guard try checkpointer.checkpoint(writer, dimension: embedder.dimension) else { return false }
         try records.flushLog()
         return true

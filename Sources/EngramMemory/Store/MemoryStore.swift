@@ -38,6 +38,8 @@ public final class MemoryStore: Sendable {
     /// after writers resume, and writes must not queue behind that).
     private let checkpointQueue = DispatchQueue(label: "engram.store.checkpoints")
     private let isClosed = Locked(false)
+    /// Whether the index files listed at the open have been verified (``verifyIndexFiles()``).
+    let indexVerified = Locked(false)
 
     /// Opens (creating if needed) the store in `directory`: maps its last checkpoint and catches
     /// it up with the record, or rebuilds the derived state from the record when there is no

@@ -46,6 +46,14 @@ extension MemoryVectors {
         _ = try MemoryError.reportingIO { try FlatIndex.eraseVectors(ids: current.removed.map(UInt64.init), inFileAt: directory + "/" + base) }
     }
 
+    /// Makes `base` hold every vector (the tail none) and forgets the files: the next checkpoint
+    /// writes a new base. Call with writers excluded.
+    func replace(with base: FlatIndex) throws {
+        let empty = try FlatIndex(dimension: dimension, metric: .cosine)
+        parts.write { $0 = Parts(base: base, tail: empty) }
+        saved.withLock { $0 = Saved() }
+    }
+
     /// Makes the base hold every row and the tail none, copying the smaller of the two into the
     /// larger (searches meanwhile may see a row in both: they drop the duplicate).
     private func fold() throws {
