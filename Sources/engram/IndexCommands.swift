@@ -46,6 +46,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Results per query.") var k = 10
     @Option(help: "HNSW search breadth.") var ef = 64
     @Flag(help: "One JSON line per query: {\"query\": row, \"ids\": [...], \"scores\": [...]}.") var json = false
+    @Flag(help: "Skip the checksum check before searching (it reads the whole file once).") var skipVerify = false
 
     func validate() throws {
         guard k > 0 else { throw ValidationError("--k must be positive") }
@@ -54,6 +55,12 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let index = try IndexFile.open(indexFile)
+        // Opening checks the header only: say so when the contents would not verify, since results may then be wrong.
+        if !skipVerify {
+            do { try IndexFile.verify(indexFile) } catch {
+                FileHandle.standardError.write(Data("warning: \(error); results may be wrong (engram verify \(indexFile))\n".utf8))
+            }
+        }
         let q = try VectorFile.readVectors(queries)
         for row in 0..<q.count {
             let hits = try index.search(Array(q[row]), k: k, ef: ef, filter: nil)

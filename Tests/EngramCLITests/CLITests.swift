@@ -117,6 +117,10 @@ struct IndexFileCLITests {
         try bytes.write(to: URL(fileURLWithPath: file))
         let damaged = try CLI.run(["verify", file])
         #expect(damaged.status != 0 && damaged.err.contains("checksum"))
+        // search opens it (the header is intact) and says that it would not verify
+        #expect(!search.err.contains("warning"))
+        let searchDamaged = try CLI.run(["search", "--index-file", file, "--queries", CLI.data + "/queries.fvecs", "--k", "5", "--json"])
+        #expect(searchDamaged.status == 0 && searchDamaged.err.contains("warning") && searchDamaged.err.contains("checksum"))
     }
 }
 

@@ -117,6 +117,30 @@ struct MemoryCLITests {
         #expect(alice.status == 0 && alice.out.split(separator: "\n").count == 1 && alice.out.contains("likes green tea"))
     }
 
+    @Test("memory verify checks the checkpoint's index files, repairs a damaged one from the record and checkpoints; then all verify")
+    func verifyStore() throws {
+        let dir = scratchDirectory("verify")
+        for text in ["likes green tea", "drives a truck", "reads at night"] {
+            #expect(try CLI.run(["memory", "add", "--store", dir, "--user", "alice", text]).status == 0)
+        }
+        #expect(try CLI.run(["memory", "purge", "--store", dir]).status == 0)  // checkpoints
+        func verify() throws -> (checked: [String], repaired: [String]) {
+            let run = try CLI.run(["memory", "verify", "--store", dir])
+            #expect(run.status == 0, "\(run.err)")
+            let json = try #require(try CLI.jsonLines(run.out).first)
+            return (json["checked"] as? [String] ?? [], json["repaired"] as? [String] ?? [])
+        }
+        let clean = try verify()
+        let flat = try #require(clean.checked.first { $0.hasPrefix("flat-") })
+        #expect(clean.repaired.isEmpty)
+        let path = dir + "/index/" + flat
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[4_096 + 8] ^= 0x40  // a vector's bytes, under an intact header
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(try verify().repaired == [flat])
+        #expect(try verify().repaired.isEmpty)
+    }
+
     @Test("a store open in one process is refused to another, with a message saying so; free again once that process ends")
     func oneProcessPerStore() throws {
         let dir = scratchDirectory("lock")

@@ -5,5 +5,5 @@ struct MemoryCommand: AsyncParsableCommand {
         commandName: "memory",
         abstract: "Add, search and manage agent memories in a store directory.",
         subcommands: [MemoryAdd.self, MemorySearch.self, MemoryList.self, MemoryGet.self, MemoryUpdate.self,
-                      MemoryDelete.self, MemoryDeleteAll.self, MemoryPurge.self, MemoryHistory.self, MemoryImport.self, MemoryExport.self, MemoryBench.self, MemoryEval.self])
+                      MemoryDelete.self, MemoryDeleteAll.self, MemoryPurge.self, MemoryVerify.self, MemoryHistory.self, MemoryImport.self, MemoryExport.self, MemoryBench.self, MemoryEval.self])
 }

@@ -179,6 +179,23 @@ struct MemoryPurge: AsyncParsableCommand {
     }
 }
 
+struct MemoryVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the checksums of every index file of the store's last checkpoint; rebuild what a damaged one held from the record.",
+        discussion: "Prints {\"checked\": [files], \"repaired\": [files]} and checkpoints when it repaired anything. Exits 0 either way: the record is the record.")
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() async throws {
+        try await storeOptions.withStore { store in
+            let check = try await store.verifyIndexFiles()
+            if !check.repaired.isEmpty { try await store.checkpoint() }
+            print(JSONValue.object([("checked", .array(check.checked.map { .string($0) })),
+                                    ("repaired", .array(check.repaired.map { .string($0) }))]).text)
+        }
+    }
+}
+
 struct MemoryHistory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "A memory's ADD/UPDATE/DELETE events.")
     @OptionGroup var storeOptions: StoreOptions
