@@ -5,7 +5,8 @@
 
 Starts the server on a free loopback port with two keys (one unrestricted, one restricted to user
 alice), runs add → search → get_all → get → update → history → delete → delete_all →
-batch_update → batch_delete → delete_users → reset through mem0ai.MemoryClient, checks that the
+batch_update → batch_delete → create/get_memory_export → delete_users → reset through
+mem0ai.MemoryClient, checks that the
 restricted key neither sees nor deletes bob's memories, stops the server with SIGTERM and expects a
 clean exit. Exits non-zero on the first failed check.
 """
@@ -97,6 +98,18 @@ def main(engram, database=None):
             pass
         admin.batch_delete([{"memory_id": i} for i in batch])
         check(admin.get_all(filters={"user_id": "dana"})["count"] == 0, "batch_delete")
+
+        # create_memory_export / get_memory_export: the memories of the scope, read when fetched.
+        export = admin.create_memory_export(schema=json.dumps({"type": "object", "title": "Bob"}), user_id="bob")
+        got = admin.get_memory_export(memory_export_id=export["id"])
+        check(got["id"] == export["id"] and [m["memory"] for m in got["results"]] == ["Bob drives a red truck"], f"memory export: {got}")
+        try:
+            alice.get_memory_export(memory_export_id=export["id"])
+            check(False, "alice-key read bob's export")
+        except SystemExit:
+            raise
+        except Exception:
+            pass
 
         # delete_users (one entity) and reset (every entity the key sees).
         admin.add("Carol collects stamps", user_id="carol ü")

@@ -153,12 +153,51 @@ struct ServerTests {
         }
     }
 
+    @Test("exports: create records scope, filters and schema; get by id or by scope reads the memories now (never a deleted one), within the key's reach",
+          arguments: StoreBackend.available)
+    func exports(backend: StoreBackend) async throws {
+        try await withServer(backend) { client in
+            for text in ["likes green tea", "drives a truck", "reads books at night"] {
+                _ = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "\#(text)", "user_id": "alice", "metadata": {"n": \#(text.count)}}"#)
+            }
+            _ = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "bob's secret", "user_id": "bob"}"#)
+            #expect(try await client.call(.post, "/v1/exports/", json: #"{"user_id": "alice"}"#).0 == .unprocessableContent)  // no schema
+            #expect(try await client.call(.post, "/v1/exports/", key: "alice-key", json: #"{"schema": {}, "user_id": "bob"}"#).0 == .forbidden)
+            let (status, created) = try await client.call(.post, "/v1/exports/", key: "alice-key",
+                                                          json: #"{"schema": {"type": "object", "title": "Prefs"}, "filters": {"AND": [{"user_id": "alice"}, {"n": {"gt": 14}}]}}"#)
+            let id = try #require((created as? [String: Any])?["id"] as? String)
+            #expect(status == .ok && UUID(uuidString: id) != nil)
+            func fetch(_ json: String, key: String = "alice-key") async throws -> (HTTPResponse.Status, [String: Any]) {
+                let (status, body) = try await client.call(.post, "/v1/exports/get/", key: key, json: json)
+                return (status, body as? [String: Any] ?? [:])
+            }
+            let (got, export) = try await fetch(#"{"memory_export_id": "\#(id)"}"#)
+            #expect(got == .ok && export["id"] as? String == id && export["count"] as? Int == 2)
+            #expect(Set(results(export).compactMap { $0["memory"] as? String }) == ["likes green tea", "reads books at night"])
+            #expect((export["schema"] as? [String: Any])?["title"] as? String == "Prefs")
+            // Read when fetched: a memory deleted since is not in it.
+            let tea = try #require(results(export).first { $0["memory"] as? String == "likes green tea" }?["id"] as? String)
+            #expect(try await client.call(.delete, "/v1/memories/\(tea)/").0 == .ok)
+            #expect(try await fetch(#"{"memory_export_id": "\#(id)"}"#).1["count"] as? Int == 1)
+            // By scope: the newest request for it; a scope without one is exported now.
+            #expect(try await fetch(#"{"filters": {"user_id": "alice"}}"#).1["count"] as? Int == 2)
+            let bobs = try await fetch(#"{"user_id": "bob"}"#, key: "admin")
+            #expect(bobs.0 == .ok && bobs.1["count"] as? Int == 1 && bobs.1["id"] is NSNull)
+            // Out of reach or unknown: not found / forbidden, never another tenant's memories.
+            let (_, bobExport) = try await client.call(.post, "/v1/exports/", json: #"{"schema": "x", "user_id": "bob"}"#)
+            let bobID = try #require((bobExport as? [String: Any])?["id"] as? String)
+            #expect(try await fetch(#"{"memory_export_id": "\#(bobID)"}"#).0 == .notFound)
+            #expect(try await fetch(#"{"memory_export_id": "\#(UUID().uuidString)"}"#).0 == .notFound)
+            #expect(try await fetch(#"{"user_id": "bob"}"#).0 == .forbidden)
+        }
+    }
+
     @Test("the client's routes Engram does not offer answer 501 saying so, not 404")
     func notOffered() async throws {
         try await withServer(.sqlite) { client in
             for (method, path) in [(HTTPRequest.Method.post, "/v1/summary/"), (.get, "/v2/entities/user/alice/profile/"), (.get, "/v2/profiles/settings/"),
                                    (.post, "/v2/profiles/jobs/"), (.get, "/api/v1/orgs/organizations/engram/projects/default/"),
-                                   (.delete, "/api/v1/webhooks/7/"), (.post, "/v1/feedback/"), (.post, "/v1/exports/")] {
+                                   (.delete, "/api/v1/webhooks/7/"), (.post, "/v1/feedback/")] {
                 let (status, body) = try await client.call(method, path, json: "{}")
                 #expect(status == .notImplemented && ((body as? [String: Any])?["detail"] as? String)?.hasPrefix("Engram does not offer") == true, "\(path)")
             }

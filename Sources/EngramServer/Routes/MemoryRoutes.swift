@@ -10,6 +10,7 @@ import Hummingbird
 struct MemoryRoutes: Sendable {
     let store: MemoryStore
     let extractor: MemoryExtractor?
+    let exports = ExportRequests()
 
     func register(on router: Router<ServerContext>) {
         route(router, .get, "v1/ping") { _, _ in .json(.object([("status", .string("ok")), ("org_id", .string("engram")),
@@ -29,6 +30,8 @@ struct MemoryRoutes: Sendable {
         route(router, .delete, "v2/entities/:type/:name", deleteEntity)
         route(router, .put, "v1/batch", batchUpdate)
         route(router, .delete, "v1/batch", batchDelete)
+        route(router, .post, "v1/exports", createExport)
+        route(router, .post, "v1/exports/get", getExport)
         registerNotOffered(on: router)
     }
 
@@ -49,8 +52,6 @@ struct MemoryRoutes: Sendable {
             (.put, "api/v1/webhooks/:webhook", "webhooks (update_webhook)"),
             (.delete, "api/v1/webhooks/:webhook", "webhooks (delete_webhook)"),
             (.post, "v1/feedback", "feedback"),
-            (.post, "v1/exports", "exports through the API (create_memory_export); use `engram memory export`"),
-            (.post, "v1/exports/get", "exports through the API (get_memory_export); use `engram memory export`"),
         ]
         for (method, path, what) in absent {
             route(router, method, path) { _, _ in throw ServerError.notOffered("Engram does not offer \(what)") }

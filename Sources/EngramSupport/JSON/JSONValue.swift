@@ -7,6 +7,8 @@ package indirect enum JSONValue: Sendable {
     case bool(Bool)
     case array([JSONValue])
     case object([(String, JSONValue)])
+    /// JSON text written as it is (the caller vouches that it is valid JSON).
+    case raw(String)
 
     package var text: String {
         switch self {
@@ -17,6 +19,7 @@ package indirect enum JSONValue: Sendable {
         case let .bool(b): b ? "true" : "false"
         case let .array(items): "[" + items.map(\.text).joined(separator: ", ") + "]"
         case let .object(fields): "{" + fields.map { Self.quote($0.0) + ": " + $0.1.text }.joined(separator: ", ") + "}"
+        case let .raw(json): json
         }
     }
 

@@ -135,6 +135,14 @@ struct MemoryBench: AsyncParsableCommand {
         try await s!.checkpoint()
         report([("measure", .string("checkpoint_after_100_adds")), ("memories", .int(memories)),
                 ("seconds", .number((ContinuousClock.now - incremental).seconds))])
+        // Deletes must leave the files at the next checkpoint: it writes the view whole (its base
+        // holds the deleted memories), zeroes their vectors in the flat base and saves the changed graphs.
+        let doomed = try s!.list(scope: MemoryScope(userID: "user0"), limit: 10).memories.map(\.id)
+        try await s!.delete(doomed)
+        let erasing = ContinuousClock.now
+        try await s!.checkpoint()
+        report([("measure", .string("checkpoint_after_10_deletes")), ("memories", .int(memories)),
+                ("seconds", .number((ContinuousClock.now - erasing).seconds))])
         try writerWait(s!, vectors: vectors, tenant: tenants - 1, rng: &rng)
     }
 
