@@ -10,7 +10,7 @@ struct ChangeSignalTests {
         return ContinuousClock.now - start
     }
 
-    @Test("a change that comes while a store is not waiting ends its next wait at once; its own changes never wake it")
+    @Test("a change that comes while a store is not waiting ends its next wait at once; its own changes never wake it; a closed store is forgotten")
     func keptAndFiltered() async {
         let signal = ChangeSignal()
         await signal.wait(timeout: .milliseconds(1), ignoring: "me")  // "me" follows from now on
@@ -29,5 +29,9 @@ struct ChangeSignalTests {
             signal.fire(from: writer)
             #expect(await woken < .seconds(2))
         }
+        // A store that closed is forgotten: nothing is kept for it any more.
+        signal.forget("me")
+        signal.fire(from: "other")
+        #expect(await timed { await signal.wait(timeout: .milliseconds(300), ignoring: "me") } >= .milliseconds(300))
     }
 }

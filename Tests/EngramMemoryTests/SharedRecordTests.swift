@@ -65,14 +65,16 @@ struct SharedRecordTests {
             INSERT INTO engram_memory (id, text, hash, user_id, metadata, embedding, created_at, updated_at)
                 VALUES ('\(id.uuidString)', 'held back', 'h-held', 'alice', '{}', decode('\(hex)', 'hex'), 1, 1);
             INSERT INTO engram_change (row, added, user_id) SELECT row, true, 'alice' FROM engram_memory WHERE id = '\(id.uuidString)';
-            SELECT pg_sleep(2);
+            SELECT pg_sleep(4);
             COMMIT;
             """]
         try held.run()
         try await Task.sleep(for: .milliseconds(500))
         let overtaking = try await a.add(["overtakes"], vectors: [WordsEmbedder.vector("overtakes")], scope: alice)[0]
         #expect(try await eventually { try b.list(scope: alice).memories.contains { $0.id == overtaking.id } })
-        #expect(try !b.list(scope: alice).memories.contains { $0.id == id })  // not committed yet
+        // Not committed yet (unless a loaded machine took the whole sleep to get here).
+        let listed = try b.list(scope: alice).memories.contains { $0.id == id }
+        if held.isRunning { #expect(!listed) }
         held.waitUntilExit()
         #expect(held.terminationStatus == 0)
         for node in [a, b] {

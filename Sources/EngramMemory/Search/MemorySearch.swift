@@ -7,7 +7,8 @@ import Foundation
 struct MemorySearch {
     let state: StoreState
     let vectors: MemoryVectors
-    let scope: MemoryScope
+    /// Nil: the whole store (an export's; searches always name a scope).
+    let scope: MemoryScope?
     let filter: MemoryFilter
     let now: Date
 
@@ -33,7 +34,8 @@ struct MemorySearch {
 
     /// The allowed rows.
     func candidates(includeExpired: Bool = false) -> Candidates {
-        let parts = state.partitions(holding: scope).map { p in (p, p.rows(in: scope, matching: filter, at: now, includeExpired: includeExpired)) }
+        let partitions = scope.map { state.partitions(holding: $0) } ?? Array(state.partitions.values)
+        let parts = partitions.map { p in (p, p.rows(in: scope ?? MemoryScope(), matching: filter, at: now, includeExpired: includeExpired)) }
             .filter { !$0.1.isEmpty }
         let rows = parts.count == 1 ? parts[0].1 : parts.flatMap(\.1).sorted()
         return Candidates(parts: parts, rows: rows)

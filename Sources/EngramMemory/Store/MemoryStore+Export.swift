@@ -14,12 +14,9 @@ extension MemoryStore {
                        _ body: (Memory, [Float]?) throws -> Void) throws {
         try ensureOpen()
         if let scope { try MemoryValidation.check(scope: scope) }
-        let state = writer.state, now = Date()
-        let partitions = scope.map { state.partitions(holding: $0) } ?? Array(state.partitions.values)
-        let found = partitions.flatMap { partition in
-            partition.rows(in: scope ?? MemoryScope(), matching: filter, at: now).compactMap { row in
-                partition.memory(row: row).map { (row: row, memory: $0.memory) }
-            }
+        let candidates = MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date()).candidates()
+        let found = candidates.parts.flatMap { part in
+            part.rows.compactMap { row in part.partition.memory(row: row).map { (row: row, memory: $0.memory) } }
         }.sorted { $0.row < $1.row }
         for start in stride(from: 0, to: found.count, by: 1_000) {
             let page = found[start..<min(found.count, start + 1_000)]

@@ -36,6 +36,11 @@ package final class ChangeSignal: Sendable {
         for continuation in woken { continuation.resume() }
     }
 
+    /// Drops what is kept for `own` (a store that closed and waits no more).
+    package func forget(_ own: String) {
+        _ = state.withLock { $0.missed.removeValue(forKey: own) }
+    }
+
     /// Returns at the next ``fire(from:)`` by a writer other than `own` (at once if one came since
     /// `own`'s last wait), or after `timeout`.
     package func wait(timeout: Duration, ignoring own: String = "") async {

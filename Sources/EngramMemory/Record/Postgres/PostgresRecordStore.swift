@@ -60,6 +60,7 @@ final class PostgresRecordStore: RecordStore {
 
     func close() {
         guard closed.withLock({ c in defer { c = true }; return !c }) else { return }
+        link.changed.forget(writerID)
         PostgresLink.release(location)
     }
 
