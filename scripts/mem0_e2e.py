@@ -21,14 +21,32 @@ def check(condition, message):
         raise SystemExit(f"FAILED: {message}")
 
 
+def check_operations(host):
+    """Health and readiness without a key; /metrics parsed by prometheus-client's text parser."""
+    import urllib.request
+    from prometheus_client.parser import text_string_to_metric_families
+    for path in ("/healthz", "/readyz"):
+        with urllib.request.urlopen(host + path) as response:
+            check(response.status == 200, f"{path}: {response.status}")
+    request = urllib.request.Request(host + "/metrics", headers={"Authorization": "Token admin-key"})
+    with urllib.request.urlopen(request) as response:
+        families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
+    searches = sum(s.value for s in families["engram_http_requests"].samples
+                   if s.name == "engram_http_requests_total" and s.labels.get("route") == "/v3/memories/search" and s.labels.get("status") == "200")
+    check(searches >= 2, f"search requests counted: {searches}")
+    check("engram_request_part_duration_seconds" in families and "engram_memories" in families, f"metric families: {sorted(families)}")
+
+
 def main(engram, database=None):
     work = tempfile.mkdtemp(prefix="engram-e2e-")
     keys = os.path.join(work, "keys.json")
     with open(keys, "w") as f:
         json.dump({"admin-key": {}, "alice-key": {"user_id": ["alice"]}}, f)
+    log_path = os.path.join(work, "server.log")
+    log = open(log_path, "w")
     server = subprocess.Popen([engram, "serve", "--store", os.path.join(work, "store"), "--port", "0", "--api-keys", keys,
-                               "--checkpoint-interval", "1"] + (["--database", database] if database else []),
-                              stdout=subprocess.PIPE, text=True)
+                               "--checkpoint-interval", "1", "--log-format", "json"] + (["--database", database] if database else []),
+                              stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         host = "http://" + json.loads(server.stdout.readline())["listening"]
         admin = MemoryClient(api_key="admin-key", host=host)
@@ -127,11 +145,23 @@ def main(engram, database=None):
             raise
         except Exception:
             pass
+
+        check_operations(host)
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=30)
+        log.close()
+        with open(log_path) as f:
+            lines = f.read().splitlines()
         shutil.rmtree(work, ignore_errors=True)
     check(code == 0, f"server exit status {code} after SIGTERM")
+    # --log-format json: every line an object; one per request, with its route and status, the key's
+    # digest and never the key or a memory's text.
+    records = [json.loads(line) for line in lines]
+    requests = [r for r in records if r.get("message") == "request"]
+    check(any(r.get("route") == "/v3/memories/search" and r.get("status") == 200 and r.get("request_id") for r in requests),
+          f"request log lines: {requests[:3]}")
+    check(not any(word in line for line in lines for word in ("vegetarian", "Lisbon", "admin-key")), "no memory text or key in the log")
     print("mem0ai end-to-end: ok")
 
 

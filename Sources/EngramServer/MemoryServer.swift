@@ -26,17 +26,24 @@ public struct MemoryServer: Sendable {
         /// connection, or a request that stopped halfway), so that clients cannot hold file
         /// descriptors for ever.
         public var idleTimeout: Duration
+        /// Whether `GET /metrics` reports the server's metrics (else 404).
+        public var metrics: Bool
+        /// Whether `GET /metrics` is answered without an API key.
+        public var publicMetrics: Bool
 
         /// A configuration; by default loopback, port 8765, no keys, no extraction, checkpoints
-        /// every 5 minutes, connections closed after 60 idle seconds.
+        /// every 5 minutes, connections closed after 60 idle seconds, metrics behind the keys.
         public init(host: String = "127.0.0.1", port: Int = 8765, keys: APIKeys = .none, extractor: MemoryExtractor? = nil,
-                    checkpointInterval: Duration? = .seconds(300), idleTimeout: Duration = .seconds(60)) {
+                    checkpointInterval: Duration? = .seconds(300), idleTimeout: Duration = .seconds(60), metrics: Bool = true,
+                    publicMetrics: Bool = false) {
             self.host = host
             self.port = port
             self.keys = keys
             self.extractor = extractor
             self.checkpointInterval = checkpointInterval
             self.idleTimeout = idleTimeout
+            self.metrics = metrics
+            self.publicMetrics = publicMetrics
         }
     }
 
@@ -44,6 +51,8 @@ public struct MemoryServer: Sendable {
     public let store: MemoryStore
     /// The configuration it was made with.
     public let configuration: Configuration
+    /// What `GET /metrics` reports (nil when metrics are off).
+    public let metrics: ServerMetrics?
 
     /// - Throws: ``ServerError/configuration(_:)`` for a non-loopback address without API keys.
     public init(store: MemoryStore, configuration: Configuration) throws {
@@ -52,14 +61,17 @@ public struct MemoryServer: Sendable {
         }
         self.store = store
         self.configuration = configuration
+        metrics = configuration.metrics ? ServerMetrics() : nil
     }
 
     /// The router with every route and the authentication and error middleware.
     public func router() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
-        router.add(middleware: LogRequestsMiddleware(.info))
-        router.add(middleware: ServerMiddleware(keys: configuration.keys))
+        router.add(middleware: OperationsMiddleware(metrics: metrics))
+        let open = OperationsRoutes.unauthenticated.union(configuration.publicMetrics ? ["/metrics"] : [])
+        router.add(middleware: ServerMiddleware(keys: configuration.keys, unauthenticated: open))
         MemoryRoutes(store: store, extractor: configuration.extractor).register(on: router)
+        OperationsRoutes(store: store, metrics: metrics).register(on: router)
         return router
     }
 
@@ -77,13 +89,14 @@ public struct MemoryServer: Sendable {
     /// store; meanwhile, every ``Configuration/checkpointInterval``, erases expired memories
     /// (``MemoryStore/purgeExpired()``) and checkpoints the store when due.
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let checkpoints = Task { [store, interval = configuration.checkpointInterval] in
+        let checkpoints = Task { [store, metrics, interval = configuration.checkpointInterval] in
             guard let interval else { return }
             // The store checkpoints on a thread of its own: writes wait only while it writes the
             // changed index files, not the view files.
             while (try? await Task.sleep(for: interval)) != nil {
                 _ = try? await store.purgeExpired()
-                _ = try? await store.checkpointIfDue()
+                let start = ContinuousClock.now
+                if (try? await store.checkpointIfDue()) == true { metrics?.checkpoint(ContinuousClock.now - start) }
             }
         }
         defer { checkpoints.cancel() }

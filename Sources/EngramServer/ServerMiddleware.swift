@@ -3,16 +3,19 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Authenticates every request (the ping too: a client checks its key with it), answers HEAD without a
+/// Authenticates every request (the ping too: a client checks its key with it; not the health
+/// probes), answers HEAD without a
 /// body, and turns every error into `{"detail": ...}`.
 struct ServerMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let keys: APIKeys
+    /// Paths answered without a key (health and readiness probes).
+    var unauthenticated: Set<String> = []
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            if !keys.isEmpty {
+            if !keys.isEmpty, !unauthenticated.contains(request.uri.path) {
                 guard let presented = Self.presentedKey(request), let scope = keys.scope(of: presented) else { throw ServerError.unauthorized }
                 context.keyScope = scope
             }

@@ -4,6 +4,7 @@ import EngramMemory
 import EngramServer
 import EngramSupport
 import Foundation
+import Logging
 
 /// `engram serve`: the Mem0-compatible memory server.
 struct ServeCommand: AsyncParsableCommand {
@@ -30,6 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
     var checkpointInterval = 300
     @Option(help: "Seconds a connection may send nothing (idle, or a request stopped halfway) before it is closed.")
     var idleTimeout = 60.0
+    @Option(help: "Log lines on stderr: text, or json (one object per line: time, level, message, request fields).")
+    var logFormat: LogFormat = .text
+    @Flag(inversion: .prefixedNo, help: "Serve GET /metrics (Prometheus text format).") var metrics = true
+    @Flag(help: "Answer GET /metrics without an API key (it needs one by default when keys are set).") var publicMetrics = false
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     func validate() throws {
         guard checkpointInterval >= 0 else { throw ValidationError("--checkpoint-interval must be 0 or more seconds") }
@@ -46,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if logFormat == .json { LoggingSystem.bootstrap(JSONLogHandler.init) }
         let keys = try APIKeys.load(environmentKey: ProcessInfo.processInfo.environment["ENGRAM_API_KEY"], file: apiKeys)
         // Requests embed on one worker thread, batched, never on the cooperative pool.
         let embedder = try storeOptions.makeEmbedder(threads: embedThreads)
@@ -53,7 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
             embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder)
         let server = try MemoryServer(store: store, configuration: .init(
             host: host, port: port, keys: keys, extractor: try extractor(),
-            checkpointInterval: checkpointInterval > 0 ? .seconds(checkpointInterval) : nil, idleTimeout: .milliseconds(Int(idleTimeout * 1_000))))
+            checkpointInterval: checkpointInterval > 0 ? .seconds(checkpointInterval) : nil, idleTimeout: .milliseconds(Int(idleTimeout * 1_000)),
+            metrics: metrics, publicMetrics: publicMetrics))
         let host = host
         try await server.run { port in
             // Unbuffered, so a supervisor reading a pipe sees the line at once.

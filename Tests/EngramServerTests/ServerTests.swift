@@ -192,6 +192,41 @@ struct ServerTests {
         }
     }
 
+    @Test("healthz and readyz answer without a key; metrics need one, report requests by route and status and a search's parts, and move as requests arrive; every response carries X-Request-Id")
+    func operations() async throws {
+        try await withServer(.sqlite) { client in
+            for path in ["/healthz", "/readyz"] {
+                #expect(try await client.call(.get, path, key: nil).0 == .ok, "\(path)")
+            }
+            #expect(try await client.call(.get, "/metrics", key: nil).0 == .unauthorized)
+            func scrape() async throws -> String {
+                try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Token admin"]) { response in
+                    #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                    return String(buffer: response.body)
+                }
+            }
+            func sample(_ text: String, _ prefix: String) -> Double {
+                text.split(separator: "\n").filter { $0.hasPrefix(prefix) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+            }
+            _ = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "likes green tea", "user_id": "alice"}"#)
+            let before = try await scrape()
+            for _ in 0..<3 { _ = try await client.call(.post, "/v3/memories/search/", json: #"{"query": "tea", "user_id": "alice"}"#) }
+            _ = try await client.call(.post, "/v3/memories/search/", json: #"{"user_id": "alice"}"#)  // no query: 422
+            let after = try await scrape()
+            let ok = #"engram_http_requests_total{route="/v3/memories/search",method="POST",status="200"}"#
+            let bad = #"engram_http_requests_total{route="/v3/memories/search",method="POST",status="422"}"#
+            #expect(sample(after, ok) - sample(before, ok) == 3, "\(after)")
+            #expect(sample(after, bad) - sample(before, bad) == 1)
+            for part in ["parse", "embed", "search", "encode"] {
+                #expect(sample(after, #"engram_request_part_duration_seconds_count{route="/v3/memories/search",part="\#(part)"}"#) == 3, "\(part)")
+            }
+            #expect(sample(after, "engram_memories") == 1)
+            try await client.execute(uri: "/v1/ping/", method: .get, headers: [.authorization: "Token admin"]) { response in
+                #expect((response.headers[HTTPField.Name("X-Request-Id")!]?.count ?? 0) >= 16)
+            }
+        }
+    }
+
     @Test("the client's routes Engram does not offer answer 501 saying so, not 404")
     func notOffered() async throws {
         try await withServer(.sqlite) { client in

@@ -16,8 +16,10 @@ extension MemoryStore {
             return due
         }
         for key in due { compactInBackground(key) }
-        let writer = writer
+        let writer = writer, done = backgroundOpeningDone
         background.start {
+            // Last on the lane: the check and the rebuilds started above have run by then.
+            defer { done.withLock { $0 = true } }
             let pending = writer.state.partitions.values.filter { $0.keyword == nil }.sorted { $0.count > $1.count }.map(\.key)
             for key in pending {
                 if Task.isCancelled { return }

@@ -5,6 +5,14 @@ extension MemoryStore {
     /// The number of memories in the store (all scopes, expired ones included).
     public var count: Int { writer.state.count }
 
+    /// Changes since the last checkpoint (what the next open would catch up from the record).
+    public var changesSinceCheckpoint: Int { writer.changesSinceCheckpoint }
+
+    /// Whether the work an open leaves for the background (the index files' check, graph
+    /// rebuilds, keyword indexes, loading the flat vectors into memory) is done: searches are then
+    /// as fast as they get. Every call works before that too.
+    public var isReady: Bool { backgroundOpeningDone.withLock { $0 } }
+
     /// Every user, agent and run that has memories, with how many: users, then agents, then runs.
     public func entities() -> [MemoryEntity] { writer.state.entities }
 

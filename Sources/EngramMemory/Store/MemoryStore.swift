@@ -40,6 +40,8 @@ public final class MemoryStore: Sendable {
     private let isClosed = Locked(false)
     /// Whether the index files listed at the open have been verified (``verifyIndexFiles()``).
     let indexVerified = Locked(false)
+    /// Set when the background work of the open is done (``isReady``).
+    let backgroundOpeningDone = Locked(false)
 
     /// Opens (creating if needed) the store in `directory`: maps its last checkpoint and catches
     /// it up with the record, or rebuilds the derived state from the record when there is no
