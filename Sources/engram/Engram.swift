@@ -12,7 +12,9 @@ struct Engram: AsyncParsableCommand {
     static func main() async {
         BLASSetup.ensureFastKernels()
         do {
-            var command = try parseAsRoot()
+            // `serve --config FILE`: the file's options go before the command line's, which override them.
+            let arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()), command: "serve", keys: ConfigFile.serve)
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

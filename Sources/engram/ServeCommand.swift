@@ -17,6 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
             'Authorization: Token <key>' or 'X-API-Key: <key>'. Without keys the server only listens on loopback. \
             Prints {"listening": "HOST:PORT"} on stdout once ready (--port 0 picks a free port).
             """)
+    @Option(help: "TOML file of these options, a key per option (port = 8765, log-format = \"json\", metrics = false); options given here override it.")
+    var config: String?
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port).") var port = 8765
@@ -39,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     enum LogFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard checkpointInterval >= 0 else { throw ValidationError("--checkpoint-interval must be 0 or more seconds") }
         guard idleTimeout.isFinite, idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be in (0, 86400] seconds") }
         guard (1...1_024).contains(embedBatch) else { throw ValidationError("--embed-batch must be in 1...1024") }
