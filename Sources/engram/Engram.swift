@@ -6,7 +6,7 @@ struct Engram: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engram",
         abstract: "Engram: an embedding vector index engine with a memory layer for AI agents.",
-        subcommands: [InfoCommand.self, EmbedCommand.self, BenchEmbedCommand.self, BuildCommand.self, SearchCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self, PlotCommand.self, MemoryCommand.self, RebuildCommand.self, ServeCommand.self, SGEMMProbe.self]
+        subcommands: [InfoCommand.self, EmbedCommand.self, BenchEmbedCommand.self, BuildCommand.self, SearchCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self, PlotCommand.self, MemoryCommand.self, RebuildCommand.self, ServeCommand.self, MCPCommand.self, SGEMMProbe.self]
     )
 
     static func main() async {

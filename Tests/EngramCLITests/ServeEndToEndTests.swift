@@ -5,13 +5,14 @@ import Testing
 
 private let modelAvailable = (try? ModelLocation.resolve(nil)) != nil
 
-/// Whether Python can import the mem0ai client (CI installs it and sets ENGRAM_REQUIRE_MEM0=1, so
-/// there a missing client fails the test instead of skipping it).
-private let mem0Wanted: Bool = {
+/// Whether Python can import the clients the scripts use: mem0ai, mcp, prometheus-client (CI
+/// installs them and sets ENGRAM_REQUIRE_MEM0=1, so there a missing one fails the tests instead of
+/// skipping them).
+private let clientsWanted: Bool = {
     if ProcessInfo.processInfo.environment["ENGRAM_REQUIRE_MEM0"] == "1" { return true }
     let probe = Process()
     probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    probe.arguments = ["python3", "-c", "import mem0"]
+    probe.arguments = ["python3", "-c", "import mem0, mcp, prometheus_client"]
     probe.standardOutput = FileHandle.nullDevice
     probe.standardError = FileHandle.nullDevice
     guard (try? probe.run()) != nil else { return false }
@@ -23,8 +24,14 @@ private let mem0Wanted: Bool = {
 private let nginxWanted = StoreBackend.postgresRequired
     || ["/usr/sbin/nginx", "/usr/bin/nginx"].contains { FileManager.default.isExecutableFile(atPath: $0) }
 
-@Suite("engram serve with the real mem0ai client", .enabled(if: modelAvailable && mem0Wanted, "pip install mem0ai; scripts/fetch-model"))
+@Suite("engram serve and engram mcp with the real Python clients",
+       .enabled(if: modelAvailable && clientsWanted, "pip install mem0ai mcp prometheus-client; scripts/fetch-model"))
 struct ServeEndToEndTests {
+    @Test("engram mcp on stdio with the real mcp client: tools listed, add → search → list → get → update → delete → delete_all, filters, another user out of reach, malformed calls answered")
+    func mcpClient() throws {
+        try expectScript("mcp_e2e.py", [CLI.executable], prints: "mcp end-to-end: ok")
+    }
+
     @Test("add, search, get_all, get, update, history, delete, delete_all; a restricted key stays in its tenant; SIGTERM exits cleanly",
           arguments: StoreBackend.available)
     func mem0Client(backend: StoreBackend) throws {

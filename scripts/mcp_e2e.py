@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""End-to-end check of `engram mcp` with the real MCP Python client (pip install mcp, 2.x).
+
+    python3 scripts/mcp_e2e.py path/to/engram
+
+Spawns `engram mcp --store DIR --user alice` on stdio, lists the tools, then add → search → list →
+get → update → delete → delete_all through tool calls; checks that filters narrow, that the model
+cannot reach bob's memories (another server on the same store, scoped to bob, holds one), and that
+malformed calls are answered as tool errors without ending the server. Exits non-zero on the first
+failed check.
+"""
+import asyncio, json, os, shutil, subprocess, sys, tempfile
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+
+def check(condition, message):
+    if not condition:
+        raise SystemExit(f"FAILED: {message}")
+
+
+async def call(session, tool, arguments):
+    result = await session.call_tool(tool, arguments)
+    text = result.content[0].text
+    return result.is_error, (text if result.is_error else json.loads(text))
+
+
+async def main(engram):
+    work = tempfile.mkdtemp(prefix="engram-mcp-")
+    store = os.path.join(work, "store")
+    try:
+        # bob's memory first, through a server scoped to bob (the store is one process's at a time).
+        async with stdio_client(StdioServerParameters(command=engram, args=["mcp", "--store", store, "--user", "bob"])) as (r, w):
+            async with ClientSession(r, w) as bob:
+                await bob.initialize()
+                error, added = await call(bob, "add_memories", {"messages": "Bob drives a red truck"})
+                check(not error, f"bob's add: {added}")
+                bob_id = added["results"][0]["id"]
+
+        async with stdio_client(StdioServerParameters(command=engram, args=["mcp", "--store", store, "--user", "alice"])) as (r, w):
+            async with ClientSession(r, w) as s:
+                await s.initialize()
+                tools = {t.name: t for t in (await s.list_tools()).tools}
+                expected = {"add_memories", "search_memories", "list_memories", "get_memory", "update_memory", "delete_memory", "delete_all_memories"}
+                check(expected <= set(tools), f"tools: {sorted(tools)}")
+                check(all(tools[n].description and tools[n].input_schema.get("type") == "object" for n in expected), "every tool has a description and a schema")
+
+                error, added = await call(s, "add_memories", {"messages": [{"role": "user", "content": "I am vegetarian"},
+                                                                           {"role": "assistant", "content": "Noted"},
+                                                                           {"role": "user", "content": "My favourite city is Lisbon"}],
+                                                              "metadata": {"topic": "life"}})
+                check(not error and [m["event"] for m in added["results"]] == ["ADD", "ADD"], f"add: {added}")
+                veg = added["results"][0]["id"]
+                error, again = await call(s, "add_memories", {"messages": "I am vegetarian"})
+                check(not error and again["results"][0]["event"] == "NONE", f"a duplicate is not stored twice: {again}")
+
+                error, hits = await call(s, "search_memories", {"query": "what does she eat", "limit": 5})
+                check(not error and hits["results"] and all(h["user_id"] == "alice" for h in hits["results"]), f"search: {hits}")
+                error, none = await call(s, "search_memories", {"query": "truck", "filters": {"user_id": "bob"}})
+                check(not error and none["results"] == [], f"a filter naming bob finds nothing of bob's: {none}")
+                error, listed = await call(s, "list_memories", {"filters": {"topic": "life"}})
+                check(not error and listed["count"] == 2, f"list with a filter: {listed}")
+
+                error, got = await call(s, "get_memory", {"memory_id": veg})
+                check(not error and got["memory"] == "I am vegetarian", f"get: {got}")
+                error, updated = await call(s, "update_memory", {"memory_id": veg, "text": "I am vegan"})
+                check(not error and updated["memory"] == "I am vegan", f"update: {updated}")
+
+                for tool in ("get_memory", "update_memory", "delete_memory"):
+                    error, text = await call(s, tool, {"memory_id": bob_id, "text": "x"})
+                    check(error and "no memory" in text, f"{tool} of bob's memory: {text}")
+                # Malformed calls: tool errors, and the server goes on.
+                for tool, arguments in (("search_memories", {}), ("search_memories", {"query": "x", "limit": "ten"}),
+                                        ("get_memory", {"memory_id": "not-an-id"}), ("add_memories", {"messages": 7}),
+                                        ("list_memories", {"filters": {"nope": {"$bad": 1}}}), ("no_such_tool", {}),
+                                        ("delete_all_memories", {})):
+                    error, text = await call(s, tool, arguments)
+                    check(error and text, f"{tool} {arguments} is a tool error: {text}")
+
+                error, deleted = await call(s, "delete_memory", {"memory_id": veg})
+                check(not error, f"delete: {deleted}")
+                error, gone = await call(s, "delete_all_memories", {"confirm": True})
+                check(not error and gone["deleted"] == 1, f"delete_all: {gone}")
+                error, empty = await call(s, "list_memories", {})
+                check(not error and empty["count"] == 0, f"alice has none left: {empty}")
+
+        async with stdio_client(StdioServerParameters(command=engram, args=["mcp", "--store", store, "--user", "bob"])) as (r, w):
+            async with ClientSession(r, w) as bob:
+                await bob.initialize()
+                error, listed = await call(bob, "list_memories", {})
+                check(not error and [m["id"] for m in listed["results"]] == [bob_id], f"bob's memory survives alice's deletes: {listed}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("mcp end-to-end: ok")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1]))
