@@ -6,13 +6,15 @@
 Spawns `engram mcp --store DIR --user alice` on stdio, lists the tools, then add → search → list →
 get → update → delete → delete_all through tool calls; checks that filters narrow, that the model
 cannot reach bob's memories (another server on the same store, scoped to bob, holds one), and that
-malformed calls are answered as tool errors without ending the server. Exits non-zero on the first
-failed check.
+malformed calls are answered as tool errors without ending the server. Then the same tools over
+MCP's streamable HTTP transport at `/mcp` on `engram serve`: a key restricted to alice works in her
+scope by default and is refused bob's. Exits non-zero on the first failed check.
 """
-import asyncio, json, os, shutil, subprocess, sys, tempfile
+import asyncio, json, os, shutil, signal, subprocess, sys, tempfile
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
 
 def check(condition, message):
@@ -90,9 +92,63 @@ async def main(engram):
                 await bob.initialize()
                 error, listed = await call(bob, "list_memories", {})
                 check(not error and [m["id"] for m in listed["results"]] == [bob_id], f"bob's memory survives alice's deletes: {listed}")
+        await over_http(engram, store, work, bob_id)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("mcp end-to-end: ok")
+
+
+async def over_http(engram, store, work, bob_id):
+    keys = os.path.join(work, "keys.json")
+    with open(keys, "w") as f:
+        json.dump({"admin-key": {}, "alice-key": {"user_id": ["alice"]}}, f)
+    server = subprocess.Popen([engram, "serve", "--store", store, "--port", "0", "--api-keys", keys],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        host = "http://" + json.loads(server.stdout.readline())["listening"]
+
+        async def tools(url, key):
+            client = create_mcp_http_client(headers={"Authorization": f"Token {key}"})
+            return client, streamable_http_client(url, http_client=client, terminate_on_close=False)
+
+        client, transport = await tools(host + "/mcp", "alice-key")  # the key's one user: alice
+        async with client, transport as (r, w):
+            async with ClientSession(r, w) as s:
+                await s.initialize()
+                check(len((await s.list_tools()).tools) >= 7, "tools over HTTP")
+                error, added = await call(s, "add_memories", {"messages": "Alice reads on trains"})
+                check(not error and added["results"][0]["user_id"] == "alice", f"add over HTTP: {added}")
+                error, hits = await call(s, "search_memories", {"query": "trains"})
+                check(not error and hits["results"][0]["memory"] == "Alice reads on trains", f"search over HTTP: {hits}")
+                error, text = await call(s, "get_memory", {"memory_id": bob_id})
+                check(error, "bob's memory out of reach over HTTP")
+        import urllib.error, urllib.request
+        request = urllib.request.Request(host + "/mcp?user_id=bob", method="POST", data=b"{}",
+                                         headers={"Authorization": "Token alice-key", "Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(request)
+            check(False, "alice-key got an answer in bob's scope")
+        except urllib.error.HTTPError as e:
+            check(e.code == 403, f"alice-key in bob's scope: {e.code}")
+        client, transport = await tools(host + "/mcp?user_id=bob", "alice-key")
+        try:
+            async with client, transport as (r, w):
+                async with ClientSession(r, w) as s:
+                    await s.initialize()
+            check(False, "alice-key reached bob's scope over MCP")
+        except SystemExit:
+            raise
+        except BaseException:
+            pass
+        client, transport = await tools(host + "/mcp?user_id=bob", "admin-key")
+        async with client, transport as (r, w):
+            async with ClientSession(r, w) as s:
+                await s.initialize()
+                error, listed = await call(s, "list_memories", {})
+                check(not error and [m["id"] for m in listed["results"]] == [bob_id], f"admin in bob's scope: {listed}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        check(server.wait(timeout=30) == 0, "serve exits cleanly")
 
 
 if __name__ == "__main__":

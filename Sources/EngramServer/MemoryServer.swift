@@ -53,6 +53,8 @@ public struct MemoryServer: Sendable {
     public let configuration: Configuration
     /// What `GET /metrics` reports (nil when metrics are off).
     public let metrics: ServerMetrics?
+    /// MCP at `/mcp`.
+    let mcp: MCPRoute
 
     /// - Throws: ``ServerError/configuration(_:)`` for a non-loopback address without API keys.
     public init(store: MemoryStore, configuration: Configuration) throws {
@@ -62,6 +64,7 @@ public struct MemoryServer: Sendable {
         self.store = store
         self.configuration = configuration
         metrics = configuration.metrics ? ServerMetrics() : nil
+        mcp = MCPRoute(store: store)
     }
 
     /// The router with every route and the authentication and error middleware.
@@ -72,6 +75,7 @@ public struct MemoryServer: Sendable {
         router.add(middleware: ServerMiddleware(keys: configuration.keys, unauthenticated: open))
         MemoryRoutes(store: store, extractor: configuration.extractor).register(on: router)
         OperationsRoutes(store: store, metrics: metrics).register(on: router)
+        mcp.register(on: router)
         return router
     }
 
@@ -102,6 +106,7 @@ public struct MemoryServer: Sendable {
         defer { checkpoints.cancel() }
         try await application(onServerRunning: onServerRunning).runService()
         checkpoints.cancel()
+        await mcp.stop()
         try await store.close()
     }
 

@@ -132,6 +132,10 @@ struct ServerTests {
             #expect(try await client.call(.post, "/v3/memories/search/", key: "alice-key", json: #"{"query": "secret", "filters": {"user_id": "bob"}}"#).0 == .forbidden)
             #expect(try await client.call(.post, "/v3/memories/", key: "alice-key", json: #"{"filters": {"user_id": "bob"}}"#).0 == .forbidden)
             #expect(try await client.call(.delete, "/v1/memories/?user_id=bob", key: "alice-key").0 == .forbidden)
+            // MCP: the key's own user by default; another's is refused; an unrestricted key names one.
+            #expect(try await client.call(.post, "/mcp?user_id=bob", key: "alice-key", json: "{}").0 == .forbidden)
+            #expect(try await client.call(.post, "/mcp", key: "admin", json: "{}").0 == .unprocessableContent)
+            #expect(try await client.call(.post, "/mcp", key: nil, json: "{}").0 == .unauthorized)
             // alice's scope with a filter naming bob: allowed, and empty.
             let (_, mixed) = try await client.call(.post, "/v3/memories/search/", key: "alice-key",
                                                    json: #"{"query": "secret", "user_id": "alice", "filters": {"user_id": "bob"}}"#)

@@ -21,11 +21,16 @@ public struct MemoryTools: Sendable {
     /// Serves the tools over `transport` (for `engram mcp`: ``StdioTransport``) until the client
     /// disconnects. A malformed call is answered with a tool error; it never ends the server.
     public func serve(on transport: any Transport) async throws {
+        await (try start(on: transport)).waitUntilCompleted()
+    }
+
+    /// Starts serving the tools over `transport`; the server answers on a task of its own.
+    func start(on transport: any Transport) async throws -> Server {
         let server = Server(name: "engram", version: "1", capabilities: .init(tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: Self.definitions) }
         await server.withMethodHandler(CallTool.self) { [self] params in await call(params.name, params.arguments ?? [:]) }
         try await server.start(transport: transport)
-        await server.waitUntilCompleted()
+        return server
     }
 
     /// Runs one tool: its JSON result as text, or a tool error with the message the REST API
