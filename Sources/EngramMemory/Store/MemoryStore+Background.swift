@@ -9,7 +9,7 @@ extension MemoryStore {
     /// does not hold searches up while it copies).
     func finishOpeningInBackground() {
         // First: the graph rebuilds below read the flat vectors.
-        background.start { [weak self] in try? self?.verifyIndexFilesOnce() }
+        background.start { [weak self] in try? self?.verifyIndexFilesOnce(isCancelled: { Task.isCancelled }) }
         let due = writer.exclusive { state, ledger in
             let due = state.partitions.values.filter { p in p.graph.map { $0.tombstoneCount > $0.count } ?? false }.map(\.key)
             ledger.compacting.formUnion(due)

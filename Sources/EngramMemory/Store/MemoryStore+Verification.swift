@@ -42,24 +42,33 @@ extension MemoryStore {
     }
 
     /// Runs ``verifyIndexFiles()`` unless it has run since the open.
-    func verifyIndexFilesOnce() throws {
+    /// - Parameter isCancelled: asked before each file; when it says yes, the check stops (with
+    ///   `CancellationError`) and counts as not run, so that closing a store soon after its open
+    ///   waits for one file at most.
+    func verifyIndexFilesOnce(isCancelled: () -> Bool = { false }) throws {
         try indexVerified.withLock { verified in
             guard !verified else { return }
-            _ = try checkIndexFiles()
+            _ = try checkIndexFiles(isCancelled: isCancelled)
             verified = true
         }
     }
 
-    private func checkIndexFiles() throws -> IndexFileCheck {
+    private func checkIndexFiles(isCancelled: () -> Bool = { false }) throws -> IndexFileCheck {
         try checkpointer.withListedFiles { vectorFiles, graphFiles in
-            func intact(_ file: String) -> Bool { (try? IndexFile.verify(checkpointer.directory + "/" + file)) != nil }
+            var cancelled = false
+            func intact(_ file: String) -> Bool {
+                if isCancelled() { cancelled = true }
+                return cancelled || (try? IndexFile.verify(checkpointer.directory + "/" + file)) != nil
+            }
             let graphs = graphFiles.sorted { $0.value < $1.value }
             var check = IndexFileCheck(checked: vectorFiles + graphs.map(\.value), repaired: vectorFiles.filter { !intact($0) })
             let rebuilt: [ScopeKey]
             if check.repaired.isEmpty {
                 rebuilt = graphs.filter { !intact($0.value) }.map(\.key)
+                if cancelled { throw CancellationError() }
                 check.repaired += graphFiles.filter { rebuilt.contains($0.key) }.map(\.value).sorted()
             } else {
+                if cancelled { throw CancellationError() }
                 try reloadVectors()
                 rebuilt = writer.state.partitions.values.filter { $0.graph != nil }.map(\.key)
                 check.repaired += graphs.map(\.value)
