@@ -47,8 +47,8 @@ public struct MemoryServer: Sendable {
         }
     }
 
-    /// The store it serves.
-    public let store: MemoryStore
+    /// The store it serves (empty while it opens: see ``run(opening:onServerRunning:)``).
+    public let served: ServedStore
     /// The configuration it was made with.
     public let configuration: Configuration
     /// What `GET /metrics` reports (nil when metrics are off).
@@ -56,15 +56,16 @@ public struct MemoryServer: Sendable {
     /// MCP at `/mcp`.
     let mcp: MCPRoute
 
+    /// A server of `store` (nil: a store that ``run(opening:onServerRunning:)`` opens).
     /// - Throws: ``ServerError/configuration(_:)`` for a non-loopback address without API keys.
-    public init(store: MemoryStore, configuration: Configuration) throws {
+    public init(store: MemoryStore?, configuration: Configuration) throws {
         guard !configuration.keys.isEmpty || Self.isLoopback(configuration.host) else {
             throw ServerError.configuration("refusing to serve \(configuration.host) without API keys: set ENGRAM_API_KEY or --api-keys")
         }
-        self.store = store
+        served = ServedStore(store)
         self.configuration = configuration
         metrics = configuration.metrics ? ServerMetrics() : nil
-        mcp = MCPRoute(store: store)
+        mcp = MCPRoute(served: served)
     }
 
     /// The router with every route and the authentication and error middleware.
@@ -73,8 +74,8 @@ public struct MemoryServer: Sendable {
         router.add(middleware: OperationsMiddleware(metrics: metrics))
         let open = OperationsRoutes.unauthenticated.union(configuration.publicMetrics ? ["/metrics"] : [])
         router.add(middleware: ServerMiddleware(keys: configuration.keys, unauthenticated: open))
-        MemoryRoutes(store: store, extractor: configuration.extractor).register(on: router)
-        OperationsRoutes(store: store, metrics: metrics).register(on: router)
+        MemoryRoutes(served: served, extractor: configuration.extractor).register(on: router)
+        OperationsRoutes(served: served, metrics: metrics).register(on: router)
         mcp.register(on: router)
         return router
     }
@@ -92,22 +93,65 @@ public struct MemoryServer: Sendable {
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and checkpoints the
     /// store; meanwhile, every ``Configuration/checkpointInterval``, erases expired memories
     /// (``MemoryStore/purgeExpired()``) and checkpoints the store when due.
-    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let checkpoints = Task { [store, metrics, interval = configuration.checkpointInterval] in
+    ///
+    /// - Parameters:
+    ///   - open: opens the store, for a server made without one: the server listens meanwhile,
+    ///     answering `/healthz`, and 503 on `/readyz` and every route that needs the store.
+    ///   - onServerRunning: called with the port once the server listens and its store is open.
+    /// - Throws: what opening the store throws (the server then stops).
+    public func run(opening open: (@Sendable () async throws -> MemoryStore)? = nil,
+                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let ready = Readiness(onReady: onServerRunning, storeOpen: served.ifOpen != nil)
+        let checkpoints = Task { [served, metrics, interval = configuration.checkpointInterval] in
             guard let interval else { return }
             // The store checkpoints on a thread of its own: writes wait only while it writes the
             // changed index files, not the view files.
             while (try? await Task.sleep(for: interval)) != nil {
+                guard let store = served.ifOpen else { continue }
                 _ = try? await store.purgeExpired()
                 let start = ContinuousClock.now
                 if (try? await store.checkpointIfDue()) == true { metrics?.checkpoint(ContinuousClock.now - start) }
             }
         }
         defer { checkpoints.cancel() }
-        try await application(onServerRunning: onServerRunning).runService()
+        let application = application(onServerRunning: { port in await ready.listening(port) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await application.runService() }
+            if let open, served.ifOpen == nil {
+                group.addTask { [served] in
+                    served.opened(try await open())
+                    await ready.storeOpened()
+                }
+            }
+            // The first to end: the service (at SIGTERM), or a failed open, which stops the service.
+            do { try await group.next() } catch { group.cancelAll(); throw error }
+            try await group.waitForAll()
+        }
         checkpoints.cancel()
         await mcp.stop()
-        try await store.close()
+        try await served.ifOpen?.close()
+    }
+
+    /// Calls `onReady` once both the server listens and the store is open.
+    private actor Readiness {
+        let onReady: @Sendable (Int) async -> Void
+        var port: Int?
+        var storeOpen: Bool
+
+        init(onReady: @escaping @Sendable (Int) async -> Void, storeOpen: Bool) {
+            self.onReady = onReady
+            self.storeOpen = storeOpen
+        }
+
+        func listening(_ port: Int) async {
+            self.port = port
+            if storeOpen { await onReady(port) }
+        }
+
+        func storeOpened() async {
+            storeOpen = true
+            if let port { await onReady(port) }
+        }
     }
 
     static func isLoopback(_ host: String) -> Bool {

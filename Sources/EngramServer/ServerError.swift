@@ -21,6 +21,8 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
     case upstream(String)
     /// 501: a route of Mem0's API that Engram does not offer (the message says which).
     case notOffered(String)
+    /// 503: the server listens but its store is still opening.
+    case starting
 
     /// The message answered as `{"detail": …}`.
     public var description: String {
@@ -28,6 +30,7 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
         case let .badRequest(m), let .forbidden(m), let .notFound(m), let .unprocessable(m), let .configuration(m), let .upstream(m),
              let .notOffered(m): m
         case .unauthorized: "Invalid API key: send 'Authorization: Token <key>' or 'X-API-Key: <key>'"
+        case .starting: "the store is still opening; try again shortly"
         }
     }
 
@@ -40,6 +43,7 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
         case .unprocessable: .unprocessableContent
         case .upstream: .badGateway
         case .notOffered: .notImplemented
+        case .starting: .serviceUnavailable
         }
     }
 

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             API keys: ENGRAM_API_KEY gives one unrestricted key; --api-keys FILE maps keys to restrictions \
             ({} unrestricted, {"user_id": ["alice"]}, {"agent_id": ["planner"]}). Clients send \
             'Authorization: Token <key>' or 'X-API-Key: <key>'. Without keys the server only listens on loopback. \
-            Prints {"listening": "HOST:PORT"} on stdout once ready (--port 0 picks a free port).
+            Listens at once (GET /healthz 200; /readyz and the store's routes 503 while the store opens); prints \
+            {"listening": "HOST:PORT"} on stdout once the store is open (--port 0 picks a free port).
             """)
     @Option(help: "TOML file of these options, a key per option (port = 8765, log-format = \"json\", metrics = false); options given here override it.")
     var config: String?
@@ -60,14 +61,15 @@ struct ServeCommand: AsyncParsableCommand {
         let keys = try APIKeys.load(environmentKey: ProcessInfo.processInfo.environment["ENGRAM_API_KEY"], file: apiKeys)
         // Requests embed on one worker thread, batched, never on the cooperative pool.
         let embedder = try storeOptions.makeEmbedder(threads: embedThreads)
-        let store = try await storeOptions.open(
-            embedder: (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder)
-        let server = try MemoryServer(store: store, configuration: .init(
+        let served = (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder
+        // The server listens while the store opens (probes see it starting); {"listening"} is printed once it is open.
+        let server = try MemoryServer(store: nil, configuration: .init(
             host: host, port: port, keys: keys, extractor: try extractor(),
             checkpointInterval: checkpointInterval > 0 ? .seconds(checkpointInterval) : nil, idleTimeout: .milliseconds(Int(idleTimeout * 1_000)),
             metrics: metrics, publicMetrics: publicMetrics))
         let host = host
-        try await server.run { port in
+        let storeOptions = storeOptions
+        try await server.run(opening: { try await storeOptions.open(embedder: served) }) { port in
             // Unbuffered, so a supervisor reading a pipe sees the line at once.
             FileHandle.standardOutput.write(Data((JSONValue.object([("listening", .string("\(host):\(port)"))]).text + "\n").utf8))
         }

@@ -231,6 +231,30 @@ struct ServerTests {
         }
     }
 
+    @Test("while its store opens, a server answers /healthz, and 503 on /readyz and every route that needs the store; then it serves")
+    func opening() async throws {
+        let dir = scratchDirectory("server-opening")
+        let server = try MemoryServer(store: nil, configuration: .init())
+        try await server.application().test(.router) { client in
+            #expect(try await client.call(.get, "/healthz", key: nil).0 == .ok)
+            let (status, body) = try await client.call(.get, "/readyz", key: nil)
+            #expect(status == .serviceUnavailable && (body as? [String: Any])?["status"] as? String == "opening")
+            for (method, path) in [(HTTPRequest.Method.post, "/v3/memories/add/"), (.post, "/v3/memories/search/"), (.get, "/v1/entities/"),
+                                   (.post, "/mcp?user_id=alice")] {
+                #expect(try await client.call(method, path, json: #"{"messages": "x", "query": "x", "user_id": "alice"}"#).0 == .serviceUnavailable, "\(path)")
+            }
+            server.served.opened(try await MemoryStore.open(directory: dir, embedder: HashedWordsEmbedder()))
+            #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "likes tea", "user_id": "alice"}"#).0 == .ok)
+            var ready = false
+            for _ in 0..<100 where !ready {
+                ready = try await client.call(.get, "/readyz", key: nil).0 == .ok
+                if !ready { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(ready)
+            try await server.served.ifOpen?.close()
+        }
+    }
+
     @Test("the client's routes Engram does not offer answer 501 saying so, not 404")
     func notOffered() async throws {
         try await withServer(.sqlite) { client in

@@ -11,13 +11,13 @@ import MCP
 /// reach, or else the one user or agent a restricted key is limited to. One MCP server per scope,
 /// made at its first request.
 final class MCPRoute: Sendable {
-    let store: MemoryStore
+    let served: ServedStore
     private let servers = Locked<[MemoryScope: (transport: StatelessHTTPServerTransport, server: Server)]>([:])
 
     /// Most scopes with a running MCP server; past it, others are stopped (and started again when asked).
     static let limit = 1_000
 
-    init(store: MemoryStore) { self.store = store }
+    init(served: ServedStore) { self.served = served }
 
     func register(on router: Router<ServerContext>) {
         for method in [HTTPRequest.Method.post, .get, .delete] {
@@ -58,7 +58,7 @@ final class MCPRoute: Sendable {
     private func transport(for scope: MemoryScope) async throws -> StatelessHTTPServerTransport {
         if let running = servers.withLock({ $0[scope] }) { return running.transport }
         let transport = StatelessHTTPServerTransport()
-        let server = try await MemoryTools(store: store, scope: scope).start(on: transport)
+        let server = try await MemoryTools(store: try served.get(), scope: scope).start(on: transport)
         // Two first requests at once: the first server stored wins, the other stops.
         let (kept, evicted) = servers.withLock { servers in
             if let other = servers[scope] { return (other, [server]) }

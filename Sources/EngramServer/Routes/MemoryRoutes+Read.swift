@@ -58,7 +58,7 @@ extension MemoryRoutes {
 
     /// Users, agents and runs with memories, as far as the key reaches.
     @Sendable func entities(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let visible = store.entities().filter { e in
+        let visible = try store.entities().filter { e in
             switch e.field {
             case "user_id": context.keyScope.users.map { $0.contains(e.id) } ?? (context.keyScope.agents == nil)
             case "agent_id": context.keyScope.agents.map { $0.contains(e.id) } ?? (context.keyScope.users == nil)

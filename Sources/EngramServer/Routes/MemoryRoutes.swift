@@ -8,7 +8,9 @@ import Hummingbird
 /// Every route confines itself to the request key's ``KeyScope``: a memory outside it is "not
 /// found", a query outside it is forbidden.
 struct MemoryRoutes: Sendable {
-    let store: MemoryStore
+    let served: ServedStore
+    /// The store, once open (503 before).
+    var store: MemoryStore { get throws { try served.get() } }
     let extractor: MemoryExtractor?
     let exports = ExportRequests()
 
