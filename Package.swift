@@ -73,6 +73,7 @@ let package = Package(
             name: "EngramServer",
             dependencies: [
                 "EngramSupport",
+                "EngramEmbedding",
                 "EngramMem0",
                 "EngramMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),

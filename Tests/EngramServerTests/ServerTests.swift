@@ -9,10 +9,11 @@ import EngramTestSupport
 import Testing
 
 /// Words hashed into 32 dimensions: texts sharing words are similar.
-struct HashedWordsEmbedder: Embedder {
+struct HashedWordsEmbedder: SynchronousEmbedder {
     let dimension = 32
     let modelName = "test-hashed-words"
-    func embed(_ texts: [String]) async throws -> [[Float]] {
+    func embed(_ texts: [String]) async throws -> [[Float]] { embedSync(texts) }
+    func embedSync(_ texts: [String]) -> [[Float]] {
         texts.map { text in
             var v = [Float](repeating: 0, count: 32)
             for word in text.lowercased().split(whereSeparator: { !$0.isLetter }) { v[Int(UInt(bitPattern: word.hashValue) % 32)] += 1 }
@@ -229,6 +230,30 @@ struct ServerTests {
                 #expect((response.headers[HTTPField.Name("X-Request-Id")!]?.count ?? 0) >= 16)
             }
         }
+    }
+
+    @Test("metrics report tenants and the batching embedder's queue, passes and texts, as running totals")
+    func embedderMetrics() async throws {
+        let store = try await MemoryStore.open(directory: scratchDirectory("server-embed"), embedder: BatchingEmbedder(HashedWordsEmbedder()))
+        let server = try MemoryServer(store: store, configuration: .init())
+        try await server.application().test(.router) { client in
+            func scrape() async throws -> String {
+                try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            }
+            func value(_ text: String, _ name: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            }
+            for user in ["alice", "bob"] {
+                _ = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "likes tea", "user_id": "\#(user)"}"#)
+            }
+            let first = try await scrape()
+            _ = try await client.call(.post, "/v3/memories/search/", json: #"{"query": "tea", "user_id": "alice"}"#)
+            let second = try await scrape()
+            #expect(value(first, "engram_tenants") == 2 && value(first, "engram_embed_queue_texts") == 0)
+            #expect(value(first, "engram_embed_texts_total") == 2 && value(second, "engram_embed_texts_total") == 3)
+            #expect((value(second, "engram_embed_batches_total") ?? 0) >= 3)
+        }
+        try await store.close()
     }
 
     @Test("while its store opens, a server answers /healthz, and 503 on /readyz and every route that needs the store; then it serves")

@@ -33,6 +33,19 @@ public final class BatchingEmbedder: Embedder, Sendable {
 
     deinit { queue.close() }
 
+    /// What the worker has done and has waiting, for monitoring.
+    public struct Statistics: Sendable, Equatable {
+        /// Texts waiting for the worker now.
+        public var queuedTexts: Int
+        /// Passes the worker has run.
+        public var batches: Int
+        /// Texts it has embedded in them.
+        public var texts: Int
+    }
+
+    /// The worker's figures now.
+    public var statistics: Statistics { queue.statistics }
+
     /// Embeds `texts` in the next batch the worker runs, with the texts of concurrent callers.
     /// - Throws: the base embedder's errors.
     public func embed(_ texts: [String]) async throws -> [[Float]] {
@@ -52,6 +65,7 @@ private final class WorkQueue: @unchecked Sendable {  // `pending` and `closed` 
     private let condition = NSCondition()
     private var pending: [Request] = []
     private var closed = false
+    private var done = (batches: 0, texts: 0)
 
     init(maxBatch: Int) { self.maxBatch = maxBatch }
 
@@ -60,6 +74,12 @@ private final class WorkQueue: @unchecked Sendable {  // `pending` and `closed` 
         pending.append(Request(texts: texts, continuation: continuation))
         condition.signal()
         condition.unlock()
+    }
+
+    var statistics: BatchingEmbedder.Statistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return .init(queuedTexts: pending.reduce(0) { $0 + $1.texts.count }, batches: done.batches, texts: done.texts)
     }
 
     func close() {
@@ -92,6 +112,8 @@ private final class WorkQueue: @unchecked Sendable {  // `pending` and `closed` 
             batch.append(pending.removeFirst())
             count += first.texts.count
         }
+        done.batches += 1
+        done.texts += count
         return batch
     }
 }

@@ -1,3 +1,4 @@
+import EngramEmbedding
 import EngramMemory
 import EngramSupport
 import Hummingbird
@@ -32,7 +33,14 @@ struct OperationsRoutes: Sendable {
             let store = served.ifOpen
             if let store {
                 metrics.set("engram_memories", Double(store.count))
+                metrics.set("engram_tenants", Double(store.entities().count))
                 metrics.set("engram_changes_since_checkpoint", Double(store.changesSinceCheckpoint))
+                if let batching = store.embedder as? BatchingEmbedder {
+                    let figures = batching.statistics
+                    metrics.set("engram_embed_queue_texts", Double(figures.queuedTexts))
+                    metrics.advance("engram_embed_batches_total", to: figures.batches)
+                    metrics.advance("engram_embed_texts_total", to: figures.texts)
+                }
             }
             metrics.set("engram_ready", store?.isReady == true ? 1 : 0)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

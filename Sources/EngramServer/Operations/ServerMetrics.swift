@@ -1,3 +1,4 @@
+import EngramSupport
 import Metrics
 import Prometheus
 
@@ -9,6 +10,8 @@ import Prometheus
 public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
+    /// The running totals last turned into counters (``advance(_:to:)``).
+    private let reported = Locked<[String: Int]>([:])
 
     /// Server time is mostly under a millisecond; a query embedding takes a few.
     static let buckets: [Duration] = [0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10]
@@ -35,6 +38,15 @@ public final class ServerMetrics: Sendable {
     /// Records a checkpoint the server ran.
     func checkpoint(_ duration: Duration) {
         Timer(label: "engram_checkpoint_duration_seconds", factory: factory).recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    /// Moves the counter `name` up to `total` (a running total read when scraped).
+    func advance(_ name: String, to total: Int) {
+        let delta = reported.withLock { seen -> Int in
+            defer { seen[name] = max(seen[name] ?? 0, total) }
+            return total - (seen[name] ?? 0)
+        }
+        if delta > 0 { Counter(label: name, factory: factory).increment(by: delta) }
     }
 
     /// Sets a gauge (the store's figures, read when scraped).
