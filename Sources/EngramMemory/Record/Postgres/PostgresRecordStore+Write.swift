@@ -46,8 +46,9 @@ extension PostgresRecordStore {
         try blocking { [self] in
             try await transaction { connection in
                 var change = RecordChange(), memories: [Memory] = []
+                let locked = try await lockedRecords(edits.map(\.id), in: scope, connection)
                 for edit in edits {
-                    guard let (row, old, stored) = try await lockedRecord(edit.id, in: scope, connection) else { throw MemoryError.notFound(edit.id) }
+                    guard let (row, old, stored) = locked[edit.id] else { throw MemoryError.notFound(edit.id) }
                     let memory = old.revised(edit.revision, at: now)
                     try await record(.update, [(edit.id, old.text, memory.text)], at: now, connection)
                     try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
@@ -70,8 +71,9 @@ extension PostgresRecordStore {
         try blocking { [self] in
             try await transaction { connection in
                 var change = RecordChange()
+                let locked = try await lockedRecords(ids, in: scope, connection)
                 for id in ids {
-                    guard let (row, memory, _) = try await lockedRecord(id, in: scope, connection) else { throw MemoryError.notFound(id) }
+                    guard let (row, memory, _) = locked[id] else { throw MemoryError.notFound(id) }
                     change.removed.append((row, memory.scope))
                 }
                 try await connection.query("DELETE FROM engram_memory WHERE row = ANY(\(change.removed.map(\.row)))", logger: logger)
@@ -188,15 +190,20 @@ extension PostgresRecordStore {
         return nil
     }
 
-    /// The row, memory and embedding of `id` if it lies in `scope`, locked until the transaction ends.
-    func lockedRecord(_ id: UUID, in scope: MemoryScope?, _ connection: PostgresConnection) async throws -> (Int64, Memory, [Float])? {
+    /// The row, memory and embedding of each of `ids` that lies in `scope`, locked until the
+    /// transaction ends: one round trip, rows locked in row order (so that two batches over the
+    /// same memories lock them in the same order).
+    func lockedRecords(_ ids: [UUID], in scope: MemoryScope?, _ connection: PostgresConnection) async throws
+        -> [UUID: (row: Int64, memory: Memory, embedding: [Float])] {
+        var found: [UUID: (row: Int64, memory: Memory, embedding: [Float])] = [:]
         for try await row in try await connection.query(
-            "SELECT \(unescaped: Self.memoryColumns), embedding FROM engram_memory WHERE id = \(id) FOR UPDATE", logger: logger) {
+            "SELECT \(unescaped: Self.memoryColumns), embedding FROM engram_memory WHERE id = ANY(\(ids)) ORDER BY row FOR UPDATE",
+            logger: logger) {
             let record = try decodeWithEmbedding(row)
-            guard scope.map({ $0.contains(record.memory.scope) }) ?? true else { return nil }
-            return (record.row, record.memory, record.embedding)
+            guard scope.map({ $0.contains(record.memory.scope) }) ?? true else { continue }
+            found[record.memory.id] = (record.row, record.memory, record.embedding)
         }
-        return nil
+        return found
     }
 
     /// Appends history events of one kind: (memory id, old text, new text) each.
