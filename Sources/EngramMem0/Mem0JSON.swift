@@ -9,7 +9,7 @@ package enum Mem0JSON {
     package static func item(_ m: Memory, score: Float? = nil, details: ScoreDetails? = nil) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("id", .string(m.id.uuidString.lowercased())), ("memory", .string(m.text)), ("hash", .string(m.hash)),
-            ("metadata", .object(m.metadata.keys.sorted().map { ($0, value(m.metadata[$0]!)) })),
+            ("metadata", metadata(m.metadata)),
         ]
         if let score { fields.append(("score", .number(Double(score)))) }
         if let details {
@@ -17,11 +17,19 @@ package enum Mem0JSON {
                 .compactMap { name, score in score.map { (name, .number(Double($0))) } })))
         }
         fields += [("created_at", .string(timestamp(m.createdAt))), ("updated_at", .string(timestamp(m.updatedAt)))]
-        if let u = m.scope.userID { fields.append(("user_id", .string(u))) }
-        if let a = m.scope.agentID { fields.append(("agent_id", .string(a))) }
-        if let r = m.scope.runID { fields.append(("run_id", .string(r))) }
+        fields += scope(m.scope)
         if let e = m.expiresAt { fields.append(("expiration_date", .string(timestamp(e)))) }
         return .object(fields)
+    }
+
+    /// The scope fields a memory has: user_id, agent_id, run_id (absent ones omitted).
+    package static func scope(_ s: MemoryScope) -> [(String, JSONValue)] {
+        [("user_id", s.userID), ("agent_id", s.agentID), ("run_id", s.runID)].compactMap { name, id in id.map { (name, .string($0)) } }
+    }
+
+    /// Metadata as a JSON object, keys sorted.
+    package static func metadata(_ metadata: [String: MetadataValue]) -> JSONValue {
+        .object(metadata.keys.sorted().map { ($0, value(metadata[$0]!)) })
     }
 
     /// A search hit: the item with its `score` and `score_details`.

@@ -339,12 +339,8 @@ struct MemoryExport: AsyncParsableCommand {
     }
 
     static func line(_ m: Memory, embedding: [Float]?) -> JSONValue {
-        var fields: [(String, JSONValue)] = [("id", .string(m.id.uuidString.lowercased())), ("text", .string(m.text))]
-        if let u = m.scope.userID { fields.append(("user_id", .string(u))) }
-        if let a = m.scope.agentID { fields.append(("agent_id", .string(a))) }
-        if let r = m.scope.runID { fields.append(("run_id", .string(r))) }
-        fields += [("metadata", .object(m.metadata.keys.sorted().map { ($0, Mem0JSON.value(m.metadata[$0]!)) })),
-                   ("created_at", seconds(m.createdAt)), ("updated_at", seconds(m.updatedAt))]
+        var fields: [(String, JSONValue)] = [("id", .string(m.id.uuidString.lowercased())), ("text", .string(m.text))] + Mem0JSON.scope(m.scope)
+        fields += [("metadata", Mem0JSON.metadata(m.metadata)), ("created_at", seconds(m.createdAt)), ("updated_at", seconds(m.updatedAt))]
         if let e = m.expiresAt { fields.append(("expires_at", seconds(e))) }
         if let embedding { fields.append(("embedding", .array(embedding.map { .number(Double($0)) }))) }
         return .object(fields)

@@ -12,12 +12,15 @@ extension PostgresRecordStore {
             try await transaction { connection in
                 // An id given (an import) must be new, unless it is that memory again (a duplicate
                 // text, returned as such): a conflict on it would otherwise pass for a duplicate.
-                let byID = Dictionary(fresh.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-                for try await (id, hash, user, agent, run) in try await connection.query(
-                    "SELECT id, hash, user_id, agent_id, run_id FROM engram_memory WHERE id = ANY(\(given))", logger: logger)
-                    .decode((UUID, String, String?, String?, String?).self) where !given.isEmpty {
-                    guard let item = byID[id], item.hash == hash, item.scope == MemoryScope(userID: user, agentID: agent, runID: run) else {
-                        throw MemoryError.idInUse(id)
+                // Only then: a plain add would pay a round trip for nothing.
+                if !given.isEmpty {
+                    let byID = Dictionary(fresh.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                    for try await (id, hash, user, agent, run) in try await connection.query(
+                        "SELECT id, hash, user_id, agent_id, run_id FROM engram_memory WHERE id = ANY(\(given))", logger: logger)
+                        .decode((UUID, String, String?, String?, String?).self) {
+                        guard let item = byID[id], item.hash == hash, item.scope == MemoryScope(userID: user, agentID: agent, runID: run) else {
+                            throw MemoryError.idInUse(id)
+                        }
                     }
                 }
                 // One statement for the batch, its history and its feed entries. A text the scope
