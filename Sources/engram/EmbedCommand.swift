@@ -11,7 +11,7 @@ struct EmbedCommand: ParsableCommand {
         discussion: "FILE is .txt (one text per line) or .jsonl (a `text` field per line). Output is in input order.")
 
     @Option(help: "Input texts (.txt or .jsonl).") var input: String
-    @Option(help: "Model directory (default: $ENGRAM_MODEL_DIR, then ~/.cache/engram/models/all-MiniLM-L6-v2).") var model: String?
+    @Option(help: "Model directory (default: $ENGRAM_MODEL_DIR, then ~/.cache/engram/models/all-MiniLM-L6-v2, then PREFIX/share/engram/models next to an installed binary).") var model: String?
     @Option(help: "Write embeddings as .fvecs.") var output: String?
     @Flag(help: "One JSON line per input: {\"embedding\": [...]}.") var json = false
     @Option(help: "Worker threads.") var threads = ProcessInfo.processInfo.activeProcessorCount

@@ -11,8 +11,16 @@ public enum ModelLocation {
         return home + "/.cache/engram/models/all-MiniLM-L6-v2"
     }
 
+    /// Where `scripts/install` puts the model: `PREFIX/share/engram/models/all-MiniLM-L6-v2` next to
+    /// `PREFIX/bin/engram`, found from the running executable so an installed binary needs no setup.
+    public static var installedDirectory: String? {
+        guard let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() else { return nil }
+        return exe.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("share/engram/models/all-MiniLM-L6-v2").path
+    }
+
     /// `explicit` when given (it must hold a model: an explicit path is never silently replaced),
-    /// else the first of `$ENGRAM_MODEL_DIR` and the cache that holds one.
+    /// else the first of `$ENGRAM_MODEL_DIR`, the cache and the installed model that holds one.
     /// - Throws: ``EmbeddingError/modelNotFound(searched:hint:)`` saying what to run.
     public static func resolve(_ explicit: String?) throws -> String {
         var candidates: [String] = []
@@ -21,6 +29,7 @@ public enum ModelLocation {
         } else {
             if let env = ProcessInfo.processInfo.environment[environmentVariable], !env.isEmpty { candidates.append(env) }
             candidates.append(defaultDirectory)
+            if let installed = installedDirectory { candidates.append(installed) }
         }
         for dir in candidates where FileManager.default.fileExists(atPath: dir + "/model.safetensors") {
             return dir
