@@ -69,7 +69,13 @@ struct CheckpointTests {
         let dir = scratchDirectory("ckpt")
         let store = try openStore(dir, backend, WordsEmbedder())
         let memories = try addVaried(store, count: 600, seed: 1)
+        #expect(store.checkpointBytes == 0)
         try store.checkpoint()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/index")
+        let sizes = try files.map { try FileManager.default.attributesOfItem(atPath: dir + "/index/" + $0)[.size] as? Int ?? 0 }
+        #expect(store.checkpointBytes == sizes.reduce(0, +) && store.checkpointBytes > 600 * 64, "\(files)")
+        // Only a shared record can be behind; a store that just caught up is not far behind.
+        #expect(backend == .sqlite ? store.catchUpLag == nil : store.catchUpLag! < .seconds(30))
         let reopened = try openStore(dir, backend, WordsEmbedder())
         let (before, after) = (try contents(store, ids: memories.map(\.id)), try contents(reopened, ids: memories.map(\.id)))
         #expect(before.memories.count == 600 && after.memories == before.memories)

@@ -65,6 +65,10 @@ struct DatabaseOutageTests {
             // when the node learns of the outage). Once the node knows, calls fail at once.
             #expect(took.allSatisfy { $0 < .seconds(9) } && took.suffix(2).allSatisfy { $0 < .milliseconds(500) }, "\(took)")
             #expect(try await client.call(.get, "/v1/memories/\(id)/").0 == .serviceUnavailable)
+            // The following node cannot read the feed: its lag grows past its 1 s poll.
+            let lagDeadline = clock.now + .seconds(20)
+            while other.catchUpLag! < .seconds(3), clock.now < lagDeadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(other.catchUpLag! >= .seconds(3))
             let (searched, found) = try await client.call(.post, "/v2/memories/search/", json: #"{"query": "green tea", "filters": {"user_id": "alice"}}"#)
             #expect(searched == .ok && results(found).first?["id"] as? String == id)
 
@@ -88,6 +92,7 @@ struct DatabaseOutageTests {
                 onB = Set(try other.list(scope: alice).memories.map { $0.id.uuidString.lowercased() })
             } while (onA != onB || !onB.contains(cello)) && clock.now < deadline
             #expect(onA == onB && onB.isSuperset(of: [id, cello]), "A: \(onA), B: \(onB)")
+            #expect(other.catchUpLag! < .seconds(3), "\(other.catchUpLag!)")
         }
         try await other.close()
     }

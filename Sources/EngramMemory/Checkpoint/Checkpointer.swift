@@ -47,6 +47,16 @@ final class Checkpointer: Sendable {
         }
     }
 
+    /// The bytes of the files the checkpoint on disk lists, its manifest included (0: none).
+    /// Without the lock (a checkpoint holds it for seconds; a metrics scrape must not wait): the
+    /// manifest is replaced atomically, and a file a newer checkpoint removed meanwhile counts 0.
+    func listedBytes() -> Int {
+        (CheckpointManifest.read(directory)?.files ?? []).reduce(0) { sum, file in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + file)
+            return sum + ((attributes?[.size] as? Int) ?? 0)
+        }
+    }
+
     /// Checkpoints the store unless nothing changed since the last checkpoint.
     /// - Returns: whether a checkpoint was written.
     @discardableResult

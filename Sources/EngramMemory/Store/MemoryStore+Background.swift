@@ -109,9 +109,17 @@ extension MemoryStore {
     /// might return a memory deleted since).
     /// - Returns: the partitions whose graphs it made due for a rebuild.
     func catchUp() throws -> [ScopeKey] {
+        let started = ContinuousClock.now
         let before = writer.snapshot()
         let read = try records.changes(after: before.ledger.cursor, derived: before.state)
-        return try writer.exclusive { state, ledger in
+        let due = try applyCaughtUp(read, before: before)
+        caughtUp.withLock { $0 = max($0, started) }
+        return due
+    }
+
+    private func applyCaughtUp(_ read: (change: RecordChange, cursor: ChangeCursor, lateRows: Bool),
+                               before: (state: StoreState, ledger: StoreWriter.Ledger)) throws -> [ScopeKey] {
+        try writer.exclusive { state, ledger in
             let (change, cursor, late) = ledger.applied == before.ledger.applied
                 ? read : try records.changes(after: ledger.cursor, derived: state)
             let applied = try state.apply(change, vectors: writer.vectors)

@@ -8,6 +8,18 @@ extension MemoryStore {
     /// Changes since the last checkpoint (what the next open would catch up from the record).
     public var changesSinceCheckpoint: Int { writer.changesSinceCheckpoint }
 
+    /// How far behind the shared record this node may be: the time since it last read the change
+    /// feed through to its end (what other nodes committed before that read, it holds). About the
+    /// poll interval (1 s) or less while the database answers; it grows while it does not. Nil for
+    /// a record only this store writes (SQLite), which is never behind.
+    public var catchUpLag: Duration? {
+        records.isShared ? ContinuousClock.now - caughtUp.withLock { $0 } : nil
+    }
+
+    /// The bytes of the index files the last checkpoint lists (its manifest included); 0 before
+    /// the first checkpoint.
+    public var checkpointBytes: Int { checkpointer.listedBytes() }
+
     /// Whether the work an open leaves for the background (the index files' check, graph
     /// rebuilds, keyword indexes, loading the flat vectors into memory) is done: searches are then
     /// as fast as they get. Every call works before that too.

@@ -42,6 +42,9 @@ public final class MemoryStore: Sendable {
     let indexVerified = Locked(false)
     /// Set when the background work of the open is done (``isReady``).
     let backgroundOpeningDone = Locked(false)
+    /// When the change feed was last read through to its end (``catchUpLag``): the open's own
+    /// catch-up counts, so the lag starts small and grows only while the feed cannot be read.
+    let caughtUp = Locked(ContinuousClock.now)
 
     /// Opens (creating if needed) the store in `directory`: maps its last checkpoint and catches
     /// it up with the record, or rebuilds the derived state from the record when there is no

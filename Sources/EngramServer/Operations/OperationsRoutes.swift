@@ -35,6 +35,8 @@ struct OperationsRoutes: Sendable {
                 metrics.set("engram_memories", Double(store.count))
                 metrics.set("engram_tenants", Double(store.entities().count))
                 metrics.set("engram_changes_since_checkpoint", Double(store.changesSinceCheckpoint))
+                metrics.set("engram_checkpoint_bytes", Double(store.checkpointBytes))
+                if let lag = store.catchUpLag { metrics.set("engram_catchup_lag_seconds", Double(ServerMetrics.nanoseconds(lag)) / 1e9) }
                 if let batching = store.embedder as? BatchingEmbedder {
                     let figures = batching.statistics
                     metrics.set("engram_embed_queue_texts", Double(figures.queuedTexts))
