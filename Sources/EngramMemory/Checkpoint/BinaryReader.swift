@@ -27,6 +27,9 @@ struct BinaryReader {
 
     mutating func double() throws -> Double { Double(bitPattern: try integer()) }
 
+    /// A UUID's 16 bytes.
+    mutating func uuid() throws -> UUID { UUID(uuid: try take(16).loadUnaligned(as: uuid_t.self)) }
+
     /// A count that must fit in what is left, `width` bytes per element.
     mutating func count(width: Int) throws -> Int {
         let n = try integer(UInt64.self)

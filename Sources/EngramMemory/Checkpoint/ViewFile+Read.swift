@@ -143,7 +143,7 @@ private struct PartitionLayout: @unchecked Sendable {  // immutable; `members` p
                 postings[field] = keyed
             }
             return Partition(key: entry.key, rows: SharedArray(rows), memories: SharedArray(memories), postings: postings,
-                             expiringCount: entry.expiring)
+                             boundedCount: entry.expiring)
         }
     }
 }

@@ -50,7 +50,7 @@ extension ViewFile {
     private static func appendPartition(_ partition: Partition, members: [UInt32], above floor: Int64?, to w: inout BinaryWriter) {
         w.append(partition.key.field)
         w.append(partition.key.value)
-        let expiring = floor == nil ? partition.expiringCount : partition.memories.suffix(members.count).count { $0.memory.expiresAt != nil }
+        let expiring = floor == nil ? partition.boundedCount : partition.memories.suffix(members.count).count { $0.memory.hasTimeBound }
         w.append(UInt64(expiring))
         w.append(UInt64(members.count))
         for member in members { w.append(member) }

@@ -11,7 +11,7 @@ import Foundation
 /// | offset | type | field |
 /// |---|---|---|
 /// | 0 | 8 bytes | magic `ENGRAMVS` |
-/// | 8 | u32 | version (2) |
+/// | 8 | u32 | version (3) |
 /// | 12 | u32 | reserved (0) |
 /// | 16 | u64 | payload length (the rest of the file) |
 /// | 24 | u64 | XXH64 of the payload |
@@ -20,15 +20,16 @@ import Foundation
 /// Payload: the store position (i64: the largest row the record store had assigned), the count n
 /// (u64); n rows (i64, ascending), n ids (16 bytes each), n record offsets (u64, ascending, into
 /// the record area); the partitions (u64 count; each: field, value, the number of its memories
-/// with an expiry (u64), its members as record indexes (u64 count, u32 each, ascending), its
+/// with an expiry or an end of validity (u64), its members as record indexes (u64 count, u32 each, ascending), its
 /// posting lists (u64 fields; each: name, u64 keys; each a tag u8 — 0 string, 1 number (f64),
 /// 2 bool (u8), 3 null — its value, and rows)); the record area (u64 length, then the records).
-/// A record: created, updated and expires (f64 seconds since 1970; NaN for no expiry), scope
-/// flags (u8: 1 user, 2 agent, 4 run), text, hash, the scope strings present, the metadata JSON.
+/// A record: created, updated, expires, valid from and valid to (f64 seconds since 1970; NaN for
+/// none), flags (u8: 1 user, 2 agent, 4 run, 8 successor), text, hash, the scope strings present,
+/// the successor's id (16 bytes) if present, the metadata JSON.
 /// Every record belongs to exactly one partition.
 final class ViewFile: Sendable {
     static let magic = Array("ENGRAMVS".utf8)
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     static let headerSize = 32
 
     private let file: MappedFile
@@ -104,22 +105,28 @@ final class ViewFile: Sendable {
         return Memory(id: id(i), text: Record.text(record.text), hash: Record.text(record.hash), metadata: metadata,
                       scope: record.scope, createdAt: Date(timeIntervalSince1970: record.created),
                       updatedAt: Date(timeIntervalSince1970: record.updated),
-                      expiresAt: record.expires.isNaN ? nil : Date(timeIntervalSince1970: record.expires))
+                      expiresAt: record.expires.isNaN ? nil : Date(timeIntervalSince1970: record.expires),
+                      validFrom: Date(timeIntervalSince1970: record.validFrom),
+                      validTo: record.validTo.isNaN ? nil : Date(timeIntervalSince1970: record.validTo),
+                      supersededBy: record.successor)
     }
 
     /// A record's fields, in place.
     struct Record {
-        var created, updated, expires: Double
+        var created, updated, expires, validFrom, validTo: Double
         var text, hash, metadata: UnsafeRawBufferPointer
         var user, agent, run: UnsafeRawBufferPointer?
+        var successor: UUID?
 
         init(_ r: inout BinaryReader) throws {
             (created, updated, expires) = (try r.double(), try r.double(), try r.double())
+            (validFrom, validTo) = (try r.double(), try r.double())
             let flags = try r.integer(UInt8.self)
             (text, hash) = (try r.bytes(), try r.bytes())
             user = flags & 1 != 0 ? try r.bytes() : nil
             agent = flags & 2 != 0 ? try r.bytes() : nil
             run = flags & 4 != 0 ? try r.bytes() : nil
+            successor = flags & 8 != 0 ? try r.uuid() : nil
             metadata = try r.bytes()
         }
 
@@ -132,11 +139,15 @@ final class ViewFile: Sendable {
         w.append(memory.createdAt.timeIntervalSince1970)
         w.append(memory.updatedAt.timeIntervalSince1970)
         w.append(memory.expiresAt?.timeIntervalSince1970 ?? .nan)
+        w.append(memory.validFrom.timeIntervalSince1970)
+        w.append(memory.validTo?.timeIntervalSince1970 ?? .nan)
         let scope = memory.scope
-        w.append(UInt8((scope.userID != nil ? 1 : 0) | (scope.agentID != nil ? 2 : 0) | (scope.runID != nil ? 4 : 0)))
+        w.append(UInt8((scope.userID != nil ? 1 : 0) | (scope.agentID != nil ? 2 : 0) | (scope.runID != nil ? 4 : 0)
+                       | (memory.supersededBy != nil ? 8 : 0)))
         w.append(memory.text)
         w.append(memory.hash)
         for field in [scope.userID, scope.agentID, scope.runID] { if let field { w.append(field) } }
+        if let successor = memory.supersededBy { withUnsafeBytes(of: successor.uuid) { w.append(raw: $0) } }
         w.append(MetadataValue.jsonText(of: memory.metadata))
     }
 }

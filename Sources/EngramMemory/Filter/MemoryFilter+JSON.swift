@@ -77,7 +77,7 @@ extension MemoryFilter {
     }
 
     static let scopeFields: Set<String> = ["user_id", "agent_id", "run_id"]
-    static let dateFields: Set<String> = ["created_at", "updated_at"]
+    static let dateFields: Set<String> = ["created_at", "updated_at", "valid_from", "valid_to"]
 
     /// One operand: a string, number, bool or null; scope fields take strings and date fields take
     /// ISO-8601 dates or Unix seconds (normalized to seconds).

@@ -35,7 +35,7 @@ public indirect enum MemoryFilter: Sendable, Hashable {
     public static let all = MemoryFilter.and([])
 
     /// The fields that are not metadata keys.
-    public static let reservedFields: Set<String> = ["user_id", "agent_id", "run_id", "created_at", "updated_at"]
+    public static let reservedFields: Set<String> = ["user_id", "agent_id", "run_id", "created_at", "updated_at", "valid_from", "valid_to"]
 
     // MARK: Builder
 

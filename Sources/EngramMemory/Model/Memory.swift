@@ -19,6 +19,27 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
     public var updatedAt: Date
     /// When it stops being listed and found (nil: never).
     public var expiresAt: Date?
+    /// When the fact became true (event time; by default its creation).
+    public var validFrom: Date
+    /// When it stopped being true (nil: it still is): set when a newer memory supersedes it.
+    public var validTo: Date?
+    /// The memory that superseded it, if one did.
+    public var supersededBy: UUID?
+
+    init(id: UUID, text: String, hash: String, metadata: [String: MetadataValue], scope: MemoryScope,
+         createdAt: Date, updatedAt: Date, expiresAt: Date? = nil, validFrom: Date? = nil, validTo: Date? = nil, supersededBy: UUID? = nil) {
+        self.id = id
+        self.text = text
+        self.hash = hash
+        self.metadata = metadata
+        self.scope = scope
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.expiresAt = expiresAt
+        self.validFrom = validFrom ?? createdAt
+        self.validTo = validTo
+        self.supersededBy = supersededBy
+    }
 
     /// The value a filter compares for `field`: a scope field, a timestamp (seconds since 1970) or a metadata key.
     public func filterValue(_ field: String) -> MetadataValue? {
@@ -28,10 +49,22 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
         case "run_id": scope.runID.map(MetadataValue.string)
         case "created_at": .number(createdAt.timeIntervalSince1970)
         case "updated_at": .number(updatedAt.timeIntervalSince1970)
+        case "valid_from": .number(validFrom.timeIntervalSince1970)
+        case "valid_to": validTo.map { .number($0.timeIntervalSince1970) }
         default: metadata[field]
         }
     }
 
     /// Whether the memory has expired at `now`.
     public func isExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
+
+    /// Whether the fact is still true at `now`: nothing closed its validity, or it closes later.
+    public func isCurrent(at now: Date) -> Bool { validTo.map { $0 > now } ?? true }
+
+    /// Whether the fact was true at `instant`: `validFrom <= instant < validTo`.
+    public func isValid(at instant: Date) -> Bool { validFrom <= instant && isCurrent(at: instant) }
+
+    /// Whether it carries a bound a default listing checks at query time (an expiry or an end of
+    /// validity).
+    var hasTimeBound: Bool { expiresAt != nil || validTo != nil }
 }

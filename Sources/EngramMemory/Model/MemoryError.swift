@@ -13,6 +13,8 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An update would give a memory the text that another memory of its scope holds (each text
     /// is stored once per scope): the associated value is that memory.
     case duplicateText(UUID)
+    /// A memory to supersede was superseded already (the associated values: it, its successor).
+    case alreadySuperseded(UUID, by: UUID)
     /// A memory added with an id of its own (an import) whose id the store holds already.
     case idInUse(UUID)
     /// A value outside what the call accepts; the string says which and why.
@@ -36,6 +38,8 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidMetadata(reason): "invalid metadata: \(reason)"
         case let .notFound(id): "no memory \(id.uuidString.lowercased()) in this scope"
         case let .duplicateText(id): "memory \(id.uuidString.lowercased()) of this scope already holds this text"
+        case let .alreadySuperseded(id, successor):
+            "memory \(id.uuidString.lowercased()) was superseded already (by \(successor.uuidString.lowercased())): supersede the current version"
         case let .idInUse(id): "memory \(id.uuidString.lowercased()) exists already"
         case let .invalidParameter(reason): "invalid parameter: \(reason)"
         case let .storeInUse(directory, pid):

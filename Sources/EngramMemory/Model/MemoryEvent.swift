@@ -3,7 +3,9 @@ import Foundation
 /// One entry of a memory's history.
 public struct MemoryEvent: Sendable, Hashable {
     /// What happened, with Mem0's names.
-    public enum Kind: String, Sendable { case add = "ADD", update = "UPDATE", delete = "DELETE" }
+    /// What happened, with Mem0's names, and `SUPERSEDE`: a newer memory ended this one's
+    /// validity (its `newText` is the successor's text).
+    public enum Kind: String, Sendable { case add = "ADD", update = "UPDATE", delete = "DELETE", supersede = "SUPERSEDE" }
     /// The memory it happened to.
     public var memoryID: UUID
     /// What happened.

@@ -18,10 +18,22 @@ public struct NewMemory: Sendable, Hashable {
     public var createdAt: Date?
     /// When it was last changed (nil: its creation).
     public var updatedAt: Date?
+    /// When the fact became true (nil: when it is added).
+    public var validFrom: Date?
+    /// A current memory of the same scope that this one replaces: in the same transaction its
+    /// validity ends at this one's `validFrom` and it records this one as its successor. It stays
+    /// stored, found with ``Validity/asOf(_:)`` or ``Validity/all``.
+    public var supersedes: UUID?
+    /// When the fact stopped being true (nil: it still is). Set by an import that restores a
+    /// closed version exactly; a new fact's validity is ended by the one that supersedes it.
+    public var validTo: Date?
+    /// The successor of a closed version an import restores.
+    public var supersededBy: UUID?
 
     /// A memory to add.
     public init(text: String, scope: MemoryScope, metadata: [String: MetadataValue] = [:], expiresAt: Date? = nil,
-                id: UUID? = nil, createdAt: Date? = nil, updatedAt: Date? = nil) {
+                id: UUID? = nil, createdAt: Date? = nil, updatedAt: Date? = nil, validFrom: Date? = nil, supersedes: UUID? = nil,
+                validTo: Date? = nil, supersededBy: UUID? = nil) {
         self.text = text
         self.scope = scope
         self.metadata = metadata
@@ -29,13 +41,18 @@ public struct NewMemory: Sendable, Hashable {
         self.id = id
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.validFrom = validFrom
+        self.supersedes = supersedes
+        self.validTo = validTo
+        self.supersededBy = supersededBy
     }
 
     /// The memory stored for it when added at `now`.
     func memory(at now: Date) -> Memory {
         let created = createdAt?.asStored ?? now
         return Memory(id: id ?? UUID(), text: text, hash: ContentHash.of(text), metadata: metadata, scope: scope,
-                      createdAt: created, updatedAt: updatedAt?.asStored ?? created, expiresAt: expiresAt?.asStored)
+                      createdAt: created, updatedAt: updatedAt?.asStored ?? created, expiresAt: expiresAt?.asStored,
+                      validFrom: validFrom?.asStored ?? created, validTo: validTo?.asStored, supersededBy: supersededBy)
     }
 
     /// Checks what ``MemoryStore/add(_:vectors:)`` would refuse in this memory, before any of a

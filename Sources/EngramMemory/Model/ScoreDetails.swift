@@ -8,11 +8,15 @@ public struct ScoreDetails: Sendable, Hashable {
     /// The fused score (hybrid mode): the weighted sum of the min-max normalized semantic and
     /// keyword scores over the candidates of each ranking.
     public var fused: Float?
+    /// The recency factor the score was weighed by, 2^(−age / half-life) (searches with a
+    /// recency half-life only).
+    public var recency: Float?
 
     /// Details; nil where a ranking did not contribute.
-    public init(semantic: Float? = nil, keyword: Float? = nil, fused: Float? = nil) {
+    public init(semantic: Float? = nil, keyword: Float? = nil, fused: Float? = nil, recency: Float? = nil) {
         self.semantic = semantic
         self.keyword = keyword
         self.fused = fused
+        self.recency = recency
     }
 }

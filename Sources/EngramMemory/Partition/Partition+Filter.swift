@@ -1,13 +1,14 @@
 import Foundation
 
 extension Partition {
-    /// The rows that lie in `scope` and pass `filter`, ascending; expired ones (at `now`) left out
-    /// unless `includeExpired`.
+    /// The rows that lie in `scope`, pass `filter` and are seen under `validity`, ascending;
+    /// expired ones (at `now`) left out unless `includeExpired`.
     ///
     /// The scope's fields and the equality and membership conditions of the filter's top-level
     /// AND are answered by intersecting posting lists, smallest first; what remains of the filter
     /// (ranges, negations, substrings, OR over other conditions …) is evaluated on the rows left.
-    func rows(in scope: MemoryScope, matching filter: MemoryFilter, at now: Date, includeExpired: Bool = false) -> [Int64] {
+    func rows(in scope: MemoryScope, matching filter: MemoryFilter, at now: Date, includeExpired: Bool = false,
+              validity: Validity = .current) -> [Int64] {
         var lists: [SortedRows.List] = [.shared(rows)]
         for field in ScopeKey.keys(of: scope) { lists.append(list(field.field, equalTo: .string(field.value))) }
         var residual: [MemoryFilter] = []
@@ -15,12 +16,14 @@ extension Partition {
             if let posted = postedRows(part) { lists.append(posted) } else { residual.append(part) }
         }
         let rows = SortedRows.intersection(of: lists)
-        let checkExpiry = !includeExpired && expiringCount > 0
-        guard checkExpiry || !residual.isEmpty else { return rows }
+        // Without time bounds every memory is current and unexpired; only as-of looks at each.
+        let checkExpiry = !includeExpired && boundedCount > 0
+        let checkValidity = validity != .all && (boundedCount > 0 || validity != .current)
+        guard checkExpiry || checkValidity || !residual.isEmpty else { return rows }
         let rest = MemoryFilter.and(residual)
         return rows.filter { row in
             guard let memory = memory(row: row)?.memory else { return false }
-            return !(checkExpiry && memory.isExpired(at: now)) && rest.matches(memory)
+            return !(checkExpiry && memory.isExpired(at: now)) && !(checkValidity && !validity.admits(memory, now: now)) && rest.matches(memory)
         }
     }
 
@@ -56,5 +59,5 @@ extension Partition {
     }
 
     /// Timestamps are compared by range, not posted.
-    private static func isPosted(_ field: String) -> Bool { field != "created_at" && field != "updated_at" }
+    private static func isPosted(_ field: String) -> Bool { !MemoryFilter.dateFields.contains(field) }
 }

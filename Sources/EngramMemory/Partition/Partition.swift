@@ -25,8 +25,9 @@ struct Partition: Sendable {
     /// The HNSW graph over the partition's vectors, once it outgrows exact scans (see
     /// ``StoreState/graphThreshold``). A reference: the graph takes adds while searches run on it.
     var graph: HNSWIndex?
-    /// Memories with an expiry date: when there are none, no row needs an expiry check.
-    private(set) var expiringCount = 0
+    /// Memories with an expiry or an end of validity: when there are none, a default listing
+    /// checks no row's times.
+    private(set) var boundedCount = 0
 
     var count: Int { rows.count }
 
@@ -44,12 +45,12 @@ struct Partition: Sendable {
 
     /// A partition with its lists already built (from a view file).
     init(key: ScopeKey, rows: SharedArray<Int64>, memories: SharedArray<MemoryRef>,
-         postings: TreeDictionary<String, TreeDictionary<PostingKey, SharedArray<Int64>>>, expiringCount: Int) {
+         postings: TreeDictionary<String, TreeDictionary<PostingKey, SharedArray<Int64>>>, boundedCount: Int) {
         self.key = key
         self.rows = rows
         self.memories = memories
         self.postings = postings
-        self.expiringCount = expiringCount
+        self.boundedCount = boundedCount
     }
 
     /// The memory of `row`, if this partition holds it.
@@ -110,7 +111,7 @@ extension Partition {
                 for key in PostingKey.keys(of: value) { lists[field, default: [:]][key, default: []].append(row) }
             }
             texts.append((row, memory.text))
-            if memory.expiresAt != nil { expiringCount += 1 }
+            if memory.hasTimeBound { boundedCount += 1 }
         }
         for (field, keys) in lists {
             for (key, rows) in keys { postings[field, default: [:]][key, default: []].append(contentsOf: rows) }
@@ -134,7 +135,7 @@ extension Partition {
             for key in PostingKey.keys(of: value) { postings[field, default: [:]][key] = inserted(postings[field]?[key] ?? []) }
         }
         keyword = nil
-        if memory.expiresAt != nil { expiringCount += 1 }
+        if memory.hasTimeBound { boundedCount += 1 }
     }
 
     /// Adds the memories of `later`, whose rows are all above every row here (a view file's delta),
@@ -145,7 +146,7 @@ extension Partition {
         for (field, lists) in later.postings {
             for (key, list) in lists { postings[field, default: [:]][key, default: []].append(contentsOf: list) }
         }
-        expiringCount += later.expiringCount
+        boundedCount += later.boundedCount
     }
 
     /// Removes `rows` (ascending; rows not held are ignored), each changed list copied once.
@@ -163,7 +164,7 @@ extension Partition {
         var touched: [String: Set<PostingKey>] = [:]
         for memory in removed.values {
             for (field, value) in postedValues(of: memory) { touched[field, default: []].formUnion(PostingKey.keys(of: value)) }
-            if memory.expiresAt != nil { expiringCount -= 1 }
+            if memory.hasTimeBound { boundedCount -= 1 }
         }
         for (field, keys) in touched {
             guard var lists = postings[field] else { continue }

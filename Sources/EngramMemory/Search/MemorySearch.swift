@@ -11,6 +11,10 @@ struct MemorySearch {
     let scope: MemoryScope?
     let filter: MemoryFilter
     let now: Date
+    /// Which versions of the facts are seen.
+    var validity: Validity = .current
+    /// Weighs scores by age (see ``recencyFactor(_:)``); nil: no decay.
+    var recencyHalfLife: Duration? = nil
 
     /// The rows the scope and filter allow, partition by partition.
     struct Candidates {
@@ -35,7 +39,7 @@ struct MemorySearch {
     /// The allowed rows.
     func candidates(includeExpired: Bool = false) -> Candidates {
         let partitions = scope.map { state.partitions(holding: $0) } ?? Array(state.partitions.values)
-        let parts = partitions.map { p in (p, p.rows(in: scope ?? MemoryScope(), matching: filter, at: now, includeExpired: includeExpired)) }
+        let parts = partitions.map { p in (p, p.rows(in: scope ?? MemoryScope(), matching: filter, at: now, includeExpired: includeExpired, validity: validity)) }
             .filter { !$0.1.isEmpty }
         let rows = parts.count == 1 ? parts[0].1 : parts.flatMap(\.1).sorted()
         return Candidates(parts: parts, rows: rows)
@@ -53,7 +57,7 @@ struct MemorySearch {
     func run(_ query: String, vector: [Float]?, limit: Int, threshold: Float?, mode: SearchMode) throws -> Outcome {
         let candidates = candidates()
         guard !candidates.rows.isEmpty else { return Outcome(hits: []) }
-        let depth = mode == .vector && threshold == nil ? limit : max(limit, ScoreFusion.depth)
+        let depth = mode == .vector && threshold == nil && recencyHalfLife == nil ? limit : max(limit, ScoreFusion.depth)
         let semantic = try vector.map { try vectorHits($0, candidates, limit: mode == .keyword ? 0 : depth) } ?? []
         let (keyword, built) = mode == .vector ? ([], nil) : keywordHits(query, candidates, limit: depth)
         var ranked = ScoreFusion.rank(semantic: semantic, keyword: keyword, mode: mode)
@@ -66,8 +70,32 @@ struct MemorySearch {
                 return (hit.details.semantic ?? -.infinity) >= threshold ? hit : nil
             }
         }
+        if recencyHalfLife != nil { ranked = weighedByRecency(ranked, candidates) }
         let hits = ranked.lazy.compactMap { r in candidates.memory(r.row).map { MemoryHit(memory: $0.memory, score: r.score, details: r.details) } }
         return Outcome(hits: Array(hits.prefix(limit)), builtKeyword: built)
+    }
+
+    /// `ranked` with each score weighed by its memory's recency factor, best first again (ties to
+    /// the smaller row). A negative score (a cosine) is divided by the factor instead, so that an
+    /// older memory never gains from its age.
+    private func weighedByRecency(_ ranked: [ScoreFusion.Ranked], _ c: Candidates) -> [ScoreFusion.Ranked] {
+        ranked.map { hit in
+            var hit = hit
+            guard let memory = c.memory(hit.row)?.memory else { return hit }
+            let factor = recencyFactor(memory)
+            hit.score = hit.score >= 0 ? hit.score * factor : hit.score / factor
+            hit.details.recency = factor
+            return hit
+        }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.row < $1.row }
+    }
+
+    /// 2^(−age / half-life), the age measured from the memory's `validFrom` to the as-of instant
+    /// (or now); a fact dated after that instant counts as new (age 0).
+    func recencyFactor(_ memory: Memory) -> Float {
+        guard let halfLife = recencyHalfLife else { return 1 }
+        let age = max(0, validity.reference(now: now).timeIntervalSince(memory.validFrom))
+        let seconds = Double(halfLife.components.seconds) + Double(halfLife.components.attoseconds) / 1e18
+        return Float(exp2(-age / seconds))
     }
 
     /// The nearest allowed rows: from the partition's graph when it has one and the candidates

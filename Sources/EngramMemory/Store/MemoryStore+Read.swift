@@ -48,14 +48,15 @@ extension MemoryStore {
     ///   - limit: the page size (positive).
     ///   - offset: memories skipped before the page.
     ///   - includeExpired: expired memories are hidden unless asked for.
+    ///   - validity: what is true now (default), at an instant, or every version.
     /// - Returns: how many pass, and the page.
     /// - Complexity: O(memories passing) to sort them, plus the filter's work.
     public func list(scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 100, offset: Int = 0,
-                     includeExpired: Bool = false) throws -> (total: Int, memories: [Memory]) {
+                     includeExpired: Bool = false, validity: Validity = .current) throws -> (total: Int, memories: [Memory]) {
         try ensureOpen()
         try MemoryValidation.check(limit: limit, offset: offset)
         try MemoryValidation.check(scope: scope)
-        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date())
+        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date(), validity: validity)
         let candidates = search.candidates(includeExpired: includeExpired)
         // Newest first; ties by id bytes (formatting uuidString in a comparator costs a printf per call).
         let matching = candidates.parts.flatMap { part in part.rows.compactMap { part.partition.memory(row: $0)?.memory } }

@@ -10,27 +10,36 @@ extension MemoryStore {
     ///   - limit: the most hits (positive).
     ///   - threshold: minimum semantic (cosine) similarity a hit must reach, in every mode.
     ///   - mode: vector, keyword (BM25) or hybrid (both, fused).
-    /// - Throws: ``MemoryError`` for a bad limit or an empty scope; embedder errors.
+    ///   - validity: what is true now (default), at an instant, or every version.
+    ///   - recencyHalfLife: when given (positive), each score is weighed by 2^(−age / half-life),
+    ///     the age of the fact (from its `validFrom`) at the as-of instant or now; the factor is
+    ///     in ``ScoreDetails/recency``.
+    /// - Throws: ``MemoryError`` for a bad limit, half-life or an empty scope; embedder errors.
     public func search(_ query: String, scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
-                       threshold: Float? = nil, mode: SearchMode = .hybrid) async throws -> [MemoryHit] {
+                       threshold: Float? = nil, mode: SearchMode = .hybrid, validity: Validity = .current,
+                       recencyHalfLife: Duration? = nil) async throws -> [MemoryHit] {
         let vector = mode != .keyword || threshold != nil ? try await embedder.embed([query])[0] : nil
-        return try search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode)
+        return try search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode,
+                          validity: validity, recencyHalfLife: recencyHalfLife)
     }
 
-    /// `search(_:scope:filter:limit:threshold:mode:)` with the query's embedding given (nil only
-    /// in keyword mode without a threshold).
+    /// `search(_:scope:filter:limit:threshold:mode:validity:recencyHalfLife:)` with the query's
+    /// embedding given (nil only in keyword mode without a threshold).
     /// - Complexity: the filter's posting-list work, then a graph search of the tenant (large
     ///   tenants) or an exact scan of the allowed memories, and BM25 over the query's terms.
     public func search(_ query: String, vector: [Float]?, scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
-                       threshold: Float? = nil, mode: SearchMode = .hybrid) throws -> [MemoryHit] {
+                       threshold: Float? = nil, mode: SearchMode = .hybrid, validity: Validity = .current,
+                       recencyHalfLife: Duration? = nil) throws -> [MemoryHit] {
         try ensureOpen()
         guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
+        if let recencyHalfLife, recencyHalfLife <= .zero { throw MemoryError.invalidParameter("the recency half-life must be positive") }
         try MemoryValidation.check(scope: scope)
         guard vector != nil || (mode == .keyword && threshold == nil) else {
             throw MemoryError.invalidParameter("\(mode) search needs the query's embedding")
         }
         if let vector { try MemoryValidation.check(vectors: [vector], count: 1, dimension: embedder.dimension) }
-        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date())
+        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date(),
+                                  validity: validity, recencyHalfLife: recencyHalfLife)
         let outcome = try search.run(query, vector: vector, limit: limit, threshold: threshold, mode: mode)
         if let built = outcome.builtKeyword { installKeyword(built.index, builtFrom: built.partition) }
         return outcome.hits

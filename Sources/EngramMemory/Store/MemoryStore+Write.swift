@@ -160,7 +160,7 @@ extension MemoryStore {
         // The rows the filter passes, from the state: rows are never reused, so a memory updated
         // meanwhile (moved to a new row) is not deleted by a filter it may no longer pass.
         let rows: Set<Int64>? = scope.passesWhole(filter) ? nil
-            : Set(MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date())
+            : Set(MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date(), validity: .all)
                 .candidates(includeExpired: true).parts.flatMap(\.rows))
         if rows?.isEmpty == true { return 0 }
         return try perform {
@@ -184,7 +184,7 @@ extension MemoryStore {
         try ensureOpen()
         let state = writer.state, now = Date()
         var purged = 0
-        for partition in state.partitions.values where partition.expiringCount > 0 {
+        for partition in state.partitions.values where partition.boundedCount > 0 {
             let expired = partition.rows.filter { partition.memory(row: $0)?.memory.isExpired(at: now) ?? false }
             guard !expired.isEmpty else { continue }
             let scope = MemoryScope(partitionKey: partition.key)

@@ -14,6 +14,16 @@ enum MemoryValidation {
             if let created = item.createdAt, let updated = item.updatedAt, updated < created {
                 throw MemoryError.invalidParameter("updated_at is before created_at")
             }
+            if let from = item.validFrom ?? item.createdAt, let to = item.validTo, to < from {
+                throw MemoryError.invalidParameter("valid_to is before valid_from")
+            }
+            if item.supersedes != nil, item.validTo != nil || item.supersededBy != nil {
+                throw MemoryError.invalidParameter("a memory that supersedes another is current: it cannot carry valid_to or superseded_by")
+            }
+        }
+        let superseded = items.compactMap(\.supersedes)
+        if Set(superseded).count < superseded.count {
+            throw MemoryError.invalidParameter("one memory is superseded twice in one batch")
         }
     }
 

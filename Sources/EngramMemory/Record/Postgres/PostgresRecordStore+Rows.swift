@@ -5,7 +5,7 @@ import PostgresNIO
 
 extension PostgresRecordStore {
     /// The columns of a memory, without its embedding.
-    static let memoryColumns = "row, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at, expires_at"
+    static let memoryColumns = "row, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at, expires_at, valid_from, valid_to, superseded_by"
 
     /// A memory from a row selected with ``memoryColumns`` (and, when `withEmbedding`, the embedding last).
     static func decode(_ row: PostgresRow) throws -> (Int64, Memory) {
@@ -21,13 +21,16 @@ extension PostgresRecordStore {
             scope: MemoryScope(userID: try r[4].decode(String?.self), agentID: try r[5].decode(String?.self), runID: try r[6].decode(String?.self)),
             createdAt: Date(timeIntervalSince1970: try r[8].decode(Double.self)),
             updatedAt: Date(timeIntervalSince1970: try r[9].decode(Double.self)),
-            expiresAt: try r[10].decode(Double?.self).map(Date.init(timeIntervalSince1970:)))
+            expiresAt: try r[10].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
+            validFrom: try r[11].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
+            validTo: try r[12].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
+            supersededBy: try r[13].decode(UUID?.self))
         return (rowID, memory)
     }
 
     func decodeWithEmbedding(_ row: PostgresRow) throws -> StoredRecord {
         let (rowID, memory) = try Self.decode(row)
-        let blob = try PostgresRandomAccessRow(row)[11].decode(Data.self)
+        let blob = try PostgresRandomAccessRow(row)[14].decode(Data.self)
         return StoredRecord(row: rowID, memory: memory, embedding: try floats(blob, row: rowID))
     }
 

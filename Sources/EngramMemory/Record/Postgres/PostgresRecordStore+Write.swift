@@ -23,17 +23,19 @@ extension PostgresRecordStore {
                         }
                     }
                 }
+                var change = try await close(zip(items, fresh).compactMap { item, memory in item.supersedes.map { ($0, memory) } },
+                                             at: now, connection)
                 // One statement for the batch, its history and its feed entries. A text the scope
                 // holds (stored, being stored by another node, or earlier in this batch) conflicts
                 // on the unique index and is skipped: the existing memory is returned in its place.
                 let rows = try await insert(fresh, embeddings: embeddings, publishing: true, connection)
-                var change = RecordChange()
                 var memories: [Memory] = []
                 for (memory, embedding) in zip(fresh, embeddings) {
                     if let row = rows[memory.id] {
                         change.added.append(StoredRecord(row: row, memory: memory, embedding: embedding))
                         memories.append(memory)
                     } else if let existing = try await duplicate(of: memory.hash, in: memory.scope, connection) {
+                        try await name(existing, successorOf: memory.id, in: &change, connection)
                         memories.append(existing)
                     } else {
                         throw MemoryError.corruptRecord("a duplicate of a text was neither inserted nor found")
@@ -140,6 +142,39 @@ extension PostgresRecordStore {
         }
     }
 
+    /// Ends the validity of each memory `(id, by: successor)` names (``Supersession``): their
+    /// closed versions move to new rows, with SUPERSEDE events, published.
+    private func close(_ pairs: [(id: UUID, successor: Memory)], at now: Date, _ connection: PostgresConnection) async throws -> RecordChange {
+        var change = RecordChange()
+        guard !pairs.isEmpty else { return change }
+        let locked = try await lockedRecords(pairs.map(\.id), in: nil, connection)
+        var closed: [Memory] = [], vectors: [[Float]] = []
+        for (id, successor) in pairs {
+            guard let (row, old, embedding) = locked[id] else { throw MemoryError.notFound(id) }
+            closed.append(try Supersession.closed(old, by: successor, at: now))
+            vectors.append(embedding)
+            change.removed.append((row, old.scope))
+        }
+        try await connection.query("DELETE FROM engram_memory WHERE row = ANY(\(change.removed.map(\.row)))", logger: logger)
+        let rows = try await insert(closed, embeddings: vectors, connection)
+        for (memory, vector) in zip(closed, vectors) {
+            guard let row = rows[memory.id] else { throw MemoryError.corruptRecord("a closed version was not stored") }
+            change.added.append(StoredRecord(row: row, memory: memory, embedding: vector))
+        }
+        change.added.sort { $0.row < $1.row }
+        try await record(.supersede, pairs.map { ($0.id, locked[$0.id]?.memory.text, $0.successor.text) }, at: now, connection)
+        try await publish(change, connection)
+        return change
+    }
+
+    /// Makes `existing` the successor of the version closed for `successor` (whose text was a
+    /// current memory's, so that it was not stored), if one was.
+    private func name(_ existing: Memory, successorOf successor: UUID, in change: inout RecordChange, _ connection: PostgresConnection) async throws {
+        guard let i = change.added.firstIndex(where: { $0.memory.supersededBy == successor }) else { return }
+        try await connection.query("UPDATE engram_memory SET superseded_by = \(existing.id) WHERE row = \(change.added[i].row)", logger: logger)
+        change.added[i].memory = Supersession.successor(of: change.added[i].memory, is: existing)
+    }
+
     /// Inserts memories, skipping those whose text conflicts with one of their scope's.
     /// - Parameter publishing: the same statement also records an ADD event for each memory
     ///   inserted (at its creation), appends them to the change feed and notifies the other nodes
@@ -153,6 +188,8 @@ extension PostgresRecordStore {
         let (agents, hasAgent) = (column { $0.scope.agentID ?? "" }, column { $0.scope.agentID != nil })
         let (runs, hasRun) = (column { $0.scope.runID ?? "" }, column { $0.scope.runID != nil })
         let (expires, hasExpiry) = (column { $0.expiresAt?.timeIntervalSince1970 ?? 0 }, column { $0.expiresAt != nil })
+        let (validTo, hasValidTo) = (column { $0.validTo?.timeIntervalSince1970 ?? 0 }, column { $0.validTo != nil })
+        let (successors, hasSuccessor) = (column { $0.supersededBy ?? $0.id }, column { $0.supersededBy != nil })
         var rows: [UUID: Int64] = [:]
         // Constants only (a query cannot be spliced into another with its binds).
         let published = !publishing ? "SELECT row, id FROM inserted" : """
@@ -167,14 +204,17 @@ extension PostgresRecordStore {
             """
         for try await (row, id) in try await connection.query("""
             WITH inserted AS (
-            INSERT INTO engram_memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
-            SELECT i, t, h, CASE WHEN hu THEN u END, CASE WHEN ha THEN a END, CASE WHEN hr THEN r END, m, e, c, d, CASE WHEN hx THEN x END
+            INSERT INTO engram_memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at,
+                                       valid_from, valid_to, superseded_by)
+            SELECT i, t, h, CASE WHEN hu THEN u END, CASE WHEN ha THEN a END, CASE WHEN hr THEN r END, m, e, c, d, CASE WHEN hx THEN x END,
+                   vf, CASE WHEN hvt THEN vt END, CASE WHEN hs THEN s END
             FROM unnest(\(column(\.id))::uuid[], \(column(\.text))::text[], \(column(\.hash))::text[], \(users)::text[], \(hasUser)::boolean[],
                         \(agents)::text[], \(hasAgent)::boolean[], \(runs)::text[], \(hasRun)::boolean[],
                         \(column { MetadataValue.jsonText(of: $0.metadata) })::text[], \(embeddings.map(Self.buffer))::bytea[],
                         \(column { $0.createdAt.timeIntervalSince1970 })::float8[], \(column { $0.updatedAt.timeIntervalSince1970 })::float8[],
-                        \(expires)::float8[], \(hasExpiry)::boolean[])
-                 WITH ORDINALITY AS t(i, t, h, u, hu, a, ha, r, hr, m, e, c, d, x, hx, n)
+                        \(expires)::float8[], \(hasExpiry)::boolean[], \(column { $0.validFrom.timeIntervalSince1970 })::float8[],
+                        \(validTo)::float8[], \(hasValidTo)::boolean[], \(successors)::uuid[], \(hasSuccessor)::boolean[])
+                 WITH ORDINALITY AS t(i, t, h, u, hu, a, ha, r, hr, m, e, c, d, x, hx, vf, vt, hvt, s, hs, n)
             ORDER BY n
             ON CONFLICT DO NOTHING
             RETURNING row, id, text, user_id, agent_id, run_id, created_at
@@ -183,12 +223,12 @@ extension PostgresRecordStore {
         return rows
     }
 
-    /// The memory holding `hash` in exactly `scope`, if any.
+    /// The current memory holding `hash` in exactly `scope`, if any.
     private func duplicate(of hash: String, in scope: MemoryScope, _ connection: PostgresConnection) async throws -> Memory? {
         for try await row in try await connection.query("""
             SELECT \(unescaped: Self.memoryColumns) FROM engram_memory
             WHERE hash = \(hash) AND coalesce(user_id, '') = \(scope.userID ?? "")
-              AND coalesce(agent_id, '') = \(scope.agentID ?? "") AND coalesce(run_id, '') = \(scope.runID ?? "")
+              AND coalesce(agent_id, '') = \(scope.agentID ?? "") AND coalesce(run_id, '') = \(scope.runID ?? "") AND valid_to IS NULL
             """, logger: logger) { return try Self.decode(row).1 }
         return nil
     }

@@ -46,6 +46,15 @@ enum PostgresSchema {
         """,
         "CREATE INDEX engram_change_xid ON engram_change (xid)",
         "CREATE TABLE engram_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ], [
+        // Validity: when a fact became true (NULL: its creation) and stopped (NULL: it still is),
+        // and its successor. One copy of a text per scope among current memories only.
+        "ALTER TABLE engram_memory ADD COLUMN valid_from DOUBLE PRECISION, ADD COLUMN valid_to DOUBLE PRECISION, ADD COLUMN superseded_by UUID",
+        "DROP INDEX engram_memory_dedup",
+        """
+        CREATE UNIQUE INDEX engram_memory_dedup ON engram_memory (hash, coalesce(user_id, ''), coalesce(agent_id, ''), coalesce(run_id, ''))
+        WHERE valid_to IS NULL
+        """,
     ]]
 
     /// Brings the schema to the newest version.

@@ -3,7 +3,7 @@ import GRDB
 
 extension SQLiteRecordStore {
     /// The columns of a memory, without its embedding.
-    static let memoryColumns = "row, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at, expires_at"
+    static let memoryColumns = "row, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at, expires_at, valid_from, valid_to, superseded_by"
 
     /// A memory from a row selected with ``memoryColumns`` (columns read by position: by name
     /// costs a lookup per column per row).
@@ -21,14 +21,20 @@ extension SQLiteRecordStore {
             id: id, text: row[2], hash: row[3], metadata: metadata,
             scope: MemoryScope(userID: row[4], agentID: row[5], runID: row[6]),
             createdAt: Date(timeIntervalSince1970: row[8]), updatedAt: Date(timeIntervalSince1970: row[9]),
-            expiresAt: (row[10] as Double?).map(Date.init(timeIntervalSince1970:)))
+            expiresAt: (row[10] as Double?).map(Date.init(timeIntervalSince1970:)),
+            validFrom: (row[11] as Double?).map(Date.init(timeIntervalSince1970:)),
+            validTo: (row[12] as Double?).map(Date.init(timeIntervalSince1970:)),
+            supersededBy: try (row[13] as String?).map { text in
+                guard let id = UUID(uuidString: text) else { throw MemoryError.corruptRecord("row \(rowID) has an invalid superseded_by") }
+                return id
+            })
         return (rowID, memory)
     }
 
     /// A row selected with ``memoryColumns`` and the embedding.
     func decodeWithEmbedding(_ row: Row) throws -> StoredRecord {
         let (rowID, memory) = try Self.decode(row)
-        return StoredRecord(row: rowID, memory: memory, embedding: try floats(row[11] as Data?, row: rowID))
+        return StoredRecord(row: rowID, memory: memory, embedding: try floats(row[14] as Data?, row: rowID))
     }
 
     func floats(_ blob: Data?, row: Int64) throws -> [Float] {

@@ -8,7 +8,11 @@ extension SQLiteRecordStore {
             var change = RecordChange()
             let memories = try zip(items, embeddings).map { item, embedding -> Memory in
                 let memory = item.memory(at: now)
-                if let existing = try duplicate(of: memory.hash, in: item.scope, db) { return existing }
+                let closed = try item.supersedes.map { try close($0, by: memory, at: now, &change, db) }
+                if let existing = try duplicate(of: memory.hash, in: item.scope, db) {
+                    if let closed { try name(existing, successorOf: closed, in: &change, db) }
+                    return existing
+                }
                 if let id = item.id, try located(id, db) != nil { throw MemoryError.idInUse(id) }
                 let row = try insert(memory, embedding: Self.blob(embedding), db)
                 try record(db, .add, memory.id, old: nil, new: item.text, at: memory.createdAt)
@@ -89,6 +93,28 @@ extension SQLiteRecordStore {
         }
     }
 
+    /// Ends the validity of `id` (``Supersession``): its closed version moves to a new row.
+    /// - Returns: the closed version's row.
+    private func close(_ id: UUID, by successor: Memory, at now: Date, _ change: inout RecordChange, _ db: Database) throws -> Int64 {
+        guard let (row, old) = try located(id, db) else { throw MemoryError.notFound(id) }
+        let closed = try Supersession.closed(old, by: successor, at: now)
+        let blob = try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row])
+        try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
+        let newRow = try insert(closed, embedding: blob ?? Data(), db)
+        try record(db, .supersede, id, old: old.text, new: successor.text, at: now)
+        change.removed.append((row, old.scope))
+        change.added.append(StoredRecord(row: newRow, memory: closed, embedding: try floats(blob, row: row)))
+        return newRow
+    }
+
+    /// Makes `existing` the successor of the version closed on `row` (its text was a current
+    /// memory's, so no new memory was stored).
+    private func name(_ existing: Memory, successorOf row: Int64, in change: inout RecordChange, _ db: Database) throws {
+        try db.execute(sql: "UPDATE memory SET superseded_by = ? WHERE row = ?", arguments: [existing.id.uuidString, row])
+        guard let i = change.added.firstIndex(where: { $0.row == row }) else { return }
+        change.added[i].memory = Supersession.successor(of: change.added[i].memory, is: existing)
+    }
+
     /// The row and memory of `id`, if it lies in `scope`.
     private func locate(_ id: UUID, in scope: MemoryScope?, _ db: Database) throws -> (row: Int64, memory: Memory) {
         guard let found = try located(id, db), scope.map({ $0.contains(found.memory.scope) }) ?? true else {
@@ -97,24 +123,26 @@ extension SQLiteRecordStore {
         return found
     }
 
-    /// The memory holding `hash` in exactly `scope`, if any.
+    /// The current memory holding `hash` in exactly `scope`, if any.
     private func duplicate(of hash: String, in scope: MemoryScope, _ db: Database) throws -> Memory? {
         // Cached statements: compiling the SQL for every row cost more than running it.
         try Row.fetchOne(db.cachedStatement(sql: """
             SELECT \(Self.memoryColumns) FROM memory
-            WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ?
+            WHERE hash = ? AND ifnull(user_id, '') = ? AND ifnull(agent_id, '') = ? AND ifnull(run_id, '') = ? AND valid_to IS NULL
             """), arguments: [hash, scope.userID ?? "", scope.agentID ?? "", scope.runID ?? ""]).map { try Self.decode($0).1 }
     }
 
     /// Inserts a memory. - Returns: its row.
     private func insert(_ memory: Memory, embedding: Data, _ db: Database) throws -> Int64 {
         try db.cachedStatement(sql: """
-            INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at,
+                                valid_from, valid_to, superseded_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [memory.id.uuidString, memory.text, memory.hash, memory.scope.userID, memory.scope.agentID,
                                      memory.scope.runID, MetadataValue.jsonText(of: memory.metadata),
                                      embedding, memory.createdAt.timeIntervalSince1970, memory.updatedAt.timeIntervalSince1970,
-                                     memory.expiresAt?.timeIntervalSince1970])
+                                     memory.expiresAt?.timeIntervalSince1970, memory.validFrom.timeIntervalSince1970,
+                                     memory.validTo?.timeIntervalSince1970, memory.supersededBy?.uuidString])
         return db.lastInsertedRowID
     }
 

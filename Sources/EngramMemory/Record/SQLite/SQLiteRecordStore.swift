@@ -6,9 +6,9 @@ import GRDB
 /// store that one machine serves.
 ///
 /// Tables: `memory` (one row per memory, its embedding as a little-endian f32 blob; AUTOINCREMENT
-/// rows, so a row is never reused), `history` (ADD / UPDATE / DELETE events), `meta` (the
+/// rows, so a row is never reused), `history` (ADD / UPDATE / DELETE / SUPERSEDE events), `meta` (the
 /// embedder the store is bound to). A unique index on (hash, scope) keeps one copy of a text per
-/// scope, whatever the concurrency.
+/// scope among current memories, whatever the concurrency.
 final class SQLiteRecordStore: RecordStore {
     let pool: DatabasePool
     let dimension: Int
@@ -53,6 +53,19 @@ final class SQLiteRecordStore: RecordStore {
                 );
                 CREATE INDEX history_memory ON history(memory_id);
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
+        // Validity: when a fact became true (NULL: its creation) and stopped (NULL: it still is),
+        // and its successor. One copy of a text per scope among current memories only: a fact
+        // may become true again after it was superseded.
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE memory ADD COLUMN valid_from REAL;
+                ALTER TABLE memory ADD COLUMN valid_to REAL;
+                ALTER TABLE memory ADD COLUMN superseded_by TEXT;
+                DROP INDEX memory_dedup;
+                CREATE UNIQUE INDEX memory_dedup ON memory(hash, ifnull(user_id, ''), ifnull(agent_id, ''), ifnull(run_id, ''))
+                    WHERE valid_to IS NULL;
                 """)
         }
         return m
