@@ -102,6 +102,21 @@ def main(engram, database=None):
         check(admin.get_all(filters={"user_id": "alice"})["count"] == 0, "delete_all")
         check(admin.get_all(filters={"user_id": "bob"})["count"] == 1, "delete_all keeps other users")
 
+        # Time and truth through the client's pass-through fields: supersedes + valid_from on add,
+        # as_of / include_superseded / recency_half_life_days on search and get_all.
+        lisbon = admin.add("Erin lives in Lisbon", user_id="erin", infer=False, valid_from="2025-01-01")["results"][0]
+        paris = admin.add("Erin lives in Paris", user_id="erin", infer=False, valid_from="2026-06-01", supersedes=lisbon["id"])["results"][0]
+        check(paris["valid_from"].startswith("2026-06-01") and paris["valid_to"] is None and paris["superseded_by"] is None, f"supersede: {paris}")
+        closed = admin.get(lisbon["id"])
+        check(closed["valid_to"].startswith("2026-06-01") and closed["superseded_by"] == paris["id"], f"superseded: {closed}")
+        where = lambda **kw: [h["memory"] for h in admin.search("where does Erin live", filters={"user_id": "erin"}, **kw)["results"]]
+        check(where() == ["Erin lives in Paris"], f"current: {where()}")
+        check(where(as_of="2025-06-01") == ["Erin lives in Lisbon"], f"as_of: {where(as_of='2025-06-01')}")
+        check(admin.get_all(filters={"user_id": "erin"}, include_superseded=True)["count"] == 2, "include_superseded")
+        decayed = admin.search("where does Erin live", filters={"user_id": "erin"}, recency_half_life_days=30, include_superseded=True)["results"]
+        check(all(0 < h["score_details"]["recency"] <= 1 for h in decayed), f"recency: {decayed}")
+        check([e["event"] for e in admin.history(lisbon["id"])] == ["ADD", "SUPERSEDE"], "history records the supersession")
+
         # batch_update and batch_delete: one transaction each.
         batch = [m["id"] for m in admin.add([{"role": "user", "content": "Dana likes jazz"},
                                               {"role": "user", "content": "Dana plays chess"}], user_id="dana")["results"]]

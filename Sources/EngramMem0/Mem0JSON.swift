@@ -5,7 +5,9 @@ import Foundation
 /// Memories and metadata as Mem0 shapes them in JSON.
 package enum Mem0JSON {
     /// A memory: id, memory, hash, metadata, score, created_at, updated_at, user_id, agent_id,
-    /// run_id (absent scope fields omitted; score and score_details only for search hits).
+    /// run_id, expiration_date, valid_from, valid_to, superseded_by (absent scope fields and
+    /// expiry omitted, the validity fields null when absent; score and score_details only for
+    /// search hits).
     package static func item(_ m: Memory, score: Float? = nil, details: ScoreDetails? = nil) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("id", .string(m.id.uuidString.lowercased())), ("memory", .string(m.text)), ("hash", .string(m.hash)),
@@ -13,12 +15,15 @@ package enum Mem0JSON {
         ]
         if let score { fields.append(("score", .number(Double(score)))) }
         if let details {
-            fields.append(("score_details", .object([("semantic", details.semantic), ("keyword", details.keyword), ("fused", details.fused)]
+            fields.append(("score_details", .object([("semantic", details.semantic), ("keyword", details.keyword), ("fused", details.fused),
+                                                     ("recency", details.recency)]
                 .compactMap { name, score in score.map { (name, .number(Double($0))) } })))
         }
         fields += [("created_at", .string(timestamp(m.createdAt))), ("updated_at", .string(timestamp(m.updatedAt)))]
         fields += scope(m.scope)
         if let e = m.expiresAt { fields.append(("expiration_date", .string(timestamp(e)))) }
+        fields += [("valid_from", .string(timestamp(m.validFrom))), ("valid_to", .string(m.validTo.map(timestamp))),
+                   ("superseded_by", .string(m.supersededBy.map { $0.uuidString.lowercased() }))]
         return .object(fields)
     }
 

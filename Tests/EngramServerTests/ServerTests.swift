@@ -381,3 +381,44 @@ struct ServerTests {
         #expect(throws: Never.self) { try MemoryServer(store: store, configuration: .init(host: "127.0.0.1", keys: .none)) }
     }
 }
+
+@Suite("Memory server: time and truth")
+struct ServerValidityTests {
+    @Test("supersedes / valid_from on add; as_of, include_superseded, recency_half_life_days on search and list; their errors", arguments: StoreBackend.available)
+    func validity(backend: StoreBackend) async throws {
+        try await withServer(backend) { client in
+            let add = { (json: String) in try await client.call(.post, "/v1/memories/", json: json) }
+            let (_, first) = try await add(#"{"messages": "lives in Lisbon", "user_id": "alice", "infer": false, "valid_from": "2025-01-01"}"#)
+            let lisbon = try #require(results(first).first?["id"] as? String)
+            let (status, second) = try await add(#"{"messages": "lives in Paris", "user_id": "alice", "infer": false, "valid_from": "2026-06-01T12:00:00Z", "supersedes": "\#(lisbon)"}"#)
+            let paris = try #require(results(second).first)
+            #expect(status == .ok && paris["valid_from"] as? String == "2026-06-01T12:00:00.000Z" && paris["valid_to"] is NSNull && paris["superseded_by"] is NSNull)
+            let (_, closed) = try await client.call(.get, "/v1/memories/\(lisbon)/")
+            #expect((closed as? [String: Any])?["superseded_by"] as? String == paris["id"] as? String
+                    && (closed as? [String: Any])?["valid_to"] as? String == "2026-06-01T12:00:00.000Z")
+            func search(_ extra: String) async throws -> (HTTPResponse.Status, [String]) {
+                let (status, body) = try await client.call(.post, "/v2/memories/search/", json: #"{"query": "lives", "filters": {"user_id": "alice"}\#(extra)}"#)
+                return (status, results(body).compactMap { $0["memory"] as? String })
+            }
+            #expect(try await search("").1 == ["lives in Paris"])
+            #expect(try await search(#", "as_of": "2026-01-01""#).1 == ["lives in Lisbon"])
+            #expect(try await search(#", "as_of": "2024-01-01""#).1 == [])
+            #expect(Set(try await search(#", "include_superseded": true"#).1) == ["lives in Paris", "lives in Lisbon"])
+            let (_, decayed) = try await client.call(.post, "/v2/memories/search/", json: #"{"query": "lives", "filters": {"user_id": "alice"}, "recency_half_life_days": 7}"#)
+            #expect(((results(decayed).first?["score_details"] as? [String: Any])?["recency"] as? Double).map { $0 > 0 && $0 < 1 } == true)
+            let (_, listed) = try await client.call(.post, "/v2/memories/", json: #"{"filters": {"user_id": "alice"}, "as_of": "2025-06-01"}"#)
+            #expect(results(listed).compactMap { $0["memory"] as? String } == ["lives in Lisbon"])
+            let (_, all) = try await client.call(.get, "/memories?user_id=alice&include_superseded=true")
+            #expect(results(all).count == 2)
+            // Errors: each named.
+            #expect(try await search(#", "as_of": "2026-01-01", "include_superseded": true"#).0 == .unprocessableContent)
+            #expect(try await search(#", "recency_half_life_days": 0"#).0 == .unprocessableContent)
+            #expect(try await search(#", "as_of": "yesterday""#).0 == .unprocessableContent)
+            #expect(try await add(#"{"messages": "lives in Rome", "user_id": "alice", "infer": false, "supersedes": "\#(lisbon)"}"#).0 == .conflict)
+            #expect(try await add(#"{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}], "user_id": "alice", "infer": false, "supersedes": "\#(paris["id"]!)"}"#).0 == .unprocessableContent)
+            #expect(try await add(#"{"messages": "lives in Rome", "user_id": "bob", "infer": false, "supersedes": "\#(paris["id"]!)"}"#).0 == .notFound)
+            #expect(try await client.call(.post, "/v1/memories/", key: "alice-key",
+                                          json: #"{"messages": "x", "user_id": "alice", "infer": false, "supersedes": "not-an-id"}"#).0 == .unprocessableContent)
+        }
+    }
+}

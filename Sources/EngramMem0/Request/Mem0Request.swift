@@ -106,6 +106,28 @@ package struct Mem0Request {
         throw Mem0RequestError.invalid("'\(key)' must be an ISO-8601 date")
     }
 
+    /// A memory id, if given.
+    package func id(_ key: String) throws -> UUID? {
+        guard let text = try string(key) else { return nil }
+        guard let id = UUID(uuidString: text) else { throw Mem0RequestError.invalid("'\(key)' must be a memory id") }
+        return id
+    }
+
+    /// Which versions a search or list sees: `as_of` (an ISO-8601 instant or day: what was valid
+    /// then), `include_superseded: true` (every version), else what is current.
+    package func validity() throws -> Validity {
+        let asOf = try date("as_of"), every = try bool("include_superseded") ?? false
+        if asOf != nil && every { throw Mem0RequestError.invalid("'as_of' and 'include_superseded' exclude each other") }
+        return asOf.map(Validity.asOf) ?? (every ? .all : .current)
+    }
+
+    /// `recency_half_life_days` (a number > 0) as a duration, if given.
+    package func recencyHalfLife() throws -> Duration? {
+        guard let days = try number("recency_half_life_days") else { return nil }
+        guard days > 0, days < 1e9 else { throw Mem0RequestError.invalid("'recency_half_life_days' must be a number > 0") }
+        return .milliseconds(Int64((days * 86_400_000).rounded()))
+    }
+
     /// `mode`: vector, keyword or hybrid (default).
     package func searchMode() throws -> SearchMode {
         guard let name = try string("mode") else { return .hybrid }

@@ -13,10 +13,19 @@ extension MemoryStore {
     ///   passed; embedder errors.
     @discardableResult
     public func add(_ texts: [String], scope: MemoryScope, metadata: [String: MetadataValue] = [:], expiresAt: Date? = nil) async throws -> [Memory] {
-        try MemoryValidation.check(texts: texts, scope: scope, metadata: metadata)
-        try MemoryValidation.check(expiresAt: expiresAt)
-        let vectors = try await embedder.embed(texts)
-        return try await add(texts, vectors: vectors, scope: scope, metadata: metadata, expiresAt: expiresAt)
+        try await add(texts.map { NewMemory(text: $0, scope: scope, metadata: metadata, expiresAt: expiresAt) })
+    }
+
+    /// Adds memories that may each have their own scope, metadata, validity and a memory they
+    /// supersede, embedding their texts with the store's embedder, in one transaction.
+    /// - Throws: ``MemoryError`` for bad input (checked before anything is embedded); embedder
+    ///   errors; ``MemoryError/alreadySuperseded(_:by:)`` and ``MemoryError/notFound(_:)`` for a
+    ///   memory to supersede that is closed or not in the item's scope.
+    @discardableResult
+    public func add(_ items: [NewMemory]) async throws -> [Memory] {
+        try MemoryValidation.check(items)
+        let vectors = try await embedder.embed(items.map(\.text))
+        return try await add(items, vectors: vectors)
     }
 
     /// Adds memories with precomputed embeddings (one per text), in one transaction.

@@ -16,12 +16,14 @@ extension MemoryRoutes {
         let limit = try body.int("top_k", default: try body.int("limit", default: 10, range: 1...1_000), range: 1...1_000)
         let threshold = try body.number("threshold").map(Float.init)
         let mode = try body.searchMode()
+        let (validity, halfLife) = (try body.validity(), try body.recencyHalfLife())
         let start = ContinuousClock.now
         let parsing = start - parseStart
         let vector = mode != .keyword || threshold != nil ? try await store.embedder.embed([query])[0] : nil
         let embedding = ContinuousClock.now - start
         let searchStart = ContinuousClock.now
-        let hits = try store.search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode)
+        let hits = try store.search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode,
+                                    validity: validity, recencyHalfLife: halfLife)
         let encodeStart = ContinuousClock.now
         let searching = encodeStart - searchStart
         var response = Response.json(.object([("results", .array(hits.map(Mem0JSON.item)))]))
@@ -37,7 +39,7 @@ extension MemoryRoutes {
         let filter = try body.filter()
         let scope = try queryScope(body, filter, context)
         let page = try body.int("page", default: 1, range: 1...1_000_000), size = try body.int("page_size", default: 100, range: 1...1_000)
-        let (total, memories) = try store.list(scope: scope, filter: filter, limit: size, offset: (page - 1) * size)
+        let (total, memories) = try store.list(scope: scope, filter: filter, limit: size, offset: (page - 1) * size, validity: try body.validity())
         func link(_ p: Int) -> JSONValue {
             guard p >= 1, (p - 1) * size < total else { return .string(nil) }
             return .string("\(request.uri.path)?page=\(p)&page_size=\(size)")

@@ -22,8 +22,14 @@ extension MemoryRoutes {
             texts = messages.filter { $0.role == "user" }.map(\.content)
             guard !texts.isEmpty else { throw ServerError.unprocessable("'messages' holds no user message with text") }
         }
+        let (metadata, expiry, validFrom, supersedes) = (try body.metadata() ?? [:], try body.date("expiration_date"), try body.date("valid_from"), try body.id("supersedes"))
+        if supersedes != nil && texts.count != 1 {
+            throw ServerError.unprocessable("'supersedes' replaces one memory: the request gave \(texts.count) to add")
+        }
         let start = Date()
-        let added = try await store.add(texts, scope: scope, metadata: try body.metadata() ?? [:], expiresAt: try body.date("expiration_date"))
+        let added = try await store.add(texts.map {
+            NewMemory(text: $0, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes)
+        })
         return .json(.object([("results", .array(added.map { m in
             guard case var .object(fields) = Mem0JSON.item(m) else { return Mem0JSON.item(m) }
             fields.append(("event", .string(m.createdAt >= start ? "ADD" : "NONE")))

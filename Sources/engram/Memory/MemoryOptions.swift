@@ -74,7 +74,32 @@ struct ScopeOptions: ParsableArguments {
     var restriction: MemoryScope? { scope.isEmpty ? nil : scope }
 }
 
+/// --as-of / --include-superseded: which versions of the facts a search or list sees.
+struct ValidityOptions: ParsableArguments {
+    @Option(help: "See what was valid at this instant (ISO-8601 date or time) instead of what is current.") var asOf: String?
+    @Flag(help: "See every version, superseded ones included.") var includeSuperseded = false
+
+    func validate() throws {
+        if asOf != nil && includeSuperseded { throw ValidationError("--as-of and --include-superseded exclude each other") }
+    }
+
+    func validity() throws -> Validity {
+        if let asOf { return .asOf(try MemoryJSON.date(asOf, option: "--as-of")) }
+        return includeSuperseded ? .all : .current
+    }
+}
+
 enum MemoryJSON {
+    /// An ISO-8601 time, or a day (its start, UTC), given as `option`.
+    static func date(_ text: String, option: String) throws -> Date {
+        do {
+            guard let date = try Mem0Request(object: ["date": text]).date("date") else { throw ValidationError("") }
+            return date
+        } catch {
+            throw ValidationError("\(option) must be an ISO-8601 date or time (2026-03-04, 2026-03-04T10:00:00Z)")
+        }
+    }
+
     /// Metadata from a JSON object text.
     static func metadata(_ text: String?) throws -> [String: MetadataValue] {
         guard let text else { return [:] }

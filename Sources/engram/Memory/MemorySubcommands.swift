@@ -10,16 +10,23 @@ struct MemoryAdd: AsyncParsableCommand {
     @OptionGroup var scopeOptions: ScopeOptions
     @Option(help: "Metadata as a JSON object.") var metadata: String?
     @Option(help: "Expiry, ISO-8601.") var expires: String?
+    @Option(help: "When the fact became true, ISO-8601 (default: now).") var validFrom: String?
+    @Option(help: "The id of a current memory of the same scope that this one replaces (its validity ends at --valid-from).") var supersedes: String?
     @Flag(help: "One JSON line per memory.") var json = false
     @Argument(help: "Texts.") var texts: [String]
 
+    func validate() throws {
+        if supersedes != nil && texts.count != 1 { throw ValidationError("--supersedes replaces one memory: give one TEXT") }
+    }
+
     func run() async throws {
         try await storeOptions.withStore { store in
-            let expiry = try expires.map { e in
-                guard let d = ISO8601DateFormatter().date(from: e) else { throw ValidationError("--expires must be ISO-8601") }
-                return d
-            }
-            let added = try await store.add(texts, scope: scopeOptions.scope, metadata: MemoryJSON.metadata(metadata), expiresAt: expiry)
+            let expiry = try expires.map { try MemoryJSON.date($0, option: "--expires") }
+            let (metadata, validFrom) = (try MemoryJSON.metadata(metadata), try validFrom.map { try MemoryJSON.date($0, option: "--valid-from") })
+            let supersedes = try supersedes.map(MemoryJSON.uuid)
+            let added = try await store.add(texts.map {
+                NewMemory(text: $0, scope: scopeOptions.scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes)
+            })
             for m in added { print(json ? Mem0JSON.item(m).text : "\(m.id.uuidString.lowercased())\t\(m.text)") }
         }
     }
@@ -37,20 +44,26 @@ struct MemorySearch: AsyncParsableCommand {
     @Option(help: "Minimum semantic (cosine) similarity.") var threshold: Float?
     @Option(help: "vector, keyword (BM25) or hybrid (both, fused).") var mode: SearchMode = .hybrid
     @Option(help: "JSON-lines file of queries.") var queries: String?
+    @OptionGroup var validityOptions: ValidityOptions
+    @Option(help: "Weigh each score by 2^(-age / half-life), the age of the fact in days (off by default).") var recencyHalfLifeDays: Double?
     @Flag(help: "JSON output.") var json = false
     @Argument(help: "Query text.") var query: String?
 
     func validate() throws {
         guard (query == nil) != (queries == nil) else { throw ValidationError("give a QUERY or --queries FILE, not both") }
         guard limit > 0 else { throw ValidationError("--limit must be positive") }
+        if let days = recencyHalfLifeDays, !(days > 0 && days < 1e9) { throw ValidationError("--recency-half-life-days must be > 0") }
     }
+
+    private var halfLife: Duration? { recencyHalfLifeDays.map { .milliseconds(Int64(($0 * 86_400_000).rounded())) } }
 
     func run() async throws {
         try await storeOptions.withStore { store in
             if let query {
                 let filter = try MemoryJSON.filter(filters)
                 let hits = try await store.search(query, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
-                                                  limit: limit, threshold: threshold, mode: mode)
+                                                  limit: limit, threshold: threshold, mode: mode,
+                                                  validity: try validityOptions.validity(), recencyHalfLife: halfLife)
                 printHits(hits)
                 return
             }
@@ -61,7 +74,8 @@ struct MemorySearch: AsyncParsableCommand {
                 }
                 let filter = try request.filter()
                 let hits = try await store.search(text, scope: scopeOptions.scope.merging(try request.scope(filter: filter)), filter: filter,
-                                                  limit: try request.int("limit", default: limit, range: 1...1_000_000), threshold: threshold, mode: mode)
+                                                  limit: try request.int("limit", default: limit, range: 1...1_000_000), threshold: threshold, mode: mode,
+                                                  validity: try validityOptions.validity(), recencyHalfLife: halfLife)
                 printHits(hits)
             }
         }
@@ -86,13 +100,14 @@ struct MemoryList: AsyncParsableCommand {
     @Option(help: "Page size.") var limit = 100
     @Option(help: "Skip this many.") var offset = 0
     @Flag(help: "Include expired memories.") var includeExpired = false
+    @OptionGroup var validityOptions: ValidityOptions
     @Flag(help: "JSON: {\"count\", \"results\"}.") var json = false
 
     func run() async throws {
         try await storeOptions.withStore { store in
             let filter = try MemoryJSON.filter(filters)
             let page = try store.list(scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
-                                      limit: limit, offset: offset, includeExpired: includeExpired)
+                                      limit: limit, offset: offset, includeExpired: includeExpired, validity: try validityOptions.validity())
             if json {
                 print(JSONValue.object([("count", .int(page.total)), ("results", .array(page.memories.map { Mem0JSON.item($0) }))]).text)
             } else {
@@ -215,7 +230,7 @@ struct MemoryHistory: AsyncParsableCommand {
 struct MemoryImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import memories from JSONL lines {text, user_id?, agent_id?, run_id?, metadata?, id?, created_at?, updated_at?, expires_at?, embedding?}.",
+        abstract: "Import memories from JSONL lines {text, user_id?, agent_id?, run_id?, metadata?, id?, created_at?, updated_at?, expires_at?, valid_from?, valid_to?, superseded_by?, supersedes?, embedding?}.",
         discussion: """
             Embeds (unless a line brings its embedding) and commits in batches; after each committed batch prints \
             {"committed": N} on stdout. Every line is checked before the first commit. Lines written by `engram memory export` \
@@ -265,7 +280,9 @@ struct MemoryImport: AsyncParsableCommand {
         }
         let memory = NewMemory(text: text, scope: try request.scope(filter: .all), metadata: try request.metadata() ?? [:],
                                expiresAt: try date(request, "expires_at") ?? date(request, "expiration_date"),
-                               id: id, createdAt: try date(request, "created_at"), updatedAt: try date(request, "updated_at"))
+                               id: id, createdAt: try date(request, "created_at"), updatedAt: try date(request, "updated_at"),
+                               validFrom: try date(request, "valid_from"), supersedes: try request.id("supersedes"),
+                               validTo: try date(request, "valid_to"), supersededBy: try request.id("superseded_by"))
         try memory.validate()
         return memory
     }
@@ -294,8 +311,9 @@ struct MemoryExport: AsyncParsableCommand {
         commandName: "export",
         abstract: "Export memories as JSONL that `engram memory import` takes back exactly.",
         discussion: """
-            One line per live memory, oldest first: {id, text, user_id?, agent_id?, run_id?, metadata, created_at, updated_at, \
-            expires_at?, embedding?}; dates as seconds since 1970 (to the microsecond). Without scope options, the whole store.
+            One line per live memory (every version of a superseded fact), oldest first: {id, text, user_id?, agent_id?, run_id?, \
+            metadata, created_at, updated_at, expires_at?, valid_from, valid_to?, superseded_by?, embedding?}; dates as seconds since \
+            1970 (to the microsecond). Without scope options, the whole store.
             """)
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var scopeOptions: ScopeOptions
@@ -342,6 +360,9 @@ struct MemoryExport: AsyncParsableCommand {
         var fields: [(String, JSONValue)] = [("id", .string(m.id.uuidString.lowercased())), ("text", .string(m.text))] + Mem0JSON.scope(m.scope)
         fields += [("metadata", Mem0JSON.metadata(m.metadata)), ("created_at", seconds(m.createdAt)), ("updated_at", seconds(m.updatedAt))]
         if let e = m.expiresAt { fields.append(("expires_at", seconds(e))) }
+        fields.append(("valid_from", seconds(m.validFrom)))
+        if let to = m.validTo { fields.append(("valid_to", seconds(to))) }
+        if let successor = m.supersededBy { fields.append(("superseded_by", .string(successor.uuidString.lowercased()))) }
         if let embedding { fields.append(("embedding", .array(embedding.map { .number(Double($0)) }))) }
         return .object(fields)
     }
