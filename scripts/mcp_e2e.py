@@ -10,7 +10,7 @@ malformed calls are answered as tool errors without ending the server. Then the 
 MCP's streamable HTTP transport at `/mcp` on `engram serve`: a key restricted to alice works in her
 scope by default and is refused bob's. Exits non-zero on the first failed check.
 """
-import asyncio, json, os, shutil, signal, subprocess, sys, tempfile
+import asyncio, json, os, re, shutil, signal, subprocess, sys, tempfile
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -44,7 +44,8 @@ async def main(engram):
             async with ClientSession(r, w) as s:
                 await s.initialize()
                 tools = {t.name: t for t in (await s.list_tools()).tools}
-                expected = {"add_memories", "search_memories", "list_memories", "get_memory", "update_memory", "delete_memory", "delete_all_memories"}
+                expected = {"add_memories", "search_memories", "list_memories", "get_memory", "update_memory", "delete_memory", "delete_all_memories",
+                            "recall_context"}
                 check(expected <= set(tools), f"tools: {sorted(tools)}")
                 check(all(tools[n].description and tools[n].input_schema.get("type") == "object" for n in expected), "every tool has a description and a schema")
 
@@ -63,6 +64,21 @@ async def main(engram):
                 check(not error and none["results"] == [], f"a filter naming bob finds nothing of bob's: {none}")
                 error, listed = await call(s, "list_memories", {"filters": {"topic": "life"}})
                 check(not error and listed["count"] == 2, f"list with a filter: {listed}")
+
+                # A changed fact supersedes the old one; recall hands a dated, budgeted context.
+                error, lisbon = await call(s, "search_memories", {"query": "favourite city", "limit": 1})
+                error, porto = await call(s, "add_memories", {"messages": "My favourite city is Porto", "supersedes": lisbon["results"][0]["id"]})
+                check(not error and porto["results"][0]["event"] == "ADD", f"supersede: {porto}")
+                error, cities = await call(s, "search_memories", {"query": "favourite city"})
+                check(not error and "Lisbon" not in json.dumps(cities) and "Porto" in json.dumps(cities), f"current only: {cities}")
+                error, then = await call(s, "search_memories", {"query": "favourite city", "as_of": "2000-01-01"})
+                check(not error and then["results"] == [], f"nothing was true in 2000: {then}")
+                error, every = await call(s, "list_memories", {"include_superseded": True})
+                check(not error and every["count"] == 3, f"every version: {every}")
+                error, context = await call(s, "recall_context", {"query": "plan a trip for her", "budget_tokens": 40})
+                check(not error and context["tokens"] <= 40 and re.search(r"^\[\d{4}-\d\d-\d\d\] My favourite city is Porto$", context["context"], re.M), f"recall: {context}")
+                error, text = await call(s, "recall_context", {"query": "x"})
+                check(error and "budget_tokens" in text, f"recall without a budget: {text}")
 
                 error, got = await call(s, "get_memory", {"memory_id": veg})
                 check(not error and got["memory"] == "I am vegetarian", f"get: {got}")
@@ -83,7 +99,7 @@ async def main(engram):
                 error, deleted = await call(s, "delete_memory", {"memory_id": veg})
                 check(not error, f"delete: {deleted}")
                 error, gone = await call(s, "delete_all_memories", {"confirm": True})
-                check(not error and gone["deleted"] == 1, f"delete_all: {gone}")
+                check(not error and gone["deleted"] == 2, f"delete_all (both versions of the city): {gone}")
                 error, empty = await call(s, "list_memories", {})
                 check(not error and empty["count"] == 0, f"alice has none left: {empty}")
 

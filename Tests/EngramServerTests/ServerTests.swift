@@ -410,6 +410,18 @@ struct ServerValidityTests {
             #expect(results(listed).compactMap { $0["memory"] as? String } == ["lives in Lisbon"])
             let (_, all) = try await client.call(.get, "/memories?user_id=alice&include_superseded=true")
             #expect(results(all).count == 2)
+            // Recall: a dated context within the budget, current facts only unless as_of says otherwise.
+            let (recalled, recall) = try await client.call(.post, "/v1/memories/recall/", json: #"{"query": "where does she live", "filters": {"user_id": "alice"}, "budget_tokens": 50}"#)
+            let body = try #require(recall as? [String: Any])
+            #expect(recalled == .ok && body["context"] as? String == "[2026-06-01] lives in Paris" && (body["tokens"] as? Int).map { $0 <= 50 } == true
+                    && (body["memories"] as? [[String: Any]])?.count == 1)
+            let (_, past) = try await client.call(.post, "/v1/memories/recall/", json: #"{"query": "where", "user_id": "alice", "budget_tokens": 50, "as_of": "2025-02-01"}"#)
+            #expect((past as? [String: Any])?["context"] as? String == "[2025-01-01] lives in Lisbon")
+            for bad in [#""budget_tokens": 0"#, #""lambda": 2, "budget_tokens": 9"#, #""user_id": "bob", "budget_tokens": 9"#] {
+                let (status, _) = try await client.call(.post, "/v1/memories/recall/", key: "alice-key", json: #"{"query": "x", "user_id": "alice", \#(bad)}"#)
+                #expect(status == .unprocessableContent || status == .forbidden, "\(bad)")
+            }
+            #expect(try await client.call(.post, "/v1/memories/recall/", json: #"{"query": "x", "user_id": "alice"}"#).0 == .unprocessableContent)
             // Errors: each named.
             #expect(try await search(#", "as_of": "2026-01-01", "include_superseded": true"#).0 == .unprocessableContent)
             #expect(try await search(#", "recency_half_life_days": 0"#).0 == .unprocessableContent)

@@ -49,6 +49,8 @@ struct MemorySearch {
     /// the store to keep).
     struct Outcome {
         var hits: [MemoryHit]
+        /// The row of each hit.
+        var rows: [Int64] = []
         var builtKeyword: (partition: Partition, index: KeywordIndex)?
     }
 
@@ -71,8 +73,10 @@ struct MemorySearch {
             }
         }
         if recencyHalfLife != nil { ranked = weighedByRecency(ranked, candidates) }
-        let hits = ranked.lazy.compactMap { r in candidates.memory(r.row).map { MemoryHit(memory: $0.memory, score: r.score, details: r.details) } }
-        return Outcome(hits: Array(hits.prefix(limit)), builtKeyword: built)
+        let found = ranked.lazy.compactMap { r in
+            candidates.memory(r.row).map { (r.row, MemoryHit(memory: $0.memory, score: r.score, details: r.details)) }
+        }.prefix(limit)
+        return Outcome(hits: found.map(\.1), rows: found.map(\.0), builtKeyword: built)
     }
 
     /// `ranked` with each score weighed by its memory's recency factor, best first again (ties to

@@ -51,18 +51,23 @@ public struct MemoryTools: Sendable {
             let texts = try body.messages().filter { $0.role == "user" }.map(\.content)
             guard !texts.isEmpty else { throw ServerError.unprocessable("'messages' holds no user message with text") }
             let start = Date()
-            let added = try await store.add(texts, scope: scope, metadata: try body.metadata() ?? [:])
+            let (metadata, validFrom, supersedes) = (try body.metadata() ?? [:], try body.date("valid_from"), try body.id("supersedes"))
+            if supersedes != nil && texts.count != 1 {
+                throw ServerError.unprocessable("'supersedes' replaces one memory: the call gave \(texts.count) to add")
+            }
+            let added = try await store.add(texts.map { NewMemory(text: $0, scope: scope, metadata: metadata, validFrom: validFrom, supersedes: supersedes) })
             return .object([("results", .array(added.map { Self.item($0, event: $0.createdAt >= start ? "ADD" : "NONE") }))])
         case "search_memories":
-            guard let query = try body.string("query"), !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw ServerError.unprocessable("'query' must be a non-empty string")
-            }
-            let hits = try await store.search(query, scope: scope, filter: try body.filter(), limit: try body.int("limit", default: 10, range: 1...100),
-                                              mode: try body.searchMode())
+            let hits = try await store.search(try MemoryCalls.query(body), scope: scope, filter: try body.filter(),
+                                              limit: try body.int("limit", default: 10, range: 1...100), mode: try body.searchMode(),
+                                              validity: try body.validity(), recencyHalfLife: try body.recencyHalfLife())
             return .object([("results", .array(hits.map { Mem0JSON.item($0) }))])
+        case "recall_context":
+            return try await MemoryCalls.recall(body, scope: scope, store: store)
         case "list_memories":
             let size = try body.int("page_size", default: 50, range: 1...1_000), page = try body.int("page", default: 1, range: 1...1_000_000)
-            let (total, memories) = try store.list(scope: scope, filter: try body.filter(), limit: size, offset: (page - 1) * size)
+            let (total, memories) = try store.list(scope: scope, filter: try body.filter(), limit: size, offset: (page - 1) * size,
+                                                   validity: try body.validity())
             return .object([("count", .int(total)), ("results", .array(memories.map { Mem0JSON.item($0) }))])
         case "get_memory":
             return Mem0JSON.item(try reachable(body))

@@ -10,9 +10,7 @@ extension MemoryRoutes {
         let body = try await Mem0Request(request, context)
         let filter = try body.filter()
         let scope = try queryScope(body, filter, context)
-        guard let query = try body.string("query"), !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ServerError.unprocessable("'query' must be a non-empty string")
-        }
+        let query = try MemoryCalls.query(body)
         let limit = try body.int("top_k", default: try body.int("limit", default: 10, range: 1...1_000), range: 1...1_000)
         let threshold = try body.number("threshold").map(Float.init)
         let mode = try body.searchMode()
@@ -31,6 +29,13 @@ extension MemoryRoutes {
         response.headers[.serverTiming] = [("parse", parsing), ("embed", embedding), ("search", searching), ("encode", encoding)]
             .map { "\($0);dur=\(ServerMiddleware.milliseconds($1))" }.joined(separator: ", ")
         return response
+    }
+
+    /// A prompt-ready context under a token budget (``MemoryCalls/recall(_:scope:store:)``).
+    @Sendable func recall(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let body = try await Mem0Request(request, context)
+        let scope = try queryScope(body, try body.filter(), context)
+        return .json(try await MemoryCalls.recall(body, scope: scope, store: store))
     }
 
     /// A page of the memories in scope passing the filters, newest first.

@@ -20,6 +20,7 @@ struct MemoryRoutes: Sendable {
         for path in ["v3/memories/add", "v1/memories", "memories"] { route(router, .post, path, add) }
         for path in ["v3/memories/search", "v2/memories/search", "v1/memories/search", "search"] { route(router, .post, path, search) }
         for path in ["v3/memories", "v2/memories"] { route(router, .post, path, list) }
+        route(router, .post, "v1/memories/recall", recall)
         route(router, .get, "memories", list)
         for prefix in ["v1/memories", "memories"] {
             route(router, .get, "\(prefix)/:id", get)
