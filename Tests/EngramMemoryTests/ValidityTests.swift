@@ -156,3 +156,37 @@ struct ValidityTests {
         #expect(throws: MemoryError.self) { try store.search("", vector: query, scope: alice, mode: .vector, recencyHalfLife: .zero) }
     }
 }
+
+@Suite("Searches across several scopes")
+struct MultiScopeTests {
+    @Test("a search over several users and agents ranks their memories on one scale, as one brute-force ranking over the union does; a memory outside every scope never comes back",
+          arguments: StoreBackend.available)
+    func union(backend: StoreBackend) throws {
+        let store = try openStore(scratchDirectory("multi-scope"), backend)
+        var rng = SplitMix64(seed: 3)
+        let words = ["tea", "coffee", "city", "job", "car", "dog", "book", "song", "garden", "piano"]
+        var all: [Memory] = []
+        for i in 0..<400 {
+            let scope = MemoryScope(userID: "user\(i % 8)", agentID: i % 3 == 0 ? "planner" : nil)
+            let text = (0..<4).map { _ in words[Int(rng.next() % 10)] }.joined(separator: " ") + " \(i)"
+            all += try store.add([NewMemory(text: text, scope: scope)], vectors: [WordsEmbedder.vector(text)])
+        }
+        let cases: [[MemoryScope]] = [
+            [MemoryScope(userID: "user1"), MemoryScope(userID: "user2")],
+            [MemoryScope(agentID: "planner"), MemoryScope(userID: "user5")],
+            [MemoryScope(userID: "user3"), MemoryScope(userID: "user3", agentID: "planner")],
+        ]
+        for scopes in cases {
+            for query in ["tea garden", "piano song dog", "car"] {
+                let v = WordsEmbedder.vector(query)
+                let hits = try store.search(query, vector: v, scopes: scopes, limit: 10, mode: .vector)
+                let inScope = all.filter { m in scopes.contains { $0.contains(m.scope) } }
+                let cos = { (m: Memory) in zip(v, WordsEmbedder.vector(m.text)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+                let expected = inScope.map(cos).sorted(by: >).prefix(10)
+                #expect(hits.allSatisfy { h in scopes.contains { $0.contains(h.memory.scope) } })
+                #expect(zip(hits.map(\.score), expected).allSatisfy { abs($0 - $1) < 1e-4 } && hits.count == expected.count, "\(scopes) \(query)")
+            }
+        }
+        #expect(throws: MemoryError.missingScope) { try store.search("x", vector: WordsEmbedder.vector("x"), scopes: []) }
+    }
+}

@@ -422,6 +422,16 @@ struct ServerValidityTests {
                 #expect(status == .unprocessableContent || status == .forbidden, "\(bad)")
             }
             #expect(try await client.call(.post, "/v1/memories/recall/", json: #"{"query": "x", "user_id": "alice"}"#).0 == .unprocessableContent)
+            // Several scopes at once: user_id in a list, or an OR of scopes; a restricted key only within its own.
+            _ = try await add(#"{"messages": "bob lives in Oslo", "user_id": "bob", "infer": false}"#)
+            let (_, both) = try await client.call(.post, "/v2/memories/search/", json: #"{"query": "lives", "filters": {"user_id": {"in": ["alice", "bob"]}}}"#)
+            #expect(Set(results(both).compactMap { $0["user_id"] as? String }) == ["alice", "bob"])
+            let (_, either) = try await client.call(.post, "/v2/memories/search/", json: #"{"query": "lives", "filters": {"OR": [{"user_id": "bob"}, {"user_id": "carol"}]}}"#)
+            #expect(results(either).compactMap { $0["memory"] as? String } == ["bob lives in Oslo"])
+            #expect(try await client.call(.post, "/v2/memories/search/", key: "alice-key",
+                                          json: #"{"query": "lives", "filters": {"user_id": {"in": ["alice", "bob"]}}}"#).0 == .forbidden)
+            #expect(try await client.call(.post, "/v2/memories/search/", key: "alice-key",
+                                          json: #"{"query": "lives", "filters": {"OR": [{"user_id": "alice"}, {"topic": "x"}]}}"#).0 == .unprocessableContent)
             // Errors: each named.
             #expect(try await search(#", "as_of": "2026-01-01", "include_superseded": true"#).0 == .unprocessableContent)
             #expect(try await search(#", "recency_half_life_days": 0"#).0 == .unprocessableContent)

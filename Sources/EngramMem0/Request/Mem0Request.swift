@@ -98,6 +98,13 @@ package struct Mem0Request {
             .merging(MemoryScope(pinnedBy: filter))
     }
 
+    /// The scopes a search reads: the one ``scope(filter:)`` names, else the alternatives the
+    /// filters name (``MemoryScope/alternatives(pinnedBy:)``: `user_id` `in` a list, an `OR` of scopes).
+    package func scopes(filter: MemoryFilter) throws -> [MemoryScope] {
+        let pinned = try scope(filter: filter)
+        return pinned.isEmpty ? MemoryScope.alternatives(pinnedBy: filter) : [pinned]
+    }
+
     /// An ISO-8601 date or day (`2026-12-31`), for `expiration_date`.
     package func date(_ key: String) throws -> Date? {
         guard let text = try string(key) else { return nil }
@@ -105,6 +112,9 @@ package struct Mem0Request {
         if let d = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return d }
         throw Mem0RequestError.invalid("'\(key)' must be an ISO-8601 date")
     }
+
+    /// Whether any of `keys` is given (not null).
+    package func names(_ keys: String...) -> Bool { keys.contains { value($0) != nil } }
 
     /// A memory id, if given.
     package func id(_ key: String) throws -> UUID? {
@@ -119,6 +129,14 @@ package struct Mem0Request {
         let asOf = try date("as_of"), every = try bool("include_superseded") ?? false
         if asOf != nil && every { throw Mem0RequestError.invalid("'as_of' and 'include_superseded' exclude each other") }
         return asOf.map(Validity.asOf) ?? (every ? .all : .current)
+    }
+
+    /// `dedup_threshold` in 0...1 (1 turns near-duplicate merging off); by default
+    /// ``NearDuplicate/defaultThreshold``.
+    package func dedupThreshold() throws -> Float {
+        guard let t = try number("dedup_threshold") else { return NearDuplicate.defaultThreshold }
+        guard (0...1).contains(t) else { throw Mem0RequestError.invalid("'dedup_threshold' must lie in 0...1 (1: off)") }
+        return Float(t)
     }
 
     /// `recency_half_life_days` (a number > 0) as a duration, if given.

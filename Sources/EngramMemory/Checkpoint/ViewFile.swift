@@ -87,6 +87,17 @@ final class ViewFile: Sendable {
         return record
     }
 
+    /// Record `i`'s expiry and validity, read in place (the first fields of every record), for
+    /// time checks that need not decode the memory; nil when the record is damaged.
+    func times(_ i: Int) -> MemoryTimes? {
+        let (start, end) = bounds(i)
+        guard 0 <= start, start + 40 <= end, end <= records.count else { return nil }
+        func double(_ offset: Int) -> Double {
+            Double(bitPattern: UInt64(littleEndian: file.base.loadUnaligned(fromByteOffset: records.lowerBound + start + offset, as: UInt64.self)))
+        }
+        return MemoryTimes(expires: double(16), validFrom: double(24), validTo: double(32))
+    }
+
     /// The bytes of record `i`, for copying it unchanged into the next file (checked at load).
     func recordBytes(_ i: Int) -> UnsafeRawBufferPointer {
         let (start, end) = bounds(i)

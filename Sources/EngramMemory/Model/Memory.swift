@@ -59,10 +59,10 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
     public func isExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
 
     /// Whether the fact is still true at `now`: nothing closed its validity, or it closes later.
-    public func isCurrent(at now: Date) -> Bool { validTo.map { $0 > now } ?? true }
+    public func isCurrent(at now: Date) -> Bool { MemoryTimes(self).admitted(by: .current, now: now.timeIntervalSince1970) }
 
     /// Whether the fact was true at `instant`: `validFrom <= instant < validTo`.
-    public func isValid(at instant: Date) -> Bool { validFrom <= instant && isCurrent(at: instant) }
+    public func isValid(at instant: Date) -> Bool { MemoryTimes(self).admitted(by: .asOf(instant), now: instant.timeIntervalSince1970) }
 
     /// Whether it carries a bound a default listing checks at query time (an expiry or an end of
     /// validity).

@@ -10,15 +10,6 @@ public enum Validity: Sendable, Hashable {
     /// Every version, superseded ones included.
     case all
 
-    /// Whether `memory` is seen, at `now`.
-    func admits(_ memory: Memory, now: Date) -> Bool {
-        switch self {
-        case .current: memory.isCurrent(at: now)
-        case let .asOf(instant): memory.isValid(at: instant)
-        case .all: true
-        }
-    }
-
     /// The instant ages are measured to (recency): the as-of instant, else now.
     func reference(now: Date) -> Date {
         if case let .asOf(instant) = self { instant } else { now }

@@ -20,10 +20,14 @@ extension Partition {
         let checkExpiry = !includeExpired && boundedCount > 0
         let checkValidity = validity != .all && (boundedCount > 0 || validity != .current)
         guard checkExpiry || checkValidity || !residual.isEmpty else { return rows }
-        let rest = MemoryFilter.and(residual)
+        let rest = MemoryFilter.and(residual), seconds = now.timeIntervalSince1970
         return rows.filter { row in
-            guard let memory = memory(row: row)?.memory else { return false }
-            return !(checkExpiry && memory.isExpired(at: now)) && !(checkValidity && !validity.admits(memory, now: now)) && rest.matches(memory)
+            guard let ref = memory(row: row) else { return false }
+            if checkExpiry || checkValidity {
+                let times = ref.times  // read in place: most rows need no decoding
+                if checkExpiry && times.isExpired(at: seconds) || checkValidity && !times.admitted(by: validity, now: seconds) { return false }
+            }
+            return residual.isEmpty || rest.matches(ref.memory)
         }
     }
 

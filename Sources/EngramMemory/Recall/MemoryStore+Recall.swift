@@ -29,7 +29,7 @@ extension MemoryStore {
         try MemoryValidation.check(scope: scope)
         try MemoryValidation.check(vectors: [vector], count: 1, dimension: embedder.dimension)
         if let halfLife = options.recencyHalfLife, halfLife <= .zero { throw MemoryError.invalidParameter("the recency half-life must be positive") }
-        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date(),
+        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scopes: [scope], filter: filter, now: Date(),
                                   validity: options.validity, recencyHalfLife: options.recencyHalfLife)
         let outcome = try search.run(query, vector: vector, limit: max(1, options.candidates), threshold: nil, mode: options.mode)
         if let built = outcome.builtKeyword { installKeyword(built.index, builtFrom: built.partition) }
@@ -72,11 +72,5 @@ extension MemoryStore {
 
     private static func day(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day())
-    }
-
-    private static func cosine(_ a: [Float], _ b: [Float]) -> Float {
-        let k = DistanceKernels.active
-        guard let dot = try? k.dotProduct(a, b), let na = try? k.dotProduct(a, a), let nb = try? k.dotProduct(b, b), na > 0, nb > 0 else { return 0 }
-        return dot / (na * nb).squareRoot()
     }
 }

@@ -7,13 +7,14 @@ import Foundation
 struct MemorySearch {
     let state: StoreState
     let vectors: MemoryVectors
-    /// Nil: the whole store (an export's; searches always name a scope).
-    let scope: MemoryScope?
+    /// The scopes searched (a memory in any of them is a candidate); nil: the whole store (an
+    /// export's; searches always name at least one scope).
+    let scopes: [MemoryScope]?
     let filter: MemoryFilter
     let now: Date
     /// Which versions of the facts are seen.
     var validity: Validity = .current
-    /// Weighs scores by age (see ``recencyFactor(_:)``); nil: no decay.
+    /// Weighs scores by age (see ``recencyFactor(validFrom:)``); nil: no decay.
     var recencyHalfLife: Duration? = nil
 
     /// The rows the scope and filter allow, partition by partition.
@@ -38,9 +39,24 @@ struct MemorySearch {
 
     /// The allowed rows.
     func candidates(includeExpired: Bool = false) -> Candidates {
-        let partitions = scope.map { state.partitions(holding: $0) } ?? Array(state.partitions.values)
-        let parts = partitions.map { p in (p, p.rows(in: scope ?? MemoryScope(), matching: filter, at: now, includeExpired: includeExpired, validity: validity)) }
-            .filter { !$0.1.isEmpty }
+        func rows(_ p: Partition, _ scope: MemoryScope) -> [Int64] {
+            p.rows(in: scope, matching: filter, at: now, includeExpired: includeExpired, validity: validity)
+        }
+        var parts: [(partition: Partition, rows: [Int64])]
+        if let scopes, scopes.count > 1 {
+            // A partition several scopes reach (a user and an agent of theirs) is read once, its rows merged.
+            var byKey: [ScopeKey: (partition: Partition, lists: [[Int64]])] = [:]
+            for scope in scopes {
+                for p in state.partitions(holding: scope) { byKey[p.key, default: (p, [])].lists.append(rows(p, scope)) }
+            }
+            parts = byKey.values.sorted { ($0.partition.key.field, $0.partition.key.value) < ($1.partition.key.field, $1.partition.key.value) }
+                .map { ($0.partition, $0.lists.count == 1 ? $0.lists[0] : SortedRows.union($0.lists.map(SortedRows.List.computed))) }
+        } else {
+            let scope = scopes?.first ?? MemoryScope()
+            let partitions = scopes == nil ? Array(state.partitions.values) : state.partitions(holding: scope)
+            parts = partitions.map { ($0, rows($0, scope)) }
+        }
+        parts.removeAll { $0.rows.isEmpty }
         let rows = parts.count == 1 ? parts[0].1 : parts.flatMap(\.1).sorted()
         return Candidates(parts: parts, rows: rows)
     }
@@ -85,8 +101,8 @@ struct MemorySearch {
     private func weighedByRecency(_ ranked: [ScoreFusion.Ranked], _ c: Candidates) -> [ScoreFusion.Ranked] {
         ranked.map { hit in
             var hit = hit
-            guard let memory = c.memory(hit.row)?.memory else { return hit }
-            let factor = recencyFactor(memory)
+            guard let times = c.memory(hit.row)?.times else { return hit }
+            let factor = recencyFactor(validFrom: times.validFrom)
             hit.score = hit.score >= 0 ? hit.score * factor : hit.score / factor
             hit.details.recency = factor
             return hit
@@ -95,9 +111,9 @@ struct MemorySearch {
 
     /// 2^(−age / half-life), the age measured from the memory's `validFrom` to the as-of instant
     /// (or now); a fact dated after that instant counts as new (age 0).
-    func recencyFactor(_ memory: Memory) -> Float {
+    func recencyFactor(validFrom: Double) -> Float {
         guard let halfLife = recencyHalfLife else { return 1 }
-        let age = max(0, validity.reference(now: now).timeIntervalSince(memory.validFrom))
+        let age = max(0, validity.reference(now: now).timeIntervalSince1970 - validFrom)
         let seconds = Double(halfLife.components.seconds) + Double(halfLife.components.attoseconds) / 1e18
         return Float(exp2(-age / seconds))
     }

@@ -30,19 +30,47 @@ extension MemoryStore {
     public func search(_ query: String, vector: [Float]?, scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
                        threshold: Float? = nil, mode: SearchMode = .hybrid, validity: Validity = .current,
                        recencyHalfLife: Duration? = nil) throws -> [MemoryHit] {
+        try search(query, vector: vector, scopes: [scope], filter: filter, limit: limit, threshold: threshold, mode: mode,
+                   validity: validity, recencyHalfLife: recencyHalfLife)
+    }
+
+    /// The memories of several scopes at once (several users, an agent across its users …) that
+    /// best match `query`, ranked on one scale: as ``search(_:vector:scope:filter:limit:threshold:mode:validity:recencyHalfLife:)``
+    /// with a memory in any of `scopes` a candidate. The caller decides that the asker may see
+    /// every one of them.
+    /// - Throws: ``MemoryError`` for no scope, more than ``maxScopesPerSearch``, an empty or bad one.
+    /// - Complexity: one search over the union of the scopes' candidates: an exact scan when
+    ///   they span partitions.
+    public func search(_ query: String, vector: [Float]?, scopes: [MemoryScope], filter: MemoryFilter = .all, limit: Int = 10,
+                       threshold: Float? = nil, mode: SearchMode = .hybrid, validity: Validity = .current,
+                       recencyHalfLife: Duration? = nil) throws -> [MemoryHit] {
         try ensureOpen()
         guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
         if let recencyHalfLife, recencyHalfLife <= .zero { throw MemoryError.invalidParameter("the recency half-life must be positive") }
-        try MemoryValidation.check(scope: scope)
+        guard !scopes.isEmpty else { throw MemoryError.missingScope }
+        guard scopes.count <= Self.maxScopesPerSearch else { throw MemoryError.invalidParameter("at most \(Self.maxScopesPerSearch) scopes per search") }
+        for scope in scopes { try MemoryValidation.check(scope: scope) }
         guard vector != nil || (mode == .keyword && threshold == nil) else {
             throw MemoryError.invalidParameter("\(mode) search needs the query's embedding")
         }
         if let vector { try MemoryValidation.check(vectors: [vector], count: 1, dimension: embedder.dimension) }
-        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date(),
+        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scopes: Array(Set(scopes)), filter: filter, now: Date(),
                                   validity: validity, recencyHalfLife: recencyHalfLife)
         let outcome = try search.run(query, vector: vector, limit: limit, threshold: threshold, mode: mode)
         if let built = outcome.builtKeyword { installKeyword(built.index, builtFrom: built.partition) }
         return outcome.hits
+    }
+
+    /// The most scopes one search may name.
+    public static let maxScopesPerSearch = 1_000
+
+    /// ``search(_:vector:scopes:filter:limit:threshold:mode:validity:recencyHalfLife:)``, the query embedded by the store's embedder.
+    public func search(_ query: String, scopes: [MemoryScope], filter: MemoryFilter = .all, limit: Int = 10,
+                       threshold: Float? = nil, mode: SearchMode = .hybrid, validity: Validity = .current,
+                       recencyHalfLife: Duration? = nil) async throws -> [MemoryHit] {
+        let vector = mode != .keyword || threshold != nil ? try await embedder.embed([query])[0] : nil
+        return try search(query, vector: vector, scopes: scopes, filter: filter, limit: limit, threshold: threshold, mode: mode,
+                          validity: validity, recencyHalfLife: recencyHalfLife)
     }
 
     /// ``search(_:vector:scope:filter:limit:threshold:mode:)`` in vector mode.

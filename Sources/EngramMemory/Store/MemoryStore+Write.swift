@@ -22,10 +22,10 @@ extension MemoryStore {
     ///   errors; ``MemoryError/alreadySuperseded(_:by:)`` and ``MemoryError/notFound(_:)`` for a
     ///   memory to supersede that is closed or not in the item's scope.
     @discardableResult
-    public func add(_ items: [NewMemory]) async throws -> [Memory] {
+    public func add(_ items: [NewMemory], dedupThreshold: Float? = nil) async throws -> [Memory] {
         try MemoryValidation.check(items)
         let vectors = try await embedder.embed(items.map(\.text))
-        return try await add(items, vectors: vectors)
+        return try await add(items, vectors: vectors, dedupThreshold: dedupThreshold)
     }
 
     /// Adds memories with precomputed embeddings (one per text), in one transaction.
@@ -48,19 +48,37 @@ extension MemoryStore {
     /// - Throws: ``MemoryError`` for bad input (nothing is stored); record errors.
     /// - Complexity: one transaction; O(batch) index work, plus a graph insertion per memory of a
     ///   tenant large enough to have a graph.
+    ///
+    /// With `dedupThreshold` (in 0...1; 1 or nil: off), an item that is the same fact as a current
+    /// memory of exactly its scope, or as an earlier item of the batch (``NearDuplicate``), is not
+    /// stored either: that memory comes back in its place.
     @discardableResult
-    public func add(_ items: [NewMemory], vectors: [[Float]]) throws -> [Memory] {
+    public func add(_ items: [NewMemory], vectors: [[Float]], dedupThreshold: Float? = nil) throws -> [Memory] {
         try ensureOpen()
         try MemoryValidation.check(items)
         try MemoryValidation.check(vectors: vectors, count: items.count, dimension: embedder.dimension)
+        if let t = dedupThreshold, !(0...1).contains(t) { throw MemoryError.invalidParameter("the dedup threshold must lie in 0...1") }
         let now = Date().asStored
-        return try perform { try records.add(items, embeddings: vectors, at: now) }
+        guard let threshold = dedupThreshold, threshold < 1 else { return try perform { try records.add(items, embeddings: vectors, at: now) } }
+        let matches = try nearDuplicates(of: items, vectors: vectors, threshold: threshold)
+        let fresh = items.indices.filter { matches[$0] == nil }
+        let stored = fresh.isEmpty ? [] : try perform { try records.add(fresh.map { items[$0] }, embeddings: fresh.map { vectors[$0] }, at: now) }
+        var result = [Memory?](repeating: nil, count: items.count)
+        for (i, memory) in zip(fresh, stored) { result[i] = memory }
+        for i in items.indices {
+            switch matches[i] {
+            case let .stored(memory)?: result[i] = memory
+            case let .item(j)?: result[i] = result[j]
+            case nil: break
+            }
+        }
+        return result.map { $0! }
     }
 
-    /// `add(_:vectors:)` with the transaction on the store's writer thread.
+    /// `add(_:vectors:dedupThreshold:)` with the transaction on the store's writer thread.
     @discardableResult
-    public func add(_ items: [NewMemory], vectors: [[Float]]) async throws -> [Memory] {
-        try await onWriteQueue { try self.add(items, vectors: vectors) }
+    public func add(_ items: [NewMemory], vectors: [[Float]], dedupThreshold: Float? = nil) async throws -> [Memory] {
+        try await onWriteQueue { try self.add(items, vectors: vectors, dedupThreshold: dedupThreshold) }
     }
 
     /// Changes a memory's text (re-embedded with the store's embedder) and/or metadata. Its
@@ -169,7 +187,7 @@ extension MemoryStore {
         // The rows the filter passes, from the state: rows are never reused, so a memory updated
         // meanwhile (moved to a new row) is not deleted by a filter it may no longer pass.
         let rows: Set<Int64>? = scope.passesWhole(filter) ? nil
-            : Set(MemorySearch(state: writer.state, vectors: writer.vectors, scope: scope, filter: filter, now: Date(), validity: .all)
+            : Set(MemorySearch(state: writer.state, vectors: writer.vectors, scopes: [scope], filter: filter, now: Date(), validity: .all)
                 .candidates(includeExpired: true).parts.flatMap(\.rows))
         if rows?.isEmpty == true { return 0 }
         return try perform {

@@ -25,6 +25,10 @@ enum MemoryValidation {
         if Set(superseded).count < superseded.count {
             throw MemoryError.invalidParameter("one memory is superseded twice in one batch")
         }
+        // The memory superseded must be stored before the batch: every record store locks it first.
+        if !Set(superseded).isDisjoint(with: items.compactMap(\.id)) {
+            throw MemoryError.invalidParameter("a memory cannot supersede one added in the same batch: add that one first")
+        }
     }
 
     /// An expiry must lie ahead: a memory stored already expired would never be listed or found.

@@ -55,7 +55,8 @@ public struct MemoryTools: Sendable {
             if supersedes != nil && texts.count != 1 {
                 throw ServerError.unprocessable("'supersedes' replaces one memory: the call gave \(texts.count) to add")
             }
-            let added = try await store.add(texts.map { NewMemory(text: $0, scope: scope, metadata: metadata, validFrom: validFrom, supersedes: supersedes) })
+            let added = try await store.add(texts.map { NewMemory(text: $0, scope: scope, metadata: metadata, validFrom: validFrom, supersedes: supersedes) },
+                                            dedupThreshold: try body.dedupThreshold())
             return .object([("results", .array(added.map { Self.item($0, event: $0.createdAt >= start ? "ADD" : "NONE") }))])
         case "search_memories":
             let hits = try await store.search(try MemoryCalls.query(body), scope: scope, filter: try body.filter(),

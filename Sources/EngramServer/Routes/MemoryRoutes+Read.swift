@@ -9,7 +9,7 @@ extension MemoryRoutes {
         let parseStart = ContinuousClock.now
         let body = try await Mem0Request(request, context)
         let filter = try body.filter()
-        let scope = try queryScope(body, filter, context)
+        let scopes = try queryScopes(body, filter, context)
         let query = try MemoryCalls.query(body)
         let limit = try body.int("top_k", default: try body.int("limit", default: 10, range: 1...1_000), range: 1...1_000)
         let threshold = try body.number("threshold").map(Float.init)
@@ -20,7 +20,7 @@ extension MemoryRoutes {
         let vector = mode != .keyword || threshold != nil ? try await store.embedder.embed([query])[0] : nil
         let embedding = ContinuousClock.now - start
         let searchStart = ContinuousClock.now
-        let hits = try store.search(query, vector: vector, scope: scope, filter: filter, limit: limit, threshold: threshold, mode: mode,
+        let hits = try store.search(query, vector: vector, scopes: scopes, filter: filter, limit: limit, threshold: threshold, mode: mode,
                                     validity: validity, recencyHalfLife: halfLife)
         let encodeStart = ContinuousClock.now
         let searching = encodeStart - searchStart
@@ -73,6 +73,21 @@ extension MemoryRoutes {
             }
         }
         return .json(.object([("count", .int(visible.count)), ("results", .array(visible.map(Mem0JSON.entity)))]))
+    }
+
+    /// The scopes of a search: one named at the top level or by the filters, or several the filters
+    /// name as alternatives (`user_id` `in` a list, an `OR` of scopes), each reachable with the
+    /// request's key (403 naming the first that is not).
+    func queryScopes(_ body: Mem0Request, _ filter: MemoryFilter, _ context: ServerContext) throws -> [MemoryScope] {
+        let scopes = try body.scopes(filter: filter)
+        guard !scopes.isEmpty else {
+            throw ServerError.unprocessable("name a scope: user_id, agent_id or run_id, at the top level or in 'filters' (several with \"in\" or OR)")
+        }
+        guard scopes.count <= MemoryStore.maxScopesPerSearch else { throw ServerError.unprocessable("at most \(MemoryStore.maxScopesPerSearch) scopes per search") }
+        if let denied = scopes.first(where: { !context.keyScope.allows($0) }) {
+            throw ServerError.forbidden("this API key may not read memories of \(denied.mem0Description)")
+        }
+        return scopes
     }
 
     /// The scope of a search or list: named at the top level or by the filters, and reachable

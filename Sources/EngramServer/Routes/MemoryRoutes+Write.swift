@@ -29,7 +29,7 @@ extension MemoryRoutes {
         let start = Date()
         let added = try await store.add(texts.map {
             NewMemory(text: $0, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes)
-        })
+        }, dedupThreshold: try body.dedupThreshold())
         return .json(.object([("results", .array(added.map { m in
             guard case var .object(fields) = Mem0JSON.item(m) else { return Mem0JSON.item(m) }
             fields.append(("event", .string(m.createdAt >= start ? "ADD" : "NONE")))

@@ -28,6 +28,8 @@ struct MemoryBench: AsyncParsableCommand {
     @Option(help: "JSON lines with a \"text\" each: query texts for keyword and hybrid searches.")
     var queryTexts = "data/debian-known-item/queries.jsonl"
     @Flag(help: "Only time opening the existing --store (e.g. under a profiler).") var openOnly = false
+    @Flag(help: "Searches ask what was valid at the moment they run (as_of now) instead of what is current: every candidate's validity is checked.") var asOf = false
+    @Option(help: "Searches weigh scores by recency with this half-life in days.") var recencyHalfLifeDays: Double?
     @Flag(help: "Record the native MiniLM embedder as the store's (the base vectors are MiniLM embeddings), so that `engram serve` can open the --store afterwards.")
     var nativeIdentity = false
 
@@ -105,7 +107,9 @@ struct MemoryBench: AsyncParsableCommand {
             let query = Self.noisy(Array(vectors[Int.random(in: 0..<vectors.count, using: &rng)]), rng: &rng)
             let t = ContinuousClock.now
             let hits = try s!.search(queryPool.isEmpty ? "" : queryPool[q % queryPool.count], vector: query,
-                                     scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 10, mode: mode)
+                                     scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 10, mode: mode,
+                                     validity: asOf ? .asOf(Date()) : .current,
+                                     recencyHalfLife: recencyHalfLifeDays.map { .milliseconds(Int64($0 * 86_400_000)) })
             latencies.append((ContinuousClock.now - t).seconds * 1e3)
             guard mode == .vector else { continue }
             let exact = try s!.list(scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 1_000_000).memories
@@ -115,6 +119,7 @@ struct MemoryBench: AsyncParsableCommand {
         }
         latencies.sort()
         report([("measure", .string("scoped_search")), ("mode", .string(mode.rawValue)), ("memories", .int(memories)), ("tenants", .int(tenants)),
+                ("as_of", .bool(asOf)), ("recency_half_life_days", recencyHalfLifeDays.map(JSONValue.number) ?? .string(nil)),
                 ("p50_ms", .number(latencies[latencies.count / 2])), ("p99_ms", .number(latencies[latencies.count * 99 / 100])),
                 ("recall_at_10", mode == .vector ? .number(recall / Double(searches)) : .string(nil)), ("record", .string(record))])
 

@@ -12,11 +12,14 @@ struct MemoryAdd: AsyncParsableCommand {
     @Option(help: "Expiry, ISO-8601.") var expires: String?
     @Option(help: "When the fact became true, ISO-8601 (default: now).") var validFrom: String?
     @Option(help: "The id of a current memory of the same scope that this one replaces (its validity ends at --valid-from).") var supersedes: String?
+    @Option(help: "A text whose embedding reaches this cosine with a current memory of the scope (and negates nothing it says) is that memory again: not stored. 1: off.")
+    var dedupThreshold: Float = NearDuplicate.defaultThreshold
     @Flag(help: "One JSON line per memory.") var json = false
     @Argument(help: "Texts.") var texts: [String]
 
     func validate() throws {
         if supersedes != nil && texts.count != 1 { throw ValidationError("--supersedes replaces one memory: give one TEXT") }
+        guard (0...1).contains(dedupThreshold) else { throw ValidationError("--dedup-threshold must lie in 0...1") }
     }
 
     func run() async throws {
@@ -26,7 +29,7 @@ struct MemoryAdd: AsyncParsableCommand {
             let supersedes = try supersedes.map(MemoryJSON.uuid)
             let added = try await store.add(texts.map {
                 NewMemory(text: $0, scope: scopeOptions.scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes)
-            })
+            }, dedupThreshold: dedupThreshold)
             for m in added { print(json ? Mem0JSON.item(m).text : "\(m.id.uuidString.lowercased())\t\(m.text)") }
         }
     }
@@ -35,7 +38,7 @@ struct MemoryAdd: AsyncParsableCommand {
 struct MemorySearch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "Search memories by text: one QUERY, or --queries FILE.jsonl of {query, filters, limit} lines.",
+        abstract: "Search memories by text: one QUERY, or --queries FILE.jsonl of {query, filters, limit, as_of?, include_superseded?, recency_half_life_days?} lines.",
         discussion: "With --queries and --json, prints one line {\"results\": [item, ...]} per input line, in order. The scope comes from the scope options and from equality conditions on user_id/agent_id/run_id in the filters.")
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var scopeOptions: ScopeOptions
@@ -75,7 +78,8 @@ struct MemorySearch: AsyncParsableCommand {
                 let filter = try request.filter()
                 let hits = try await store.search(text, scope: scopeOptions.scope.merging(try request.scope(filter: filter)), filter: filter,
                                                   limit: try request.int("limit", default: limit, range: 1...1_000_000), threshold: threshold, mode: mode,
-                                                  validity: try validityOptions.validity(), recencyHalfLife: halfLife)
+                                                  validity: request.names("as_of", "include_superseded") ? try request.validity() : try validityOptions.validity(),
+                                                  recencyHalfLife: try request.recencyHalfLife() ?? halfLife)
                 printHits(hits)
             }
         }
