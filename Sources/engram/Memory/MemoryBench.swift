@@ -30,6 +30,7 @@ struct MemoryBench: AsyncParsableCommand {
     @Flag(help: "Only time opening the existing --store (e.g. under a profiler).") var openOnly = false
     @Flag(help: "Searches ask what was valid at the moment they run (as_of now) instead of what is current: every candidate's validity is checked.") var asOf = false
     @Option(help: "Searches weigh scores by recency with this half-life in days.") var recencyHalfLifeDays: Double?
+    @Option(help: "Agents: memory i also gets agent_id agent(i mod N), and agent-wide and 5-user searches are timed too (0: none).") var agents = 0
     @Flag(help: "Record the native MiniLM embedder as the store's (the base vectors are MiniLM embeddings), so that `engram serve` can open the --store afterwards.")
     var nativeIdentity = false
 
@@ -77,7 +78,8 @@ struct MemoryBench: AsyncParsableCommand {
         for chunk in stride(from: 0, to: memories, by: batch) {
             let range = chunk..<min(memories, chunk + batch)
             let items = range.map { i in
-                NewMemory(text: textPool.isEmpty ? "memory \(i)" : textPool[i % textPool.count] + " \(i)", scope: MemoryScope(userID: "user\(tenantOf[i])"),
+                NewMemory(text: textPool.isEmpty ? "memory \(i)" : textPool[i % textPool.count] + " \(i)",
+                          scope: MemoryScope(userID: "user\(tenantOf[i])", agentID: agents > 0 ? "agent\(i % agents)" : nil),
                           metadata: ["category": .string(["work", "home", "health", "food", "travel"][i % 5]),
                                      "priority": .number(Double(i % 10)), "pinned": .bool(i % 7 == 0)])
             }
@@ -123,6 +125,8 @@ struct MemoryBench: AsyncParsableCommand {
                 ("p50_ms", .number(latencies[latencies.count / 2])), ("p99_ms", .number(latencies[latencies.count * 99 / 100])),
                 ("recall_at_10", mode == .vector ? .number(recall / Double(searches)) : .string(nil)), ("record", .string(record))])
 
+        if agents > 0 { try timeWideSearches(s!, vectors: vectors, tenantOf: tenantOf, rng: &rng) }
+
         let checkpoint = ContinuousClock.now
         try await s!.checkpoint()
         report([("measure", .string("checkpoint")), ("memories", .int(memories)), ("seconds", .number((ContinuousClock.now - checkpoint).seconds))])
@@ -149,6 +153,26 @@ struct MemoryBench: AsyncParsableCommand {
         report([("measure", .string("checkpoint_after_10_deletes")), ("memories", .int(memories)),
                 ("seconds", .number((ContinuousClock.now - erasing).seconds))])
         try writerWait(s!, vectors: vectors, tenant: tenants - 1, rng: &rng)
+    }
+
+    /// Searches wider than a tenant: one agent across every user it has memories with, and five
+    /// users at once (ranked on one scale), with one metadata condition, as the scoped ones.
+    private func timeWideSearches(_ s: MemoryStore, vectors: VectorMatrix, tenantOf: [Int], rng: inout SplitMix64) throws {
+        for kind in ["agent_wide", "five_users"] {
+            var latencies: [Double] = []
+            for q in 0..<max(1, searches / 4) {
+                let scopes = kind == "agent_wide" ? [MemoryScope(agentID: "agent\(q % agents)")]
+                    : (0..<5).map { _ in MemoryScope(userID: "user\(tenantOf[Int.random(in: 0..<memories, using: &rng)])") }
+                let filter = MemoryFilter.eq("category", .string(["work", "home", "health", "food", "travel"][q % 5]))
+                let query = Self.noisy(Array(vectors[Int.random(in: 0..<vectors.count, using: &rng)]), rng: &rng)
+                let t = ContinuousClock.now
+                _ = try s.search("", vector: query, scopes: scopes, filter: filter, limit: 10, mode: .vector)
+                latencies.append((ContinuousClock.now - t).seconds * 1e3)
+            }
+            latencies.sort()
+            report([("measure", .string(kind + "_search")), ("memories", .int(memories)), ("tenants", .int(tenants)), ("agents", .int(agents)),
+                    ("p50_ms", .number(latencies[latencies.count / 2])), ("p99_ms", .number(latencies[latencies.count * 99 / 100]))])
+        }
     }
 
     /// How long a writer waits for a checkpoint: single adds one after another, first alone, then
