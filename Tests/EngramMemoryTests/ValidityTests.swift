@@ -27,6 +27,7 @@ struct ValidityTests {
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         let a = try add(store, "lives in Lisbon", alice, from: t0)
         let b = try add(store, "lives in Paris", alice, from: t0 + 10 * Self.day, supersedes: a.id)
+        try store.checkpoint()  // holds a closed and b current: c and b's closure come after it
         let c = try add(store, "lives in Berlin", alice, from: t0 + 20 * Self.day, supersedes: b.id)
         let oldA = try store.get(a.id), oldB = try store.get(b.id)
         #expect(oldA.validTo == b.validFrom && oldA.supersededBy == b.id && oldA.validFrom == t0)
@@ -46,6 +47,14 @@ struct ValidityTests {
             #expect(try store.search(vector: WordsEmbedder.vector("lives in Lisbon"), scope: alice).map(\.memory.id) == [c.id])
         }
         try check(store)
+        // What a kill leaves (the files as they are now): the checkpoint before c, caught up at open.
+        let killed = scratchDirectory("validity-killed")
+        try FileManager.default.copyItem(atPath: dir, toPath: killed)
+        StoreBackend.share(killed, with: dir)
+        let caughtUp = try openStore(killed, backend)
+        try check(caughtUp)
+        #expect(try caughtUp.get(b.id) == oldB)
+        try caughtUp.close()
         // The view as a checkpoint wrote it, and as an open rebuilt it from the record.
         try store.checkpoint()
         try store.close()

@@ -51,4 +51,11 @@ enum ReadmeExamples {
         try await store.close()                                         // background work stopped, checkpointed if due
         _ = hits
     }
+
+    static func timeAndTruth(store: MemoryStore, alice: MemoryScope, lisbon: Memory, june: Date, january: Date) async throws {
+        let paris = try await store.add([NewMemory(text: "lives in Paris", scope: alice, validFrom: june, supersedes: lisbon.id)])
+        let then = try await store.search("where does she live", scope: alice, validity: .asOf(january))
+        let context = try await store.recall("plan her weekend", scope: alice, budgetTokens: 200)   // context.context, .memories, .tokens
+        _ = (paris, then, context)
+    }
 }

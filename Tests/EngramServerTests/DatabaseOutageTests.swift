@@ -62,8 +62,9 @@ struct DatabaseOutageTests {
             }
             // No call waits past the timeout; the first ones may wait that long (a frozen database
             // says nothing; on a busy machine a call may be in the pool, or behind one that is,
-            // when the node learns of the outage). Once the node knows, calls fail at once.
-            #expect(took.allSatisfy { $0 < .seconds(9) } && took.suffix(2).allSatisfy { $0 < .milliseconds(500) }, "\(took)")
+            // when the node learns of the outage). Once the node knows, calls fail without waiting
+            // for the 4 s timeout (well under it: the whole suite shares two cores meanwhile).
+            #expect(took.allSatisfy { $0 < .seconds(9) } && took.suffix(2).allSatisfy { $0 < .milliseconds(1_500) }, "\(took)")
             #expect(try await client.call(.get, "/v1/memories/\(id)/").0 == .serviceUnavailable)
             // The following node cannot read the feed: its lag grows past its 1 s poll.
             let lagDeadline = clock.now + .seconds(20)

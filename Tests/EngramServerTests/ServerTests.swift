@@ -16,7 +16,10 @@ struct HashedWordsEmbedder: SynchronousEmbedder {
     func embedSync(_ texts: [String]) -> [[Float]] {
         texts.map { text in
             var v = [Float](repeating: 0, count: 32)
-            for word in text.lowercased().split(whereSeparator: { !$0.isLetter }) { v[Int(UInt(bitPattern: word.hashValue) % 32)] += 1 }
+            // FNV-1a, not hashValue: that one is seeded per process, so collisions would differ from run to run.
+            for word in text.lowercased().split(whereSeparator: { !$0.isLetter }) {
+                v[Int(word.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 } % 32)] += 1
+            }
             if v.allSatisfy({ $0 == 0 }) { v[0] = 1 }
             return v
         }
@@ -313,7 +316,7 @@ struct ServerTests {
             #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "visible\u0000hidden", "user_id": "a"}"#).0 == .unprocessableContent)
             #expect(try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "x", "user_id": "  "}"#).0 == .unprocessableContent)
             // An update onto a text the scope holds: 409, naming the other memory.
-            let (_, two) = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": [{"role": "user", "content": "tea"}, {"role": "user", "content": "coffee"}], "user_id": "a"}"#)
+            let (_, two) = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": [{"role": "user", "content": "tea"}, {"role": "user", "content": "coffee"}], "user_id": "a", "dedup_threshold": 1}"#)
             let ids = results(two).compactMap { $0["id"] as? String }
             let (conflict, detail) = try await client.call(.put, "/v1/memories/\(ids[1])/", json: #"{"text": "tea"}"#)
             #expect(conflict == .conflict && ((detail as? [String: Any])?["detail"] as? String)?.contains(ids[0]) == true)
