@@ -117,6 +117,26 @@ def main(engram, database=None):
         check(all(0 < h["score_details"]["recency"] <= 1 for h in decayed), f"recency: {decayed}")
         check([e["event"] for e in admin.history(lisbon["id"])] == ["ADD", "SUPERSEDE"], "history records the supersession")
 
+        # Mem0's write fields: infer=False keeps every non-system message with its role (and name as
+        # actor_id); expiration_date (a day: its end) can be changed and cleared by update; fields
+        # Engram does not implement are refused by name.
+        raw = admin.add([{"role": "system", "content": "be brief"}, {"role": "user", "content": "Finn keeps bees", "name": "finn"},
+                         {"role": "assistant", "content": "Bees noted"}], user_id="finn", infer=False, expiration_date="2099-12-31")["results"]
+        check([(m["memory"], m["metadata"]) for m in raw] == [("Finn keeps bees", {"actor_id": "finn", "role": "user"}),
+                                                              ("Bees noted", {"role": "assistant"})], f"infer=False: {raw}")
+        check(raw[0]["expiration_date"].startswith("2099-12-31T23:59:59"), f"an expiration day ends at its end: {raw[0]}")
+        admin.update(raw[0]["id"], expiration_date=None)
+        check("expiration_date" not in admin.get(raw[0]["id"]), "expiration_date=None clears the expiry")
+        admin.update(raw[0]["id"], expiration_date="2098-01-01")
+        check(admin.get(raw[0]["id"])["expiration_date"].startswith("2098-01-01T23:59:59"), "expiration_date updated")
+        try:
+            admin.add("x", user_id="finn", immutable=True)
+            check(False, "immutable is refused")
+        except SystemExit:
+            raise
+        except Exception as error:
+            check("immutable" in str(error) or "422" in str(error), f"immutable refused by name: {error}")
+
         # batch_update and batch_delete: one transaction each.
         batch = [m["id"] for m in admin.add([{"role": "user", "content": "Dana likes jazz"},
                                               {"role": "user", "content": "Dana plays chess"}], user_id="dana")["results"]]

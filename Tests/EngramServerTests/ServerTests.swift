@@ -349,6 +349,12 @@ struct ServerTests {
             let text = String(buffer: try await request.collectBody(upTo: 1 << 20))
             let content: String
             if text.contains("explode") { return Response(status: .internalServerError) }
+            // The request's guidance reaches the instructions: answer with what they say.
+            if let range = text.range(of: "Never extract: ") {
+                content = #"{"facts": ["guided: "# + String(text[range.upperBound...].prefix { $0.isLetter || $0 == " " }) + #""]}"#
+                let answer = try JSONSerialization.data(withJSONObject: ["choices": [["message": ["role": "assistant", "content": content]]]])
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+            }
             if text.contains("malformed") { content = "Sure! Here are the facts." }
             else if text.contains("hello") { content = #"{"facts": []}"# }
             else { content = "```json\n{\"facts\": [\"Is vegetarian\", \"Lives in Lisbon\"]}\n```" }
@@ -371,8 +377,10 @@ struct ServerTests {
                 #expect(try await add("malformed please").0 == .badGateway)
                 #expect(try await add("explode").0 == .badGateway)
                 #expect(results(try await add("kept as said", infer: false).1).map { $0["memory"] as? String } == ["kept as said"])
+                let (guided, facts) = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "I like cats", "user_id": "alice", "excludes": "health data", "custom_instructions": "be brief"}"#)
+                #expect(guided == .ok && results(facts).map { $0["memory"] as? String } == ["guided: health data"])
                 let (_, all) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "alice"}}"#)
-                #expect((all as? [String: Any])?["count"] as? Int == 3)
+                #expect((all as? [String: Any])?["count"] as? Int == 4)
             }
         }
     }
@@ -435,6 +443,16 @@ struct ServerValidityTests {
                                           json: #"{"query": "lives", "filters": {"user_id": {"in": ["alice", "bob"]}}}"#).0 == .forbidden)
             #expect(try await client.call(.post, "/v2/memories/search/", key: "alice-key",
                                           json: #"{"query": "lives", "filters": {"OR": [{"user_id": "alice"}, {"topic": "x"}]}}"#).0 == .unprocessableContent)
+            // Mem0 write fields: timestamp is valid_from; refused fields are named; custom_instructions needs a model.
+            let (_, stamped) = try await add(#"{"messages": "likes jazz", "user_id": "gus", "infer": false, "timestamp": 1700000000}"#)
+            #expect(results(stamped).first?["valid_from"] as? String == "2023-11-14T22:13:20.000Z")
+            for field in [#""immutable": true"#, #""custom_categories": [{"a": "b"}]"#, #""structured_data_schema": {}"#, #""custom_instructions": "only food""#] {
+                let (status, body) = try await add(#"{"messages": "x y", "user_id": "gus", \#(field)}"#)
+                let name = String(field.dropFirst().prefix { $0 != "\"" })
+                #expect(status == .unprocessableContent && ((body as? [String: Any])?["detail"] as? String)?.contains(name) == true, "\(field) \(body)")
+            }
+            let (_, jazz) = try await client.call(.get, "/v1/memories/\(results(stamped)[0]["id"]!)/")
+            #expect(try await client.call(.put, "/v1/memories/\((jazz as! [String: Any])["id"]!)/", json: #"{"timestamp": 5}"#).0 == .unprocessableContent)
             // Errors: each named.
             #expect(try await search(#", "as_of": "2026-01-01", "include_superseded": true"#).0 == .unprocessableContent)
             #expect(try await search(#", "recency_half_life_days": 0"#).0 == .unprocessableContent)

@@ -105,12 +105,27 @@ package struct Mem0Request {
         return pinned.isEmpty ? MemoryScope.alternatives(pinnedBy: filter) : [pinned]
     }
 
-    /// An ISO-8601 date or day (`2026-12-31`), for `expiration_date`.
-    package func date(_ key: String) throws -> Date? {
+    /// An ISO-8601 time, or a day (`2026-12-31`: its start, UTC; with `dayEnds`, its last
+    /// millisecond, as Mem0 reads an `expiration_date`).
+    package func date(_ key: String, dayEnds: Bool = false) throws -> Date? {
         guard let text = try string(key) else { return nil }
         if let d = try? Date(text, strategy: .iso8601) { return d }
-        if let d = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return d }
+        if let d = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return dayEnds ? d + 86_399.999 : d }
         throw Mem0RequestError.invalid("'\(key)' must be an ISO-8601 date")
+    }
+
+    /// `expiration_date`: absent (nil), null (`.never`: no expiry), or a time or day (its end).
+    package func expiry() throws -> ExpiryChange? {
+        guard object.keys.contains("expiration_date") || query["expiration_date"] != nil else { return nil }
+        return try date("expiration_date", dayEnds: true).map(ExpiryChange.at) ?? .never
+    }
+
+    /// The fields of Mem0's API that Engram does not implement, refused by name rather than
+    /// silently dropped (422).
+    package func refuse(_ keys: [String: String]) throws {
+        for key in keys.keys.sorted() where value(key) != nil {
+            throw Mem0RequestError.invalid("'\(key)' is not supported: \(keys[key]!)")
+        }
     }
 
     /// Whether any of `keys` is given (not null).
@@ -157,6 +172,8 @@ package struct Mem0Request {
     package struct Message: Sendable, Equatable {
         package var role: String
         package var content: String
+        /// Who said it (`name`), when the message names one.
+        package var name: String? = nil
     }
 
     /// `messages`: a string (a user message), one `{role, content}`, or a list of them; messages
@@ -175,7 +192,8 @@ package struct Mem0Request {
                     throw Mem0RequestError.invalid("each message needs a 'role' and a 'content'")
                 }
                 guard let content = message["content"] as? String else { throw Mem0RequestError.invalid("message content must be text") }
-                return content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : Message(role: role, content: content)
+                let name = (message["name"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+                return content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : Message(role: role, content: content, name: name)
             }
         default: throw Mem0RequestError.invalid("'messages' must be a list of {role, content}")
         }

@@ -9,10 +9,21 @@ public struct MemoryEdit: Sendable, Hashable {
     public var text: String?
     /// Its new metadata, replacing the old (nil: unchanged).
     public var metadata: [String: MetadataValue]?
+    /// Its new expiry (nil: unchanged).
+    public var expiry: ExpiryChange?
 
-    public init(id: UUID, text: String? = nil, metadata: [String: MetadataValue]? = nil) {
+    public init(id: UUID, text: String? = nil, metadata: [String: MetadataValue]? = nil, expiry: ExpiryChange? = nil) {
         self.id = id
         self.text = text
         self.metadata = metadata
+        self.expiry = expiry
     }
+}
+
+/// A memory's new expiry.
+public enum ExpiryChange: Sendable, Hashable {
+    /// It stops being listed and found at this instant (which must lie ahead).
+    case at(Date)
+    /// It never expires.
+    case never
 }

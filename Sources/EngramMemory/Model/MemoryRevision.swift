@@ -1,14 +1,16 @@
 import EngramSupport
 import Foundation
 
-/// What an update changes of a memory: its text, its metadata, or both (nil: unchanged).
+/// What an update changes of a memory: its text, its metadata, its expiry (nil: unchanged).
 package struct MemoryRevision: Sendable {
     package var text: String?
     package var metadata: [String: MetadataValue]?
+    package var expiry: ExpiryChange?
 
-    package init(text: String?, metadata: [String: MetadataValue]?) {
+    package init(text: String?, metadata: [String: MetadataValue]?, expiry: ExpiryChange? = nil) {
         self.text = text
         self.metadata = metadata
+        self.expiry = expiry
     }
 }
 
@@ -35,6 +37,11 @@ extension Memory {
             memory.hash = ContentHash.of(text)
         }
         memory.metadata = revision.metadata ?? metadata
+        switch revision.expiry {
+        case let .at(date)?: memory.expiresAt = date.asStored
+        case .never?: memory.expiresAt = nil
+        case nil: break
+        }
         memory.updatedAt = now
         return memory
     }

@@ -132,7 +132,7 @@ extension MemoryStore {
         try MemoryValidation.check(vectors: vectors.compactMap { $0 }, count: edits.filter { $0.text != nil }.count, dimension: embedder.dimension)
         let now = Date().asStored
         let changes = zip(edits, vectors).map { edit, vector in
-            RecordEdit(id: edit.id, revision: MemoryRevision(text: edit.text, metadata: edit.metadata), embedding: vector)
+            RecordEdit(id: edit.id, revision: MemoryRevision(text: edit.text, metadata: edit.metadata, expiry: edit.expiry), embedding: vector)
         }
         return try perform { try records.update(changes, in: scope, at: now) }
     }
@@ -142,6 +142,10 @@ extension MemoryStore {
         for edit in edits {
             if let text = edit.text { try MemoryValidation.check(text: text) }
             if let metadata = edit.metadata { try MemoryValidation.check(metadata: metadata) }
+            if case let .at(date)? = edit.expiry { try MemoryValidation.check(expiresAt: date) }
+            guard edit.text != nil || edit.metadata != nil || edit.expiry != nil else {
+                throw MemoryError.invalidParameter("an edit changes the text, the metadata or the expiry")
+            }
         }
     }
 

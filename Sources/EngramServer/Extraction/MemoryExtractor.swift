@@ -46,13 +46,16 @@ public struct MemoryExtractor: Sendable {
     /// The memories to store for `messages` (role, content), possibly none.
     /// - Throws: ``ServerError/upstream(_:)`` when the model cannot be reached or answers anything
     ///   but the JSON asked for: nothing is stored then.
-    func extract(_ messages: [Mem0Request.Message]) async throws -> [String] {
+    /// - Parameter guidance: the request's `custom_instructions`, `includes` and `excludes`, added
+    ///   to the instructions (what to keep, what to leave out).
+    func extract(_ messages: [Mem0Request.Message], guidance: ExtractionGuidance = ExtractionGuidance()) async throws -> [String] {
         let transcript = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+        let instructions = Self.instructions + guidance.text
         let data: Data
         do {
             data = try await client.post("chat/completions", [
                 "model": configuration.model, "temperature": 0, "response_format": ["type": "json_object"],
-                "messages": [["role": "system", "content": Self.instructions], ["role": "user", "content": transcript]],
+                "messages": [["role": "system", "content": instructions], ["role": "user", "content": transcript]],
             ])
         } catch {
             throw ServerError.upstream("memory extraction failed: \(error)")
@@ -74,5 +77,23 @@ public struct MemoryExtractor: Sendable {
         t = String(t.drop { $0 != "\n" })
         if t.hasSuffix("```") { t = String(t.dropLast(3)) }
         return t
+    }
+}
+
+/// What a request adds to the extraction instructions: Mem0's `custom_instructions`, `includes`
+/// (what to extract) and `excludes` (what never to store).
+struct ExtractionGuidance: Sendable {
+    var instructions: String?
+    var includes: String?
+    var excludes: String?
+
+    var isEmpty: Bool { instructions == nil && includes == nil && excludes == nil }
+
+    var text: String {
+        var parts: [String] = []
+        if let instructions { parts.append("Further instructions: \(instructions)") }
+        if let includes { parts.append("Extract in particular: \(includes)") }
+        if let excludes { parts.append("Never extract: \(excludes)") }
+        return parts.isEmpty ? "" : "\n" + parts.joined(separator: "\n")
     }
 }

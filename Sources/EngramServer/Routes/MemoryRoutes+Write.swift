@@ -5,30 +5,58 @@ import Foundation
 import Hummingbird
 
 extension MemoryRoutes {
+    /// Mem0 fields Engram does not implement on an add: refused by name, never dropped.
+    static let refusedOnAdd = [
+        "immutable": "memories can always be updated and deleted here",
+        "custom_categories": "memories carry metadata, not categories",
+        "agent_custom_instructions": "give 'custom_instructions'",
+        "structured_data_schema": "memories are text with metadata",
+    ]
+
     /// Adds memories from a conversation, all in one transaction or none: with an extraction
-    /// model configured and `infer` not false, the facts it extracts; otherwise each user message
-    /// (Mem0's `infer=False` behaviour).
+    /// model configured and `infer` not false, the facts it extracts (guided by
+    /// `custom_instructions`, `includes`, `excludes`); with `infer: false`, every message but the
+    /// system's, its `role` (and `name`, as `actor_id`) in its metadata, as Mem0 does; with no
+    /// model, each user message.
     @Sendable func add(_ request: Request, _ context: ServerContext) async throws -> Response {
         let body = try await Mem0Request(request, context)
+        try body.refuse(Self.refusedOnAdd)
         let scope = try body.scope(filter: try body.filter())
         guard !scope.isEmpty else { throw ServerError.unprocessable(MemoryError.missingScope.description) }
         guard context.keyScope.allows(scope) else { throw ServerError.forbidden("this API key may not add memories for \(scope.mem0Description)") }
         let messages = try body.messages()
-        let texts: [String]
-        if let extractor, try body.bool("infer") ?? true {
-            texts = try await extractor.extract(messages)
-            if texts.isEmpty { return .json(.object([("results", .array([]))])) }
+        let guidance = ExtractionGuidance(instructions: try body.string("custom_instructions"), includes: try body.string("includes"),
+                                          excludes: try body.string("excludes"))
+        let metadata = try body.metadata() ?? [:]
+        let infer = try body.bool("infer")
+        var items: [(text: String, metadata: [String: MetadataValue])]
+        if let extractor, infer ?? true {
+            items = try await extractor.extract(messages, guidance: guidance).map { ($0, metadata) }
+            if items.isEmpty { return .json(.object([("results", .array([]))])) }
         } else {
-            texts = messages.filter { $0.role == "user" }.map(\.content)
-            guard !texts.isEmpty else { throw ServerError.unprocessable("'messages' holds no user message with text") }
+            guard guidance.isEmpty else {
+                throw ServerError.unprocessable("'custom_instructions', 'includes' and 'excludes' guide extraction: this server has no extraction model (--llm-url) or the request sets infer=false")
+            }
+            if infer == false {
+                items = messages.filter { $0.role != "system" }.map { m in
+                    var tagged = metadata
+                    tagged["role"] = .string(m.role)
+                    if let name = m.name { tagged["actor_id"] = .string(name) }
+                    return (m.content, tagged)
+                }
+            } else {
+                items = messages.filter { $0.role == "user" }.map { ($0.content, metadata) }
+            }
+            guard !items.isEmpty else { throw ServerError.unprocessable("'messages' holds no \(infer == false ? "non-system" : "user") message with text") }
         }
-        let (metadata, expiry, validFrom, supersedes) = (try body.metadata() ?? [:], try body.date("expiration_date"), try body.date("valid_from"), try body.id("supersedes"))
-        if supersedes != nil && texts.count != 1 {
-            throw ServerError.unprocessable("'supersedes' replaces one memory: the request gave \(texts.count) to add")
+        let validFrom = try body.date("valid_from") ?? body.number("timestamp").map { Date(timeIntervalSince1970: $0) }
+        let (expiry, supersedes) = (try body.date("expiration_date", dayEnds: true), try body.id("supersedes"))
+        if supersedes != nil && items.count != 1 {
+            throw ServerError.unprocessable("'supersedes' replaces one memory: the request gave \(items.count) to add")
         }
         let start = Date()
-        let added = try await store.add(texts.map {
-            NewMemory(text: $0, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes)
+        let added = try await store.add(items.map {
+            NewMemory(text: $0.text, scope: scope, metadata: $0.metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes)
         }, dedupThreshold: try body.dedupThreshold())
         return .json(.object([("results", .array(added.map { m in
             guard case var .object(fields) = Mem0JSON.item(m) else { return Mem0JSON.item(m) }
@@ -40,10 +68,12 @@ extension MemoryRoutes {
     @Sendable func update(_ request: Request, _ context: ServerContext) async throws -> Response {
         let body = try await Mem0Request(request, context)
         let memory = try await reachable(request, context)
+        try body.refuse(["timestamp": "a memory's time is its valid_from, set when it is added (supersede it to date a change)"])
         let text = try body.string("text") ?? body.string("memory") ?? body.string("data")
-        let metadata = try body.metadata()
-        guard text != nil || metadata != nil else { throw ServerError.unprocessable("give 'text' and/or 'metadata'") }
-        return .json(Mem0JSON.item(try await store.update(memory.id, text: text, metadata: metadata, scope: memory.scope)))
+        let (metadata, expiry) = (try body.metadata(), try body.expiry())
+        guard text != nil || metadata != nil || expiry != nil else { throw ServerError.unprocessable("give 'text', 'metadata' and/or 'expiration_date'") }
+        let edit = MemoryEdit(id: memory.id, text: text, metadata: metadata, expiry: expiry)
+        return .json(Mem0JSON.item(try await store.update([edit], scope: memory.scope)[0]))
     }
 
     @Sendable func delete(_ request: Request, _ context: ServerContext) async throws -> Response {
@@ -61,9 +91,11 @@ extension MemoryRoutes {
         let items = try await batch(request, context)
         let edits = try items.map { memory, item in
             let text = try item.string("text") ?? item.string("memory")
-            let metadata = try item.metadata()
-            guard text != nil || metadata != nil else { throw ServerError.unprocessable("memory \(memory.id.uuidString.lowercased()): give 'text' and/or 'metadata'") }
-            return MemoryEdit(id: memory.id, text: text, metadata: metadata)
+            let (metadata, expiry) = (try item.metadata(), try item.expiry())
+            guard text != nil || metadata != nil || expiry != nil else {
+                throw ServerError.unprocessable("memory \(memory.id.uuidString.lowercased()): give 'text', 'metadata' and/or 'expiration_date'")
+            }
+            return MemoryEdit(id: memory.id, text: text, metadata: metadata, expiry: expiry)
         }
         let updated = try await store.update(edits)
         return .json(.object([("message", .string("Successfully updated \(updated.count) memories")), ("results", .array(updated.map { Mem0JSON.item($0) }))]))
