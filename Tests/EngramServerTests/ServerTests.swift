@@ -349,13 +349,31 @@ struct ServerTests {
             let text = String(buffer: try await request.collectBody(upTo: 1 << 20))
             let content: String
             if text.contains("explode") { return Response(status: .internalServerError) }
-            // The request's guidance reaches the instructions: answer with what they say.
-            if let range = text.range(of: "Never extract: ") {
-                content = #"{"facts": ["guided: "# + String(text[range.upperBound...].prefix { $0.isLetter || $0 == " " }) + #""]}"#
-                let answer = try JSONSerialization.data(withJSONObject: ["choices": [["message": ["role": "assistant", "content": content]]]])
+            // The decision step: held memories and new facts, numbered; decide by their words.
+            if text.contains("You keep a user") {
+                let body = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                let listing = ((body?["messages"] as? [[String: Any]])?.last?["content"] as? String) ?? ""
+                let parts = listing.components(separatedBy: "\n\nNew facts:\n")
+                func numbered(_ block: String) -> [String] { block.split(separator: "\n").compactMap { $0.split(separator: ": ", maxSplits: 1).last.map(String.init) } }
+                let held = numbered(parts[0].replacingOccurrences(of: "Held memories:\n", with: "")), facts = numbered(parts[1])
+                let decisions: [[String: Any]] = facts.enumerated().map { i, fact in
+                    if fact.contains("garbled") { return ["fact": 99, "event": "ADD"] }
+                    if fact.contains("Porto"), let n = held.firstIndex(where: { $0.contains("Lisbon") }) { return ["fact": i, "event": "UPDATE", "id": n, "text": fact] }
+                    if fact.contains("meat"), let n = held.firstIndex(where: { $0.contains("vegetarian") }) { return ["fact": i, "event": "DELETE", "id": n] }
+                    if let n = held.firstIndex(of: fact) { return ["fact": i, "event": "NONE", "id": n] }
+                    return ["fact": i, "event": "ADD", "text": fact]
+                }
+                let decided = String(decoding: try JSONSerialization.data(withJSONObject: ["memory": decisions]), as: UTF8.self)
+                let answer = try JSONSerialization.data(withJSONObject: ["choices": [["message": ["role": "assistant", "content": decided]]]])
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
             }
-            if text.contains("malformed") { content = "Sure! Here are the facts." }
+            if text.contains("Porto") { content = #"{"facts": ["Lives in Porto", "Eats meat now", "Likes jazz", "Is vegetarian"]}"# }
+            else if text.contains("garble") { content = #"{"facts": ["garbled fact"]}"# }
+            // The request's guidance reaches the instructions: answer with what they say.
+            else if let range = text.range(of: "Never extract: ") {
+                content = #"{"facts": ["guided: "# + String(text[range.upperBound...].prefix { $0.isLetter || $0 == " " }) + #""]}"#
+            }
+            else if text.contains("malformed") { content = "Sure! Here are the facts." }
             else if text.contains("hello") { content = #"{"facts": []}"# }
             else { content = "```json\n{\"facts\": [\"Is vegetarian\", \"Lives in Lisbon\"]}\n```" }
             let answer = try JSONSerialization.data(withJSONObject: ["choices": [["message": ["role": "assistant", "content": content]]]])
@@ -381,6 +399,17 @@ struct ServerTests {
                 #expect(guided == .ok && results(facts).map { $0["memory"] as? String } == ["guided: health data"])
                 let (_, all) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "alice"}}"#)
                 #expect((all as? [String: Any])?["count"] as? Int == 4)
+                // Decisions against what the scope holds: UPDATE supersedes, DELETE closes, NONE keeps, ADD stores.
+                let (moved, decided) = try await add("I moved to Porto, eat meat now and like jazz")
+                #expect(moved == .ok && results(decided).map { "\($0["event"]!) \($0["memory"]!)" }
+                        == ["UPDATE Lives in Porto", "DELETE Is vegetarian", "ADD Likes jazz", "NONE Is vegetarian"], "\(decided)")
+                let (_, now) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "alice"}}"#)
+                #expect(Set(results(now).compactMap { $0["memory"] as? String }) == ["Lives in Porto", "Likes jazz", "kept as said", "guided: health data"])
+                let (_, every) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "alice"}, "include_superseded": true}"#)
+                #expect((every as? [String: Any])?["count"] as? Int == 6)
+                #expect(try await add("garble it").0 == .badGateway)
+                let (_, after) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "alice"}, "include_superseded": true}"#)
+                #expect((after as? [String: Any])?["count"] as? Int == 6)
             }
         }
     }

@@ -6,12 +6,18 @@ package struct MemoryRevision: Sendable {
     package var text: String?
     package var metadata: [String: MetadataValue]?
     package var expiry: ExpiryChange?
+    /// Ends the memory's validity at this instant, with no successor (a fact no longer true).
+    package var closesAt: Date?
 
-    package init(text: String?, metadata: [String: MetadataValue]?, expiry: ExpiryChange? = nil) {
+    package init(text: String?, metadata: [String: MetadataValue]?, expiry: ExpiryChange? = nil, closesAt: Date? = nil) {
         self.text = text
         self.metadata = metadata
         self.expiry = expiry
+        self.closesAt = closesAt
     }
+
+    /// The history event it records: SUPERSEDE when it ends the validity, else UPDATE.
+    package var event: MemoryEvent.Kind { closesAt == nil ? .update : .supersede }
 }
 
 /// One memory's revision in a batch update: the memory, what changes, and its new embedding
@@ -42,6 +48,7 @@ extension Memory {
         case .never?: memory.expiresAt = nil
         case nil: break
         }
+        if let closesAt = revision.closesAt { memory.validTo = max(closesAt, memory.validFrom) }
         memory.updatedAt = now
         return memory
     }

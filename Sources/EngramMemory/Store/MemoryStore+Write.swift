@@ -137,6 +137,27 @@ extension MemoryStore {
         return try perform { try records.update(changes, in: scope, at: now) }
     }
 
+    /// Ends the validity of memories that are no longer true, with no successor (a fact the user
+    /// retracted): their `validTo` becomes now, a SUPERSEDE event is recorded, and they stay stored,
+    /// found with ``Validity/asOf(_:)`` and ``Validity/all``. One transaction, all or none.
+    /// - Throws: ``MemoryError/notFound(_:)`` outside `scope`; ``MemoryError/alreadySuperseded(_:by:)``
+    ///   for a memory whose validity ended already.
+    @discardableResult
+    public func invalidate(_ ids: [UUID], scope: MemoryScope? = nil) async throws -> [Memory] {
+        guard !ids.isEmpty else { return [] }
+        return try await onWriteQueue {
+            try self.ensureOpen()
+            guard Set(ids).count == ids.count else { throw MemoryError.invalidParameter("a memory appears twice") }
+            for id in ids {
+                let memory = try self.get(id, scope: scope)
+                if memory.validTo != nil { throw MemoryError.alreadySuperseded(id, by: memory.supersededBy ?? id) }
+            }
+            let now = Date().asStored
+            let edits = ids.map { RecordEdit(id: $0, revision: MemoryRevision(text: nil, metadata: nil, closesAt: now), embedding: nil) }
+            return try self.perform { try self.records.update(edits, in: scope, at: now) }
+        }
+    }
+
     private static func check(_ edits: [MemoryEdit]) throws {
         guard Set(edits.map(\.id)).count == edits.count else { throw MemoryError.invalidParameter("a memory appears twice in one update") }
         for edit in edits {

@@ -50,24 +50,33 @@ public struct MemoryExtractor: Sendable {
     ///   to the instructions (what to keep, what to leave out).
     func extract(_ messages: [Mem0Request.Message], guidance: ExtractionGuidance = ExtractionGuidance()) async throws -> [String] {
         let transcript = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
-        let instructions = Self.instructions + guidance.text
+        guard let facts = try await ask(Self.instructions + guidance.text, transcript, task: "memory extraction")["facts"] as? [Any],
+              let texts = facts as? [String] else {
+            throw ServerError.upstream("memory extraction failed: the model did not answer {\"facts\": [strings]}")
+        }
+        return texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
+    /// The JSON object the model answers to `system` and `user` (fenced or not).
+    /// - Throws: ``ServerError/upstream(_:)`` naming `task` when the model cannot be reached or
+    ///   answers anything but a JSON object.
+    func ask(_ system: String, _ user: String, task: String) async throws -> [String: Any] {
         let data: Data
         do {
             data = try await client.post("chat/completions", [
                 "model": configuration.model, "temperature": 0, "response_format": ["type": "json_object"],
-                "messages": [["role": "system", "content": instructions], ["role": "user", "content": transcript]],
+                "messages": [["role": "system", "content": system], ["role": "user", "content": user]],
             ])
         } catch {
-            throw ServerError.upstream("memory extraction failed: \(error)")
+            throw ServerError.upstream("\(task) failed: \(error)")
         }
         guard let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let message = (answer["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any],
               let content = message["content"] as? String,
-              let object = try? JSONSerialization.jsonObject(with: Data(Self.unfenced(content).utf8)) as? [String: Any],
-              let facts = object["facts"] as? [Any], let texts = facts as? [String] else {
-            throw ServerError.upstream("memory extraction failed: the model did not answer {\"facts\": [strings]}")
+              let object = try? JSONSerialization.jsonObject(with: Data(Self.unfenced(content).utf8)) as? [String: Any] else {
+            throw ServerError.upstream("\(task) failed: the model did not answer a JSON object")
         }
-        return texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        return object
     }
 
     /// The JSON inside a Markdown code fence, which some models add despite being asked not to.

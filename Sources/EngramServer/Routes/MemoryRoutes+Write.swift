@@ -31,8 +31,11 @@ extension MemoryRoutes {
         let infer = try body.bool("infer")
         var items: [(text: String, metadata: [String: MetadataValue])]
         if let extractor, infer ?? true {
-            items = try await extractor.extract(messages, guidance: guidance).map { ($0, metadata) }
-            if items.isEmpty { return .json(.object([("results", .array([]))])) }
+            let facts = try await extractor.extract(messages, guidance: guidance)
+            if facts.isEmpty { return .json(.object([("results", .array([]))])) }
+            try body.refuse(["supersedes": "with an extraction model, the model decides what each fact replaces (or send infer=false)"])
+            let results = try await decidedAdd(facts, scope: scope, metadata: metadata, extractor: extractor, body: body)
+            return .json(.object([("results", .array(results))]))
         } else {
             guard guidance.isEmpty else {
                 throw ServerError.unprocessable("'custom_instructions', 'includes' and 'excludes' guide extraction: this server has no extraction model (--llm-url) or the request sets infer=false")
@@ -63,6 +66,49 @@ extension MemoryRoutes {
             fields.append(("event", .string(m.createdAt >= start ? "ADD" : "NONE")))
             return .object(fields)
         }))]))
+    }
+
+    /// Sets extracted `facts` against the scope's most similar current memories (five per fact, of
+    /// exactly this scope) and applies the model's decisions: ADD stores, UPDATE supersedes, DELETE
+    /// ends a memory's validity, NONE leaves things as they are. The adds and supersessions are one
+    /// transaction, the ends of validity a second; a malformed answer stores nothing (502).
+    /// - Returns: one item per decision that names a memory, with its `event`.
+    private func decidedAdd(_ facts: [String], scope: MemoryScope, metadata: [String: MetadataValue], extractor: MemoryExtractor,
+                            body: Mem0Request) async throws -> [JSONValue] {
+        let vectors = try await store.embedder.embed(facts)
+        var held: [Memory] = []
+        for vector in vectors {
+            for hit in try store.search("", vector: vector, scope: scope, limit: 5, mode: .vector)
+            where hit.memory.scope == scope && !held.contains(where: { $0.id == hit.memory.id }) { held.append(hit.memory) }
+        }
+        let decisions = held.isEmpty ? facts.map(MemoryExtractor.Decision.add) : try await extractor.decide(facts, held: held)
+        let (expiry, validFrom) = (try body.date("expiration_date", dayEnds: true), try body.date("valid_from"))
+        var stored: [NewMemory] = []
+        for decision in decisions {
+            switch decision {
+            case let .add(text): stored.append(NewMemory(text: text, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom))
+            case let .update(id, text):
+                stored.append(NewMemory(text: text, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: id))
+            case .delete, .none: break
+            }
+        }
+        let start = Date()
+        var added = stored.isEmpty ? [] : try await store.add(stored, dedupThreshold: try body.dedupThreshold())[...]
+        let closed = try await store.invalidate(decisions.compactMap { if case let .delete(id) = $0 { id } else { nil } }, scope: scope)
+        var closedLeft = closed[...]
+        func item(_ m: Memory, _ event: String) -> JSONValue {
+            guard case var .object(fields) = Mem0JSON.item(m) else { return Mem0JSON.item(m) }
+            fields.append(("event", .string(event)))
+            return .object(fields)
+        }
+        return decisions.compactMap { decision in
+            switch decision {
+            case .add: added.popFirst().map { item($0, $0.createdAt >= start ? "ADD" : "NONE") }
+            case .update: added.popFirst().map { item($0, $0.createdAt >= start ? "UPDATE" : "NONE") }
+            case .delete: closedLeft.popFirst().map { item($0, "DELETE") }
+            case let .none(id): id.flatMap { id in held.first { $0.id == id } }.map { item($0, "NONE") }
+            }
+        }
     }
 
     @Sendable func update(_ request: Request, _ context: ServerContext) async throws -> Response {

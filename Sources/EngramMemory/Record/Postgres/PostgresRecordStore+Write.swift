@@ -55,7 +55,7 @@ extension PostgresRecordStore {
                 for edit in edits {
                     guard let (row, old, stored) = locked[edit.id] else { throw MemoryError.notFound(edit.id) }
                     let memory = old.revised(edit.revision, at: now)
-                    try await record(.update, [(edit.id, old.text, memory.text)], at: now, connection)
+                    try await record(edit.revision.event, [(edit.id, old.text, memory.text)], at: now, connection)
                     try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
                     let vector = edit.embedding ?? stored
                     guard let newRow = try await insert([memory], embeddings: [vector], connection)[memory.id] else {

@@ -29,7 +29,7 @@ extension SQLiteRecordStore {
             for edit in edits {
                 let (row, old) = try locate(edit.id, in: scope, db)
                 let memory = old.revised(edit.revision, at: now)
-                try record(db, .update, edit.id, old: old.text, new: memory.text, at: memory.updatedAt)
+                try record(db, edit.revision.event, edit.id, old: old.text, new: memory.text, at: memory.updatedAt)
                 let vector = try edit.embedding
                     ?? floats(try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row]), row: row)
                 try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
