@@ -47,6 +47,8 @@ package enum Mem0JSON {
         case let .bool(b): .bool(b)
         case .null: .string(nil)
         case let .strings(a): .array(a.map { .string($0) })
+        case let .array(a): .array(a.map(value))
+        case let .object(o): metadata(o)
         }
     }
 
@@ -60,7 +62,7 @@ package enum Mem0JSON {
     package static func metadata(_ object: [String: Any]) throws -> [String: MetadataValue] {
         try object.mapValues { raw in
             guard let v = MetadataValue(json: raw) else {
-                throw MemoryError.invalidMetadata("values are strings, numbers, booleans, null or arrays of strings")
+                throw MemoryError.invalidMetadata("values are JSON: strings, numbers, booleans, null, arrays and objects")
             }
             return v
         }

@@ -10,7 +10,8 @@ struct CheckpointTests {
     static let scopes = [MemoryScope(userID: "u"), MemoryScope(agentID: "a"), MemoryScope(runID: "r"),
                          MemoryScope(userID: "u", agentID: "a", runID: "r"), MemoryScope(agentID: "a", runID: "r2")]
     static let filters: [MemoryFilter] = [.all, .eq("flag", true), .gte("n", 100), .eq("tags", "x1"), .eq("none", .null),
-                                          .contains("s", "quoted"), !.eq("flag", false), .or([.eq("tags", "ü"), .lt("n", 3)])]
+                                          .contains("s", "quoted"), !.eq("flag", false), .or([.eq("tags", "ü"), .lt("n", 3)]),
+                                          .eq("prefs.food", "thai"), .gte("prefs.level", 2) && .eq("prefs.list", "x")]
 
     /// Memories of every shape: each scope combination, every metadata type, expiry or none, non-ASCII text.
     /// Gives memory `id` a new text and vector (it moves to a new row).
@@ -23,6 +24,7 @@ struct CheckpointTests {
             let metadata: [String: MetadataValue] = [
                 "n": .number(Double(i) / 3), "flag": .bool(i % 2 == 0), "none": .null, "tags": .strings(["x\(i % 3)", "ü"]),
                 "s": .string("\"quoted\" \u{1F600}\n\(seed)-\(i)"),
+                "prefs": .object(["food": .string(["thai", "tea"][i % 2]), "level": .number(Double(i % 4)), "list": .array([1, "x", .object(["y": nil])])]),
             ]
             return NewMemory(text: "memory \(seed)-\(i) — naïve café", scope: Self.scopes[i % Self.scopes.count],
                              metadata: i % 7 == 0 ? [:] : metadata,

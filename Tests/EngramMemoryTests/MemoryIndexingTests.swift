@@ -62,12 +62,16 @@ struct MemoryIndexingTests {
     func postingsMatchEvaluator(backend: StoreBackend) throws {
         let store = try openStore(scratchDirectory("idx"), backend, WordsEmbedder())
         var rng = SplitMix64(seed: 5)
-        let values: [MetadataValue] = ["x", "y", 1, 2.5, true, nil, .strings(["x", "z"])]
+        // Nested objects, mixed arrays and a literal dotted key ("a.food", which shadows a's field)
+        // make the posted paths and the evaluator's path walk meet on every shape.
+        let values: [MetadataValue] = ["x", "y", 1, 2.5, true, nil, .strings(["x", "z"]), .array([1, "x", .object(["food": "y"])]),
+                                       .object(["food": "x", "n": 1]), .object(["food": .strings(["y", "x"]), "n": .object(["food": "x"])])]
+        let fields = ["a", "b", "a.food", "a.n", "a.n.food", "b.food"]
         let users = ["u1", "u2"], agents: [String?] = ["a1", nil]
         var all: [Memory] = []
         for i in 0..<400 {
             var metadata: [String: MetadataValue] = [:]
-            for key in ["a", "b"] where Bool.random(using: &rng) { metadata[key] = values.randomElement(using: &rng)! }
+            for key in ["a", "b", "a.food"] where Bool.random(using: &rng) { metadata[key] = values.randomElement(using: &rng)! }
             let scope = MemoryScope(userID: users.randomElement(using: &rng)!, agentID: agents.randomElement(using: &rng)!)
             all += try store.add([NewMemory(text: "m\(i)", scope: scope, metadata: metadata)], vectors: randomUnitVectors(1, seed: UInt64(i)))
         }
@@ -77,7 +81,7 @@ struct MemoryIndexingTests {
         }
         func tree(_ depth: Int) -> MemoryFilter {
             if depth == 0 || Int.random(in: 0..<3, using: &rng) == 0 {
-                return Int.random(in: 0..<4, using: &rng) == 0 ? .eq("agent_id", "a1") : .condition(field: ["a", "b"].randomElement(using: &rng)!, condition())
+                return Int.random(in: 0..<4, using: &rng) == 0 ? .eq("agent_id", "a1") : .condition(field: fields.randomElement(using: &rng)!, condition())
             }
             let children = (0..<Int.random(in: 1...3, using: &rng)).map { _ in tree(depth - 1) }
             return [MemoryFilter.and(children), .or(children), .not(children)].randomElement(using: &rng)!

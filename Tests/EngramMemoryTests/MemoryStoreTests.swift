@@ -157,12 +157,41 @@ struct MemoryStoreTests {
         #expect(try await store.purgeExpired() == 0)
     }
 
-    @Test("metadata survives the database exactly: escapes, unicode, numbers, arrays; reopen included", arguments: StoreBackend.available)
+    @Test("filters address nested metadata by dotted paths: a literal dotted key wins, arrays match by any element, posted and evaluated alike",
+          arguments: StoreBackend.available)
+    func nestedMetadataFilters(backend: StoreBackend) async throws {
+        let store = try temporaryStore(backend)
+        let thai = try await store.add(["likes thai food"], scope: alice,
+                                       metadata: ["prefs": .object(["food": "thai", "spice": 3]), "scores": .array([1, 5, 9])])[0]
+        let literal = try await store.add(["likes sushi"], scope: alice,
+                                          metadata: ["prefs": .object(["food": "sushi"]), "prefs.food": "literal"])[0]
+        let vegan = try await store.add(["is vegan"], scope: alice,
+                                        metadata: ["prefs": .object(["diet": .object(["vegan": true])]), "scores": .array([2, "x"])])[0]
+        _ = try await store.add(["bob likes thai too"], scope: bob, metadata: ["prefs": .object(["food": "thai"])])
+        let cases: [(String, [Memory])] = [
+            (#"{"prefs.food": "thai"}"#, [thai]), (#"{"prefs.food": "literal"}"#, [literal]), (#"{"prefs.food": "sushi"}"#, []),
+            (#"{"prefs.diet.vegan": true}"#, [vegan]), (#"{"prefs.spice": {"gte": 3}}"#, [thai]), (#"{"prefs.spice": "*"}"#, [thai]),
+            (#"{"scores": {"gt": 8}}"#, [thai]), (#"{"scores": 2}"#, [vegan]), (#"{"scores": {"in": ["x", 5]}}"#, [thai, vegan]),
+            (#"{"scores": {"contains": "x"}}"#, [vegan]), (#"{"prefs.food": {"ne": "thai"}}"#, [literal, vegan]),
+            (#"{"OR": [{"prefs.food": "thai"}, {"prefs.diet.vegan": true}]}"#, [thai, vegan]), (#"{"prefs": "thai"}"#, []),
+        ]
+        for (json, expected) in cases {
+            let filter = try parse(json)
+            #expect(Set(try store.list(scope: alice, filter: filter).memories.map(\.id)) == Set(expected.map(\.id)), "\(json)")
+            #expect(try await store.search("food", scope: alice, filter: filter, limit: 10).allSatisfy { filter.matches($0.memory) }, "\(json)")
+        }
+        #expect(thai.filterValue("prefs") == .object(["food": "thai", "spice": 3]) && thai.filterValue("prefs.none") == nil)
+    }
+
+    @Test("metadata survives the database exactly: escapes, unicode, numbers, arrays, nested objects and arrays; reopen included",
+          arguments: StoreBackend.available)
     func metadataRoundTrip(backend: StoreBackend) async throws {
         let dir = scratchDirectory("store")
         let metadata: [String: MetadataValue] = [
             "quote \" back \\ slash": "line\nbreak\ttab\u{1}ctl \u{7F} é 🧠 \"q\"", "big": 1e300, "neg": -0.5, "int": 3, "tiny": .number(.leastNonzeroMagnitude),
             "yes": true, "no": false, "none": nil, "list": .strings(["a\"b", "", "ü"]), "empty": .strings([]),
+            "prefs": .object(["food": "thai", "spice": 3, "tags": .strings(["hot"]), "inner": .object(["deep": .array([1, nil, .object([:])])])]),
+            "mixed": .array(["a", 2.5, false, .strings(["b"]), .object(["k\u{0}": "v"])]), "empty object": .object([:]),
         ]
         var store: MemoryStore? = try openStore(dir, backend, WordsEmbedder())
         let id = try await store!.add(["remember this"], scope: alice, metadata: metadata)[0].id
@@ -182,6 +211,12 @@ struct MemoryStoreTests {
         }
         await #expect(throws: MemoryError.self) { try await store.add(["x"], scope: alice, metadata: ["n": .number(.nan)]) }
         await #expect(throws: MemoryError.self) { try await store.add(["x"], scope: alice, metadata: ["n": .number(-.infinity)]) }
+        await #expect(throws: MemoryError.self) { try await store.add(["x"], scope: alice, metadata: ["o": .object(["a": .array([.number(.nan)])])]) }
+        // The metadata object, 14 nested objects and an array: 16 levels, the most allowed; one more is refused.
+        func nested(_ levels: Int) -> MetadataValue { (0..<levels).reduce(MetadataValue.strings(["bottom"])) { inner, _ in .object(["d": inner]) } }
+        await #expect(throws: MemoryError.self) { try await store.add(["x"], scope: alice, metadata: ["d": nested(15)]) }
+        let deepest = try await store.add(["deep enough"], scope: alice, metadata: ["d": nested(14)])[0]
+        #expect(try store.list(scope: alice, filter: .eq("d" + String(repeating: ".d", count: 14), "bottom")).memories.map(\.id) == [deepest.id])
         #expect(throws: MemoryError.missingScope) { try store.list(scope: MemoryScope()) }
         #expect(throws: MemoryError.missingScope) { try store.deleteAll(scope: MemoryScope()) }
         let memory = try await store.add(["mine"], scope: alice)[0]

@@ -32,26 +32,32 @@ extension MemoryFilter.Condition {
         }
     }
 
-    /// Equality, where an array field equals a string when any element does.
+    /// Equality, where an array field equals a scalar when any (scalar) element does.
     static func equal(_ value: MetadataValue, _ operand: MetadataValue) -> Bool {
-        if case let .strings(elements) = value, case let .string(s) = operand { return elements.contains(s) }
-        return value == operand
+        switch (value, operand) {
+        case let (.strings(elements), .string(s)): elements.contains(s)
+        case let (.array(elements), _) where !operand.isContainer: elements.contains { !$0.isContainer && $0 == operand }
+        default: value == operand
+        }
     }
 
-    /// Range comparison of same-typed values (numbers, strings, or any element of a string array).
+    /// Range comparison of same-typed values (numbers, strings, or any element of an array).
     static func compare(_ value: MetadataValue?, _ operand: MetadataValue, _ accept: (Int) -> Bool) -> Bool {
         switch (value, operand) {
         case let (.number(a)?, .number(b)): a < b ? accept(-1) : a > b ? accept(1) : accept(0)
         case let (.string(a)?, .string(b)): accept(a < b ? -1 : a > b ? 1 : 0)
         case let (.strings(list)?, .string(b)): list.contains { accept($0 < b ? -1 : $0 > b ? 1 : 0) }
+        case let (.array(list)?, _): list.contains { !$0.isContainer && compare($0, operand, accept) }
         default: false
         }
     }
 
+    /// The strings a substring condition looks in: the value, or an array's string elements.
     static func strings(_ value: MetadataValue?) -> [String] {
         switch value {
         case let .string(s)?: [s]
         case let .strings(list)?: list
+        case let .array(list)?: list.compactMap { if case let .string(s) = $0 { s } else { nil } }
         default: []
         }
     }

@@ -82,7 +82,7 @@ extension MemoryFilter {
     /// One operand: a string, number, bool or null; scope fields take strings and date fields take
     /// ISO-8601 dates or Unix seconds (normalized to seconds).
     private static func scalar(_ value: Any, field: String, path: String) throws -> MetadataValue {
-        guard let v = MetadataValue(json: value), !v.isArray else {
+        guard let v = MetadataValue(json: value), !v.isContainer else {
             throw FilterError(path: path, reason: "operand must be a string, number, boolean or null")
         }
         if scopeFields.contains(field) {
@@ -102,7 +102,13 @@ extension MemoryFilter {
 }
 
 extension MetadataValue {
-    var isArray: Bool { if case .strings = self { true } else { false } }
+    /// An array or object: what a filter operand cannot be.
+    var isContainer: Bool {
+        switch self {
+        case .strings, .array, .object: true
+        default: false
+        }
+    }
 }
 
 /// ISO-8601 timestamps as Mem0 writes them (with or without fractional seconds and zone).
@@ -164,6 +170,8 @@ extension MetadataValue {
         case let .bool(b): b
         case .null: NSNull()
         case let .strings(a): a
+        case let .array(a): a.map(\.jsonObject)
+        case let .object(o): o.mapValues(\.jsonObject)
         }
     }
 }

@@ -41,7 +41,8 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
         self.supersededBy = supersededBy
     }
 
-    /// The value a filter compares for `field`: a scope field, a timestamp (seconds since 1970) or a metadata key.
+    /// The value a filter compares for `field`: a scope field, a timestamp (seconds since 1970), a
+    /// metadata key, or a dotted path into nested metadata objects (`"prefs.food"`).
     public func filterValue(_ field: String) -> MetadataValue? {
         switch field {
         case "user_id": scope.userID.map(MetadataValue.string)
@@ -51,7 +52,7 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
         case "updated_at": .number(updatedAt.timeIntervalSince1970)
         case "valid_from": .number(validFrom.timeIntervalSince1970)
         case "valid_to": validTo.map { .number($0.timeIntervalSince1970) }
-        default: metadata[field]
+        default: MetadataValue.value(at: field[...], in: metadata)
         }
     }
 

@@ -6,34 +6,52 @@ extension MetadataValue {
     /// metadata is stored identically). Written by hand: `JSONEncoder` was a fifth of the time of
     /// a batched add. Numbers must be finite (``MemoryStore`` validates metadata first).
     static func jsonText(of object: [String: MetadataValue]) -> String {
-        var out = "{"
+        var out = ""
+        append(object: object, to: &out)
+        return out
+    }
+
+    private static func append(object: [String: MetadataValue], to out: inout String) {
+        out += "{"
         for (i, key) in object.keys.sorted().enumerated() {
             if i > 0 { out += "," }
             JSONString.append(key, to: &out)
             out += ":"
-            switch object[key]! {
-            case let .string(s): JSONString.append(s, to: &out)
-            case let .number(n): out += n == n.rounded(.towardZero) && abs(n) < 1e15 ? String(Int64(n)) : "\(n)"
-            case let .bool(b): out += b ? "true" : "false"
-            case .null: out += "null"
-            case let .strings(list):
-                out += "["
-                for (j, s) in list.enumerated() {
-                    if j > 0 { out += "," }
-                    JSONString.append(s, to: &out)
-                }
-                out += "]"
-            }
+            object[key]!.appendJSON(to: &out)
         }
-        return out + "}"
+        out += "}"
+    }
+
+    private func appendJSON(to out: inout String) {
+        switch self {
+        case let .string(s): JSONString.append(s, to: &out)
+        case let .number(n): out += n == n.rounded(.towardZero) && abs(n) < 1e15 ? String(Int64(n)) : "\(n)"
+        case let .bool(b): out += b ? "true" : "false"
+        case .null: out += "null"
+        case let .strings(list):
+            out += "["
+            for (j, s) in list.enumerated() {
+                if j > 0 { out += "," }
+                JSONString.append(s, to: &out)
+            }
+            out += "]"
+        case let .array(list):
+            out += "["
+            for (j, element) in list.enumerated() {
+                if j > 0 { out += "," }
+                element.appendJSON(to: &out)
+            }
+            out += "]"
+        case let .object(fields): Self.append(object: fields, to: &out)
+        }
     }
 
     /// Parses a stored metadata object (`{"key": value, ...}`) straight from its UTF-8 bytes.
     ///
     /// Opening a store decodes every memory's metadata, so this skips `JSONDecoder`'s generic
-    /// machinery for the small objects stored here. It accepts exactly the JSON this layer
-    /// writes (objects of strings, numbers, booleans, null and string arrays) and returns nil for
-    /// anything else, so callers can fall back to `JSONDecoder` for the rest.
+    /// machinery for the small objects stored here. It accepts the JSON this layer writes, nested
+    /// at most ``maxDepth`` levels, and returns nil for anything else, so callers can fall back to
+    /// `JSONDecoder` for the rest.
     static func parseObject(_ json: String) -> [String: MetadataValue]? {
         var json = json
         return json.withUTF8 { bytes in
@@ -49,17 +67,23 @@ extension MetadataValue {
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
         mutating func object() -> [String: MetadataValue]? {
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var result: [String: MetadataValue] = [:]
-            if take(UInt8(ascii: "}")) { return atEnd() ? result : nil }
-            repeat {
-                guard let key = string(), take(UInt8(ascii: ":")), let value = value() else { return nil }
-                result[key] = value
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "}")) && atEnd() ? result : nil
+            guard let fields = fields(depth: 1) else { return nil }
+            return atEnd() ? fields : nil
         }
 
-        mutating func value() -> MetadataValue? {
+        /// An object's fields, from its opening brace.
+        mutating func fields(depth: Int) -> [String: MetadataValue]? {
+            guard depth <= MetadataValue.maxDepth, take(UInt8(ascii: "{")) else { return nil }
+            var result: [String: MetadataValue] = [:]
+            if take(UInt8(ascii: "}")) { return result }
+            repeat {
+                guard let key = string(), take(UInt8(ascii: ":")), let value = value(depth: depth) else { return nil }
+                result[key] = value
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "}")) ? result : nil
+        }
+
+        mutating func value(depth: Int) -> MetadataValue? {
             skipSpace()
             guard i < bytes.count else { return nil }
             switch bytes[i] {
@@ -67,15 +91,17 @@ extension MetadataValue {
             case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
             case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
             case UInt8(ascii: "n"): return literal("null") ? .null : nil
+            case UInt8(ascii: "{"): return fields(depth: depth + 1).map(MetadataValue.object)
             case UInt8(ascii: "["):
+                guard depth < MetadataValue.maxDepth else { return nil }
                 i += 1
-                var list: [String] = []
-                if take(UInt8(ascii: "]")) { return .strings(list) }
+                var list: [MetadataValue] = []
+                if take(UInt8(ascii: "]")) { return .strings([]) }
                 repeat {
-                    guard let s = string() else { return nil }
-                    list.append(s)
+                    guard let element = value(depth: depth + 1) else { return nil }
+                    list.append(element)
                 } while take(UInt8(ascii: ","))
-                return take(UInt8(ascii: "]")) ? .strings(list) : nil
+                return take(UInt8(ascii: "]")) ? MetadataValue.list(list) : nil
             default: return number().map(MetadataValue.number)
             }
         }

@@ -1,25 +1,66 @@
 import Foundation
 
-/// A typed metadata value: what Mem0 stores in `metadata`, restricted to types that filter exactly.
+/// A metadata value: any JSON value, as Mem0 stores `metadata`.
+///
+/// Filters address a nested object's keys with dots (`"prefs.food"`); an array equals a scalar
+/// when any of its elements does (tags, labels).
+///
+/// An array holding only strings is `.strings` (and `.strings([])` is the empty array): JSON
+/// read from a request, a record or a file gives that form, and ``normalized`` turns an
+/// `.array` of strings built in Swift into it, so equal JSON is one value.
 public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible {
     case string(String)
     /// A finite number (JSON has one number type).
     case number(Double)
     case bool(Bool)
     case null
-    /// An array of strings, which equals a string when any element does (tags, labels).
+    /// An array of strings (tags, labels).
     case strings([String])
+    /// Any other array: numbers, booleans, objects, nested arrays, or a mix.
+    case array([MetadataValue])
+    /// A nested JSON object.
+    case object([String: MetadataValue])
 
-    /// Decodes any of the supported JSON shapes.
-    /// - Throws: `DecodingError` for an object or a mixed array.
+    /// Decodes any JSON value.
+    /// - Throws: `DecodingError` when the input is not JSON.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([String].self) { self = .strings(a) }
-        else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "metadata values are strings, numbers, booleans, null or arrays of strings") }
+        else if let a = try? c.decode([MetadataValue].self) { self = Self.list(a) }
+        else if let o = try? c.decode([String: MetadataValue].self) { self = .object(o) }
+        else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value") }
+    }
+
+    /// The deepest nesting metadata may have, counting the metadata object itself as level 1:
+    /// deep enough for any real document, shallow enough that no parser recursion runs away.
+    public static let maxDepth = 16
+
+    /// An array: `.strings` when every element is a string, else `.array`.
+    static func list(_ elements: [MetadataValue]) -> MetadataValue {
+        var strings: [String] = []
+        strings.reserveCapacity(elements.count)
+        for element in elements {
+            guard case let .string(s) = element else { return .array(elements) }
+            strings.append(s)
+        }
+        return .strings(strings)
+    }
+
+    /// `metadata` with every array of strings in the `.strings` form (what the store keeps).
+    public static func normalized(_ metadata: [String: MetadataValue]) -> [String: MetadataValue] {
+        metadata.mapValues(\.normalized)
+    }
+
+    /// The value with every array of strings, at any depth, in the `.strings` form.
+    public var normalized: MetadataValue {
+        switch self {
+        case let .array(elements): Self.list(elements.map(\.normalized))
+        case let .object(fields): .object(fields.mapValues(\.normalized))
+        default: self
+        }
     }
 
     /// Encodes the value as its JSON shape.
@@ -31,10 +72,12 @@ public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible 
         case let .bool(b): try c.encode(b)
         case .null: try c.encodeNil()
         case let .strings(a): try c.encode(a)
+        case let .array(a): try c.encode(a)
+        case let .object(o): try c.encode(o)
         }
     }
 
-    /// Converts a value decoded by `JSONSerialization`; nil for unsupported shapes (objects, mixed arrays).
+    /// Converts a value decoded by `JSONSerialization`; nil for anything that is not JSON.
     public init?(json: Any) {
         switch json {
         case is NSNull: self = .null
@@ -44,8 +87,20 @@ public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible 
             self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
         case let s as String: self = .string(s)
         case let a as [Any]:
-            guard let strings = a as? [String] else { return nil }
-            self = .strings(strings)
+            if let strings = a as? [String] { self = .strings(strings); return }
+            var elements: [MetadataValue] = []
+            for raw in a {
+                guard let element = MetadataValue(json: raw) else { return nil }
+                elements.append(element)
+            }
+            self = Self.list(elements)
+        case let o as [String: Any]:
+            var fields: [String: MetadataValue] = [:]
+            for (key, raw) in o {
+                guard let value = MetadataValue(json: raw) else { return nil }
+                fields[key] = value
+            }
+            self = .object(fields)
         default: return nil
         }
     }
@@ -58,6 +113,8 @@ public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible 
         case let .bool(b): String(b)
         case .null: "null"
         case let .strings(a): "[" + a.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+        case let .array(a): "[" + a.map(\.description).joined(separator: ", ") + "]"
+        case let .object(o): "{" + o.keys.sorted().map { "\"\($0)\": \(o[$0]!)" }.joined(separator: ", ") + "}"
         }
     }
 }

@@ -81,9 +81,10 @@ struct Partition: Sendable {
         return .shared(PostingKey(operand: value).flatMap { postings[field]?[$0] } ?? [])
     }
 
-    /// The posted fields of a memory: its metadata and the scope fields other than the partition's.
-    private func postedValues(of memory: Memory) -> [(String, MetadataValue)] {
-        var values = memory.metadata.map { ($0.key, $0.value) }
+    /// The posted fields of a memory: its metadata (nested keys by dotted path) and the scope
+    /// fields other than the partition's.
+    private func postedValues(of memory: Memory) -> [(field: String, value: MetadataValue)] {
+        var values = MetadataValue.addressableFields(of: memory.metadata)
         for scope in ScopeKey.keys(of: memory.scope) where scope.field != key.field { values.append((scope.field, .string(scope.value))) }
         return values
     }

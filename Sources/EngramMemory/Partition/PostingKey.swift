@@ -2,8 +2,9 @@
 enum PostingKey: Hashable, Sendable {
     case string(String), number(Double), bool(Bool), null
 
-    /// The keys a stored value is listed under: one per element for an array of strings, because
-    /// an array equals a string when any element does (the filter semantics).
+    /// The keys a stored value is listed under: one per scalar element for an array, because an
+    /// array equals a scalar when any element does (the filter semantics); none for an object,
+    /// whose fields are posted by their dotted paths.
     static func keys(of value: MetadataValue) -> [PostingKey] {
         switch value {
         case let .string(s): [.string(s)]
@@ -11,6 +12,8 @@ enum PostingKey: Hashable, Sendable {
         case let .bool(b): [.bool(b)]
         case .null: [.null]
         case let .strings(list): list.map(PostingKey.string)
+        case let .array(list): list.flatMap { $0.isContainer ? [] : keys(of: $0) }
+        case .object: []
         }
     }
 
@@ -22,7 +25,7 @@ enum PostingKey: Hashable, Sendable {
         case let .number(n): self = .number(n)
         case let .bool(b): self = .bool(b)
         case .null: self = .null
-        case .strings: return nil
+        case .strings, .array, .object: return nil
         }
     }
 }

@@ -56,6 +56,11 @@ extension MemoryStore {
     public func add(_ items: [NewMemory], vectors: [[Float]], dedupThreshold: Float? = nil) throws -> [Memory] {
         try ensureOpen()
         try MemoryValidation.check(items)
+        let items = items.map { item in
+            var item = item
+            item.metadata = MetadataValue.normalized(item.metadata)
+            return item
+        }
         try MemoryValidation.check(vectors: vectors, count: items.count, dimension: embedder.dimension)
         if let t = dedupThreshold, !(0...1).contains(t) { throw MemoryError.invalidParameter("the dedup threshold must lie in 0...1") }
         let now = Date().asStored
@@ -132,7 +137,8 @@ extension MemoryStore {
         try MemoryValidation.check(vectors: vectors.compactMap { $0 }, count: edits.filter { $0.text != nil }.count, dimension: embedder.dimension)
         let now = Date().asStored
         let changes = zip(edits, vectors).map { edit, vector in
-            RecordEdit(id: edit.id, revision: MemoryRevision(text: edit.text, metadata: edit.metadata, expiry: edit.expiry), embedding: vector)
+            RecordEdit(id: edit.id, revision: MemoryRevision(text: edit.text, metadata: edit.metadata.map(MetadataValue.normalized), expiry: edit.expiry),
+                       embedding: vector)
         }
         return try perform { try records.update(changes, in: scope, at: now) }
     }

@@ -82,11 +82,29 @@ enum MemoryValidation {
                 throw MemoryError.invalidMetadata("'\(key)' is reserved: scope and timestamps cannot be set through metadata")
             }
         }
-        for (key, value) in metadata {
-            if case let .number(n) = value, !n.isFinite { throw MemoryError.invalidMetadata("'\(key)' is \(n): numbers must be finite") }
-        }
+        for (key, value) in metadata { try check(value, path: key, depth: 1) }
         let size = MetadataValue.jsonText(of: metadata).utf8.count
         guard size <= maxMetadataBytes else { throw MemoryError.invalidMetadata("\(size) bytes of JSON, at most \(maxMetadataBytes)") }
+    }
+
+    /// A value at `path`, `depth` containers deep (the metadata object is 1): numbers finite,
+    /// nesting at most ``MetadataValue/maxDepth``.
+    private static func check(_ value: MetadataValue, path: String, depth: Int) throws {
+        switch value {
+        case let .number(n) where !n.isFinite: throw MemoryError.invalidMetadata("'\(path)' is \(n): numbers must be finite")
+        case let .array(elements):
+            guard depth < MetadataValue.maxDepth else { throw tooDeep(path) }
+            for (i, element) in elements.enumerated() { try check(element, path: "\(path)[\(i)]", depth: depth + 1) }
+        case .strings where depth >= MetadataValue.maxDepth: throw tooDeep(path)
+        case let .object(fields):
+            guard depth < MetadataValue.maxDepth else { throw tooDeep(path) }
+            for (key, field) in fields { try check(field, path: "\(path).\(key)", depth: depth + 1) }
+        default: break
+        }
+    }
+
+    private static func tooDeep(_ path: String) -> MemoryError {
+        .invalidMetadata("'\(path)' is nested more than \(MetadataValue.maxDepth) levels deep")
     }
 
     /// Embeddings: one per memory, each of `dimension` finite floats, not all zero (a direction

@@ -9,7 +9,7 @@ extension MemoryTools {
             """,
              ["messages": .object(["description": "A text, or chat messages [{\"role\": \"user\", \"content\": \"...\"}]",
                                    "anyOf": .array([.object(["type": "string"]), .object(["type": "array", "items": message])])]),
-              "metadata": object("Optional key/value facts about the memories (strings, numbers, booleans)"),
+              "metadata": object("Optional key/value facts about the memories: any JSON values, nested objects included (filters address them as \"prefs.food\")"),
               "supersedes": string("The id of a memory this one replaces (a changed preference, a reversed decision): it stays as history, no longer current"),
               "valid_from": string("ISO-8601 date or time the fact became true (default: now)")],
              required: ["messages"]),
