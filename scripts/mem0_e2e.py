@@ -129,13 +129,35 @@ def main(engram, database=None):
         check("expiration_date" not in admin.get(raw[0]["id"]), "expiration_date=None clears the expiry")
         admin.update(raw[0]["id"], expiration_date="2098-01-01")
         check(admin.get(raw[0]["id"])["expiration_date"].startswith("2098-01-01T23:59:59"), "expiration_date updated")
+        # immutable=True: kept and reported; update and delete refused (409), the memory unchanged.
+        fixed = admin.add("Finn is allergic to wasps", user_id="finn", infer=False, immutable=True)["results"][0]
+        check(fixed["immutable"] is True, f"immutable: {fixed}")
+        for attempt in (lambda: admin.update(fixed["id"], text="Finn likes wasps"), lambda: admin.delete(fixed["id"])):
+            try:
+                attempt()
+                check(False, "an immutable memory was changed")
+            except SystemExit:
+                raise
+            except Exception as error:
+                check("immutable" in str(error) or "409" in str(error), f"immutable refused: {error}")
+        check(admin.get(fixed["id"])["memory"] == "Finn is allergic to wasps", "immutable memory unchanged")
         try:
-            admin.add("x", user_id="finn", immutable=True)
-            check(False, "immutable is refused")
+            admin.add("x", user_id="finn", custom_categories=[{"a": "b"}])
+            check(False, "custom_categories is refused")
         except SystemExit:
             raise
         except Exception as error:
-            check("immutable" in str(error) or "422" in str(error), f"immutable refused by name: {error}")
+            check("custom_categories" in str(error) or "422" in str(error), f"custom_categories refused by name: {error}")
+
+        # Nested metadata: stored and returned as given; filters address nested keys with dots.
+        prefs = {"prefs": {"food": "thai", "spice": 3, "tags": ["hot", "sour"]}, "history": [{"year": 2024}, 7, None]}
+        nested = admin.add("Gil orders pad thai", user_id="gil", infer=False, metadata=prefs)["results"][0]
+        admin.add("Gil orders sushi", user_id="gil", infer=False, metadata={"prefs": {"food": "japanese", "spice": 1}})
+        check(admin.get(nested["id"])["metadata"] == {**prefs, "role": "user"}, f"nested metadata round trip: {admin.get(nested['id'])}")
+        found = admin.search("what does Gil order", filters={"AND": [{"user_id": "gil"}, {"prefs.food": "thai"}]})["results"]
+        check([h["memory"] for h in found] == ["Gil orders pad thai"], f"dotted filter: {found}")
+        spicy = admin.get_all(filters={"AND": [{"user_id": "gil"}, {"prefs.spice": {"gte": 2}}, {"prefs.tags": "sour"}]})["results"]
+        check([m["memory"] for m in spicy] == ["Gil orders pad thai"], f"dotted range + array filter: {spicy}")
 
         # batch_update and batch_delete: one transaction each.
         batch = [m["id"] for m in admin.add([{"role": "user", "content": "Dana likes jazz"},

@@ -5,7 +5,7 @@ import Foundation
 /// Memories and metadata as Mem0 shapes them in JSON.
 package enum Mem0JSON {
     /// A memory: id, memory, hash, metadata, score, created_at, updated_at, user_id, agent_id,
-    /// run_id, expiration_date, valid_from, valid_to, superseded_by (absent scope fields and
+    /// run_id, expiration_date, valid_from, valid_to, superseded_by, immutable (absent scope fields and
     /// expiry omitted, the validity fields null when absent; score and score_details only for
     /// search hits).
     package static func item(_ m: Memory, score: Float? = nil, details: ScoreDetails? = nil) -> JSONValue {
@@ -23,7 +23,7 @@ package enum Mem0JSON {
         fields += scope(m.scope)
         if let e = m.expiresAt { fields.append(("expiration_date", .string(timestamp(e)))) }
         fields += [("valid_from", .string(timestamp(m.validFrom))), ("valid_to", .string(m.validTo.map(timestamp))),
-                   ("superseded_by", .string(m.supersededBy.map { $0.uuidString.lowercased() }))]
+                   ("superseded_by", .string(m.supersededBy.map { $0.uuidString.lowercased() })), ("immutable", .bool(m.immutable))]
         return .object(fields)
     }
 

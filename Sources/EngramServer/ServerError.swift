@@ -54,7 +54,7 @@ public enum ServerError: Error, Sendable, CustomStringConvertible {
         case let e as MemoryError:
             switch e {
             case .notFound: (.notFound, e.description)
-            case .duplicateText, .idInUse, .alreadySuperseded: (.conflict, e.description)
+            case .duplicateText, .idInUse, .alreadySuperseded, .immutable: (.conflict, e.description)
             case .unavailable: (.serviceUnavailable, e.description)
             case .closed, .io, .corruptRecord: (.internalServerError, e.description)
             default: (.unprocessableContent, e.description)

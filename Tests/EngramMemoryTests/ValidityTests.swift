@@ -96,6 +96,53 @@ struct ValidityTests {
         #expect(ids(try store.list(scope: alice).memories) == [back.id, tea.id])
     }
 
+    @Test("an immutable memory refuses update, expiry change, supersession, invalidation and delete by id, changing nothing; erasing its scope removes it; the flag survives catch-up, checkpoint and rebuild",
+          arguments: StoreBackend.available)
+    func immutable(backend: StoreBackend) async throws {
+        let dir = scratchDirectory("validity-immutable")
+        let store = try openStore(dir, backend)
+        try await store.checkpoint()  // empty: the memories below are caught up at the killed copy's open
+        let fixed = try await store.add([NewMemory(text: "allergic to peanuts", scope: alice, metadata: ["k": 1], immutable: true)],
+                                  vectors: [WordsEmbedder.vector("allergic to peanuts")])[0]
+        let plain = try add(store, "likes tea", alice)
+        #expect(fixed.immutable && !plain.immutable)
+        let refused = MemoryError.immutable(fixed.id)
+        #expect(throws: refused) { try store.update(fixed.id, text: "likes peanuts", vector: WordsEmbedder.vector("likes peanuts")) }
+        #expect(throws: refused) { try store.update(fixed.id, text: nil, vector: nil, metadata: ["k": 2]) }
+        #expect(throws: refused) { try store.update([MemoryEdit(id: fixed.id, expiry: .never)], vectors: [nil]) }
+        // A batch holding one immutable memory changes none of it.
+        #expect(throws: refused) {
+            try store.update([MemoryEdit(id: plain.id, metadata: ["k": 3]), MemoryEdit(id: fixed.id, metadata: ["k": 3])], vectors: [nil, nil])
+        }
+        #expect(throws: refused) { try add(store, "no longer allergic", alice, supersedes: fixed.id) }
+        await #expect(throws: refused) { try await store.invalidate([plain.id, fixed.id]) }
+        #expect(throws: refused) { try store.delete(fixed.id) }
+        let (fixedNow, plainNow) = (try await store.get(fixed.id), try await store.get(plain.id))
+        #expect(fixedNow == fixed && plainNow == plain)
+        #expect(ids(try store.list(scope: alice).memories) == [fixed.id, plain.id])
+        #expect(try await store.history(fixed.id).map(\.kind) == [.add])
+
+        let killed = scratchDirectory("validity-immutable-killed")
+        try FileManager.default.copyItem(atPath: dir, toPath: killed)
+        StoreBackend.share(killed, with: dir)
+        let caughtUp = try openStore(killed, backend)
+        #expect(try caughtUp.list(scope: alice).memories.first { $0.id == fixed.id }?.immutable == true)
+        try await caughtUp.close()
+        try await store.checkpoint()
+        try await store.close()
+        for rebuild in [false, true] {
+            if rebuild { try FileManager.default.removeItem(atPath: dir + "/index") }
+            let reopened = try openStore(dir, backend)
+            #expect(try reopened.list(scope: alice).memories.first { $0.id == fixed.id } == fixed, "rebuilt: \(rebuild)")
+            #expect(throws: refused) { try reopened.delete(fixed.id) }
+            if rebuild {
+                #expect(try await reopened.deleteAll(scope: alice) == 2)
+                #expect(throws: MemoryError.notFound(fixed.id)) { try reopened.get(fixed.id) }
+            }
+            try await reopened.close()
+        }
+    }
+
     @Test("as-of, current and every version, with filters, in list and in every search mode, agree with a brute-force oracle over random histories",
           arguments: StoreBackend.available)
     func oracle(backend: StoreBackend) throws {

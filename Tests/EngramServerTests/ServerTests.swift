@@ -410,6 +410,17 @@ struct ServerTests {
                 #expect(try await add("garble it").0 == .badGateway)
                 let (_, after) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "alice"}, "include_superseded": true}"#)
                 #expect((after as? [String: Any])?["count"] as? Int == 6)
+                // Against immutable memories the same decisions change nothing held: UPDATE adds beside, DELETE is NONE.
+                for fact in ["Lives in Lisbon", "Is vegetarian"] {
+                    _ = try await client.call(.post, "/v3/memories/add/", json: #"{"messages": "\#(fact)", "user_id": "ivy", "infer": false, "immutable": true}"#)
+                }
+                let (_, kept) = try await client.call(.post, "/v3/memories/add/",
+                                                      json: #"{"messages": "I moved to Porto, eat meat now and like jazz", "user_id": "ivy"}"#)
+                #expect(results(kept).map { "\($0["event"]!) \($0["memory"]!)" } == ["ADD Lives in Porto", "NONE Is vegetarian", "ADD Likes jazz", "NONE Is vegetarian"],
+                        "\(kept)")
+                let (_, ivy) = try await client.call(.post, "/v3/memories/", json: #"{"filters": {"user_id": "ivy"}, "include_superseded": true}"#)
+                #expect(Set(results(ivy).compactMap { $0["memory"] as? String }) == ["Lives in Lisbon", "Is vegetarian", "Lives in Porto", "Likes jazz"]
+                        && results(ivy).allSatisfy { $0["valid_to"] is NSNull })
             }
         }
     }
@@ -475,7 +486,17 @@ struct ServerValidityTests {
             // Mem0 write fields: timestamp is valid_from; refused fields are named; custom_instructions needs a model.
             let (_, stamped) = try await add(#"{"messages": "likes jazz", "user_id": "gus", "infer": false, "timestamp": 1700000000}"#)
             #expect(results(stamped).first?["valid_from"] as? String == "2023-11-14T22:13:20.000Z")
-            for field in [#""immutable": true"#, #""custom_categories": [{"a": "b"}]"#, #""structured_data_schema": {}"#, #""custom_instructions": "only food""#] {
+            // immutable: kept, reported, and every change or delete by id refused with 409 (raw HTTP; mem0ai in mem0_e2e.py).
+            let (_, kept) = try await add(#"{"messages": "is allergic to peanuts", "user_id": "gus", "infer": false, "immutable": true}"#)
+            let fixed = try #require(results(kept).first)
+            #expect(fixed["immutable"] as? Bool == true && results(stamped).first?["immutable"] as? Bool == false)
+            #expect(try await client.call(.put, "/v1/memories/\(fixed["id"]!)/", json: #"{"text": "likes peanuts"}"#).0 == .conflict)
+            #expect(try await client.call(.delete, "/v1/memories/\(fixed["id"]!)/").0 == .conflict)
+            #expect(try await add(#"{"messages": "likes peanuts", "user_id": "gus", "infer": false, "supersedes": "\#(fixed["id"]!)"}"#).0 == .conflict)
+            #expect(try await add(#"{"messages": "x", "user_id": "gus", "immutable": "yes"}"#).0 == .unprocessableContent)
+            let (_, still) = try await client.call(.get, "/v1/memories/\(fixed["id"]!)/")
+            #expect((still as? [String: Any])?["memory"] as? String == "is allergic to peanuts")
+            for field in [#""custom_categories": [{"a": "b"}]"#, #""structured_data_schema": {}"#, #""custom_instructions": "only food""#] {
                 let (status, body) = try await add(#"{"messages": "x y", "user_id": "gus", \#(field)}"#)
                 let name = String(field.dropFirst().prefix { $0 != "\"" })
                 #expect(status == .unprocessableContent && ((body as? [String: Any])?["detail"] as? String)?.contains(name) == true, "\(field) \(body)")

@@ -119,7 +119,7 @@ final class ViewFile: Sendable {
                       expiresAt: record.expires.isNaN ? nil : Date(timeIntervalSince1970: record.expires),
                       validFrom: Date(timeIntervalSince1970: record.validFrom),
                       validTo: record.validTo.isNaN ? nil : Date(timeIntervalSince1970: record.validTo),
-                      supersededBy: record.successor)
+                      supersededBy: record.successor, immutable: record.immutable)
     }
 
     /// A record's fields, in place.
@@ -128,6 +128,7 @@ final class ViewFile: Sendable {
         var text, hash, metadata: UnsafeRawBufferPointer
         var user, agent, run: UnsafeRawBufferPointer?
         var successor: UUID?
+        var immutable: Bool
 
         init(_ r: inout BinaryReader) throws {
             (created, updated, expires) = (try r.double(), try r.double(), try r.double())
@@ -138,6 +139,7 @@ final class ViewFile: Sendable {
             agent = flags & 2 != 0 ? try r.bytes() : nil
             run = flags & 4 != 0 ? try r.bytes() : nil
             successor = flags & 8 != 0 ? try r.uuid() : nil
+            immutable = flags & 16 != 0
             metadata = try r.bytes()
         }
 
@@ -154,7 +156,7 @@ final class ViewFile: Sendable {
         w.append(memory.validTo?.timeIntervalSince1970 ?? .nan)
         let scope = memory.scope
         w.append(UInt8((scope.userID != nil ? 1 : 0) | (scope.agentID != nil ? 2 : 0) | (scope.runID != nil ? 4 : 0)
-                       | (memory.supersededBy != nil ? 8 : 0)))
+                       | (memory.supersededBy != nil ? 8 : 0) | (memory.immutable ? 16 : 0)))
         w.append(memory.text)
         w.append(memory.hash)
         for field in [scope.userID, scope.agentID, scope.runID] { if let field { w.append(field) } }

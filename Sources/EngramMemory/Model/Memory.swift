@@ -25,9 +25,13 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
     public var validTo: Date?
     /// The memory that superseded it, if one did.
     public var supersededBy: UUID?
+    /// Set at creation, never changed: the memory cannot be updated, superseded, invalidated or
+    /// deleted by id (``MemoryError/immutable(_:)``). Deleting its scope's memories (or every
+    /// memory) still erases it, as a tenant's erasure must.
+    public let immutable: Bool
 
     init(id: UUID, text: String, hash: String, metadata: [String: MetadataValue], scope: MemoryScope,
-         createdAt: Date, updatedAt: Date, expiresAt: Date? = nil, validFrom: Date? = nil, validTo: Date? = nil, supersededBy: UUID? = nil) {
+         createdAt: Date, updatedAt: Date, expiresAt: Date? = nil, validFrom: Date? = nil, validTo: Date? = nil, supersededBy: UUID? = nil, immutable: Bool = false) {
         self.id = id
         self.text = text
         self.hash = hash
@@ -39,6 +43,7 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
         self.validFrom = validFrom ?? createdAt
         self.validTo = validTo
         self.supersededBy = supersededBy
+        self.immutable = immutable
     }
 
     /// The value a filter compares for `field`: a scope field, a timestamp (seconds since 1970), a

@@ -15,6 +15,9 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateText(UUID)
     /// A memory to supersede was superseded already (the associated values: it, its successor).
     case alreadySuperseded(UUID, by: UUID)
+    /// The memory is immutable (``Memory/immutable``): it cannot be updated, superseded,
+    /// invalidated or deleted by id.
+    case immutable(UUID)
     /// A memory added with an id of its own (an import) whose id the store holds already.
     case idInUse(UUID)
     /// A value outside what the call accepts; the string says which and why.
@@ -40,6 +43,8 @@ public enum MemoryError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateText(id): "memory \(id.uuidString.lowercased()) of this scope already holds this text"
         case let .alreadySuperseded(id, successor):
             "memory \(id.uuidString.lowercased()) was superseded already (by \(successor.uuidString.lowercased())): supersede the current version"
+        case let .immutable(id):
+            "memory \(id.uuidString.lowercased()) is immutable: it cannot be updated, superseded, invalidated or deleted by id"
         case let .idInUse(id): "memory \(id.uuidString.lowercased()) exists already"
         case let .invalidParameter(reason): "invalid parameter: \(reason)"
         case let .storeInUse(directory, pid):

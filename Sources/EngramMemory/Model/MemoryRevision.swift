@@ -36,7 +36,11 @@ package struct RecordEdit: Sendable {
 
 extension Memory {
     /// This memory with `revision` applied at `now`: same id, scope and creation time.
-    func revised(_ revision: MemoryRevision, at now: Date) -> Memory {
+    /// - Throws: ``MemoryError/immutable(_:)`` for an immutable memory;
+    ///   ``MemoryError/alreadySuperseded(_:by:)`` when the revision closes a memory closed already.
+    func revised(_ revision: MemoryRevision, at now: Date) throws -> Memory {
+        try requireMutable()
+        if revision.closesAt != nil, validTo != nil { throw MemoryError.alreadySuperseded(id, by: supersededBy ?? id) }
         var memory = self
         if let text = revision.text {
             memory.text = text
@@ -51,5 +55,13 @@ extension Memory {
         if let closesAt = revision.closesAt { memory.validTo = max(closesAt, memory.validFrom) }
         memory.updatedAt = now
         return memory
+    }
+}
+
+extension Memory {
+    /// The one check every record store makes before changing or deleting a memory by id.
+    /// - Throws: ``MemoryError/immutable(_:)`` when it is immutable.
+    func requireMutable() throws {
+        if immutable { throw MemoryError.immutable(id) }
     }
 }

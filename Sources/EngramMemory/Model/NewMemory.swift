@@ -29,11 +29,13 @@ public struct NewMemory: Sendable, Hashable {
     public var validTo: Date?
     /// The successor of a closed version an import restores.
     public var supersededBy: UUID?
+    /// Whether the memory can never be changed or deleted by id (``Memory/immutable``).
+    public var immutable: Bool
 
     /// A memory to add.
     public init(text: String, scope: MemoryScope, metadata: [String: MetadataValue] = [:], expiresAt: Date? = nil,
                 id: UUID? = nil, createdAt: Date? = nil, updatedAt: Date? = nil, validFrom: Date? = nil, supersedes: UUID? = nil,
-                validTo: Date? = nil, supersededBy: UUID? = nil) {
+                validTo: Date? = nil, supersededBy: UUID? = nil, immutable: Bool = false) {
         self.text = text
         self.scope = scope
         self.metadata = metadata
@@ -45,6 +47,7 @@ public struct NewMemory: Sendable, Hashable {
         self.supersedes = supersedes
         self.validTo = validTo
         self.supersededBy = supersededBy
+        self.immutable = immutable
     }
 
     /// The memory stored for it when added at `now`.
@@ -52,7 +55,8 @@ public struct NewMemory: Sendable, Hashable {
         let created = createdAt?.asStored ?? now
         return Memory(id: id ?? UUID(), text: text, hash: ContentHash.of(text), metadata: metadata, scope: scope,
                       createdAt: created, updatedAt: updatedAt?.asStored ?? created, expiresAt: expiresAt?.asStored,
-                      validFrom: validFrom?.asStored ?? created, validTo: validTo?.asStored, supersededBy: supersededBy)
+                      validFrom: validFrom?.asStored ?? created, validTo: validTo?.asStored, supersededBy: supersededBy,
+                      immutable: immutable)
     }
 
     /// Checks what ``MemoryStore/add(_:vectors:)`` would refuse in this memory, before any of a

@@ -10,9 +10,10 @@ enum Supersession {
     /// - Throws: ``MemoryError/notFound(_:)`` unless `old` lies in exactly the successor's scope
     ///   (another tenant's memory reads as absent); ``MemoryError/alreadySuperseded(_:by:)`` when
     ///   its validity ended already; ``MemoryError/invalidParameter(_:)`` when the successor
-    ///   became valid before `old` did.
+    ///   became valid before `old` did; ``MemoryError/immutable(_:)`` when `old` is immutable.
     static func closed(_ old: Memory, by successor: Memory, at now: Date) throws -> Memory {
         guard old.scope == successor.scope else { throw MemoryError.notFound(old.id) }
+        try old.requireMutable()
         if old.validTo != nil { throw MemoryError.alreadySuperseded(old.id, by: old.supersededBy ?? old.id) }
         guard successor.validFrom >= old.validFrom else {
             throw MemoryError.invalidParameter("valid_from \(successor.validFrom.formatted(.iso8601)) precedes the superseded memory's (\(old.validFrom.formatted(.iso8601)))")

@@ -147,17 +147,13 @@ extension MemoryStore {
     /// retracted): their `validTo` becomes now, a SUPERSEDE event is recorded, and they stay stored,
     /// found with ``Validity/asOf(_:)`` and ``Validity/all``. One transaction, all or none.
     /// - Throws: ``MemoryError/notFound(_:)`` outside `scope`; ``MemoryError/alreadySuperseded(_:by:)``
-    ///   for a memory whose validity ended already.
+    ///   for a memory whose validity ended already; ``MemoryError/immutable(_:)``.
     @discardableResult
     public func invalidate(_ ids: [UUID], scope: MemoryScope? = nil) async throws -> [Memory] {
         guard !ids.isEmpty else { return [] }
         return try await onWriteQueue {
             try self.ensureOpen()
             guard Set(ids).count == ids.count else { throw MemoryError.invalidParameter("a memory appears twice") }
-            for id in ids {
-                let memory = try self.get(id, scope: scope)
-                if memory.validTo != nil { throw MemoryError.alreadySuperseded(id, by: memory.supersededBy ?? id) }
-            }
             let now = Date().asStored
             let edits = ids.map { RecordEdit(id: $0, revision: MemoryRevision(text: nil, metadata: nil, closesAt: now), embedding: nil) }
             return try self.perform { try self.records.update(edits, in: scope, at: now) }

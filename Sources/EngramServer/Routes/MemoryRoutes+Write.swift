@@ -7,7 +7,6 @@ import Hummingbird
 extension MemoryRoutes {
     /// Mem0 fields Engram does not implement on an add: refused by name, never dropped.
     static let refusedOnAdd = [
-        "immutable": "memories can always be updated and deleted here",
         "custom_categories": "memories carry metadata, not categories",
         "agent_custom_instructions": "give 'custom_instructions'",
         "structured_data_schema": "memories are text with metadata",
@@ -34,7 +33,8 @@ extension MemoryRoutes {
             let facts = try await extractor.extract(messages, guidance: guidance)
             if facts.isEmpty { return .json(.object([("results", .array([]))])) }
             try body.refuse(["supersedes": "with an extraction model, the model decides what each fact replaces (or send infer=false)"])
-            let results = try await decidedAdd(facts, scope: scope, metadata: metadata, extractor: extractor, body: body)
+            let results = try await decidedAdd(facts, scope: scope, metadata: metadata, extractor: extractor, body: body,
+                                               immutable: try body.bool("immutable") ?? false)
             return .json(.object([("results", .array(results))]))
         } else {
             guard guidance.isEmpty else {
@@ -54,12 +54,14 @@ extension MemoryRoutes {
         }
         let validFrom = try body.date("valid_from") ?? body.number("timestamp").map { Date(timeIntervalSince1970: $0) }
         let (expiry, supersedes) = (try body.date("expiration_date", dayEnds: true), try body.id("supersedes"))
+        let immutable = try body.bool("immutable") ?? false
         if supersedes != nil && items.count != 1 {
             throw ServerError.unprocessable("'supersedes' replaces one memory: the request gave \(items.count) to add")
         }
         let start = Date()
         let added = try await store.add(items.map {
-            NewMemory(text: $0.text, scope: scope, metadata: $0.metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes)
+            NewMemory(text: $0.text, scope: scope, metadata: $0.metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes,
+                      immutable: immutable)
         }, dedupThreshold: try body.dedupThreshold())
         return .json(.object([("results", .array(added.map { m in
             guard case var .object(fields) = Mem0JSON.item(m) else { return Mem0JSON.item(m) }
@@ -72,23 +74,35 @@ extension MemoryRoutes {
     /// exactly this scope) and applies the model's decisions: ADD stores, UPDATE supersedes, DELETE
     /// ends a memory's validity, NONE leaves things as they are. The adds and supersessions are one
     /// transaction, the ends of validity a second; a malformed answer stores nothing (502).
+    /// An immutable memory is never changed: an UPDATE of one adds the new fact beside it, a
+    /// DELETE of one is NONE.
     /// - Returns: one item per decision that names a memory, with its `event`.
     private func decidedAdd(_ facts: [String], scope: MemoryScope, metadata: [String: MetadataValue], extractor: MemoryExtractor,
-                            body: Mem0Request) async throws -> [JSONValue] {
+                            body: Mem0Request, immutable: Bool) async throws -> [JSONValue] {
         let vectors = try await store.embedder.embed(facts)
         var held: [Memory] = []
         for vector in vectors {
             for hit in try store.search("", vector: vector, scope: scope, limit: 5, mode: .vector)
             where hit.memory.scope == scope && !held.contains(where: { $0.id == hit.memory.id }) { held.append(hit.memory) }
         }
-        let decisions = held.isEmpty ? facts.map(MemoryExtractor.Decision.add) : try await extractor.decide(facts, held: held)
+        let fixed = Set(held.filter(\.immutable).map(\.id))
+        let decided = held.isEmpty ? facts.map(MemoryExtractor.Decision.add) : try await extractor.decide(facts, held: held)
+        let decisions = decided.map { decision -> MemoryExtractor.Decision in
+            switch decision {
+            case let .update(id, text) where fixed.contains(id): .add(text)
+            case let .delete(id) where fixed.contains(id): .none(id)
+            default: decision
+            }
+        }
         let (expiry, validFrom) = (try body.date("expiration_date", dayEnds: true), try body.date("valid_from"))
         var stored: [NewMemory] = []
         for decision in decisions {
             switch decision {
-            case let .add(text): stored.append(NewMemory(text: text, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom))
+            case let .add(text):
+                stored.append(NewMemory(text: text, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, immutable: immutable))
             case let .update(id, text):
-                stored.append(NewMemory(text: text, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: id))
+                stored.append(NewMemory(text: text, scope: scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: id,
+                                        immutable: immutable))
             case .delete, .none: break
             }
         }

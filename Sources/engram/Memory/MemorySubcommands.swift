@@ -14,6 +14,7 @@ struct MemoryAdd: AsyncParsableCommand {
     @Option(help: "The id of a current memory of the same scope that this one replaces (its validity ends at --valid-from).") var supersedes: String?
     @Option(help: "A text whose embedding reaches this cosine with a current memory of the scope (and negates nothing it says) is that memory again: not stored. 1: off.")
     var dedupThreshold: Float = NearDuplicate.defaultThreshold
+    @Flag(help: "Never update, supersede, invalidate or delete these memories by id (erasing their scope still does).") var immutable = false
     @Flag(help: "One JSON line per memory.") var json = false
     @Argument(help: "Texts.") var texts: [String]
 
@@ -28,7 +29,8 @@ struct MemoryAdd: AsyncParsableCommand {
             let (metadata, validFrom) = (try MemoryJSON.metadata(metadata), try validFrom.map { try MemoryJSON.date($0, option: "--valid-from") })
             let supersedes = try supersedes.map(MemoryJSON.uuid)
             let added = try await store.add(texts.map {
-                NewMemory(text: $0, scope: scopeOptions.scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes)
+                NewMemory(text: $0, scope: scopeOptions.scope, metadata: metadata, expiresAt: expiry, validFrom: validFrom, supersedes: supersedes,
+                          immutable: immutable)
             }, dedupThreshold: dedupThreshold)
             for m in added { print(json ? Mem0JSON.item(m).text : "\(m.id.uuidString.lowercased())\t\(m.text)") }
         }
@@ -234,7 +236,7 @@ struct MemoryHistory: AsyncParsableCommand {
 struct MemoryImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import memories from JSONL lines {text, user_id?, agent_id?, run_id?, metadata?, id?, created_at?, updated_at?, expires_at?, valid_from?, valid_to?, superseded_by?, supersedes?, embedding?}.",
+        abstract: "Import memories from JSONL lines {text, user_id?, agent_id?, run_id?, metadata?, id?, created_at?, updated_at?, expires_at?, valid_from?, valid_to?, superseded_by?, supersedes?, immutable?, embedding?}.",
         discussion: """
             Embeds (unless a line brings its embedding) and commits in batches; after each committed batch prints \
             {"committed": N} on stdout. Every line is checked before the first commit. Lines written by `engram memory export` \
@@ -286,7 +288,8 @@ struct MemoryImport: AsyncParsableCommand {
                                expiresAt: try date(request, "expires_at") ?? date(request, "expiration_date"),
                                id: id, createdAt: try date(request, "created_at"), updatedAt: try date(request, "updated_at"),
                                validFrom: try date(request, "valid_from"), supersedes: try request.id("supersedes"),
-                               validTo: try date(request, "valid_to"), supersededBy: try request.id("superseded_by"))
+                               validTo: try date(request, "valid_to"), supersededBy: try request.id("superseded_by"),
+                               immutable: try request.bool("immutable") ?? false)
         try memory.validate()
         return memory
     }
@@ -316,7 +319,7 @@ struct MemoryExport: AsyncParsableCommand {
         abstract: "Export memories as JSONL that `engram memory import` takes back exactly.",
         discussion: """
             One line per live memory (every version of a superseded fact), oldest first: {id, text, user_id?, agent_id?, run_id?, \
-            metadata, created_at, updated_at, expires_at?, valid_from, valid_to?, superseded_by?, embedding?}; dates as seconds since \
+            metadata, created_at, updated_at, expires_at?, valid_from, valid_to?, superseded_by?, immutable?, embedding?}; dates as seconds since \
             1970 (to the microsecond). Without scope options, the whole store.
             """)
     @OptionGroup var storeOptions: StoreOptions
@@ -367,6 +370,7 @@ struct MemoryExport: AsyncParsableCommand {
         fields.append(("valid_from", seconds(m.validFrom)))
         if let to = m.validTo { fields.append(("valid_to", seconds(to))) }
         if let successor = m.supersededBy { fields.append(("superseded_by", .string(successor.uuidString.lowercased()))) }
+        if m.immutable { fields.append(("immutable", .bool(true))) }
         if let embedding { fields.append(("embedding", .array(embedding.map { .number(Double($0)) }))) }
         return .object(fields)
     }

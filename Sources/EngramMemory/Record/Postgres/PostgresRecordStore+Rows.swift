@@ -5,7 +5,7 @@ import PostgresNIO
 
 extension PostgresRecordStore {
     /// The columns of a memory, without its embedding.
-    static let memoryColumns = "row, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at, expires_at, valid_from, valid_to, superseded_by"
+    static let memoryColumns = "row, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at, expires_at, valid_from, valid_to, superseded_by, immutable"
 
     /// A memory from a row selected with ``memoryColumns`` (and, when `withEmbedding`, the embedding last).
     static func decode(_ row: PostgresRow) throws -> (Int64, Memory) {
@@ -24,13 +24,13 @@ extension PostgresRecordStore {
             expiresAt: try r[10].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
             validFrom: try r[11].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
             validTo: try r[12].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
-            supersededBy: try r[13].decode(UUID?.self))
+            supersededBy: try r[13].decode(UUID?.self), immutable: try r[14].decode(Bool.self))
         return (rowID, memory)
     }
 
     func decodeWithEmbedding(_ row: PostgresRow) throws -> StoredRecord {
         let (rowID, memory) = try Self.decode(row)
-        let blob = try PostgresRandomAccessRow(row)[14].decode(Data.self)
+        let blob = try PostgresRandomAccessRow(row)[15].decode(Data.self)
         return StoredRecord(row: rowID, memory: memory, embedding: try floats(blob, row: rowID))
     }
 

@@ -54,7 +54,7 @@ extension PostgresRecordStore {
                 let locked = try await lockedRecords(edits.map(\.id), in: scope, connection)
                 for edit in edits {
                     guard let (row, old, stored) = locked[edit.id] else { throw MemoryError.notFound(edit.id) }
-                    let memory = old.revised(edit.revision, at: now)
+                    let memory = try old.revised(edit.revision, at: now)
                     try await record(edit.revision.event, [(edit.id, old.text, memory.text)], at: now, connection)
                     try await connection.query("DELETE FROM engram_memory WHERE row = \(row)", logger: logger)
                     let vector = edit.embedding ?? stored
@@ -79,6 +79,7 @@ extension PostgresRecordStore {
                 let locked = try await lockedRecords(ids, in: scope, connection)
                 for id in ids {
                     guard let (row, memory, _) = locked[id] else { throw MemoryError.notFound(id) }
+                    try memory.requireMutable()
                     change.removed.append((row, memory.scope))
                 }
                 try await connection.query("DELETE FROM engram_memory WHERE row = ANY(\(change.removed.map(\.row)))", logger: logger)
@@ -205,16 +206,17 @@ extension PostgresRecordStore {
         for try await (row, id) in try await connection.query("""
             WITH inserted AS (
             INSERT INTO engram_memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at,
-                                       valid_from, valid_to, superseded_by)
+                                       valid_from, valid_to, superseded_by, immutable)
             SELECT i, t, h, CASE WHEN hu THEN u END, CASE WHEN ha THEN a END, CASE WHEN hr THEN r END, m, e, c, d, CASE WHEN hx THEN x END,
-                   vf, CASE WHEN hvt THEN vt END, CASE WHEN hs THEN s END
+                   vf, CASE WHEN hvt THEN vt END, CASE WHEN hs THEN s END, im
             FROM unnest(\(column(\.id))::uuid[], \(column(\.text))::text[], \(column(\.hash))::text[], \(users)::text[], \(hasUser)::boolean[],
                         \(agents)::text[], \(hasAgent)::boolean[], \(runs)::text[], \(hasRun)::boolean[],
                         \(column { MetadataValue.jsonText(of: $0.metadata) })::text[], \(embeddings.map(Self.buffer))::bytea[],
                         \(column { $0.createdAt.timeIntervalSince1970 })::float8[], \(column { $0.updatedAt.timeIntervalSince1970 })::float8[],
                         \(expires)::float8[], \(hasExpiry)::boolean[], \(column { $0.validFrom.timeIntervalSince1970 })::float8[],
-                        \(validTo)::float8[], \(hasValidTo)::boolean[], \(successors)::uuid[], \(hasSuccessor)::boolean[])
-                 WITH ORDINALITY AS t(i, t, h, u, hu, a, ha, r, hr, m, e, c, d, x, hx, vf, vt, hvt, s, hs, n)
+                        \(validTo)::float8[], \(hasValidTo)::boolean[], \(successors)::uuid[], \(hasSuccessor)::boolean[],
+                        \(column(\.immutable))::boolean[])
+                 WITH ORDINALITY AS t(i, t, h, u, hu, a, ha, r, hr, m, e, c, d, x, hx, vf, vt, hvt, s, hs, im, n)
             ORDER BY n
             ON CONFLICT DO NOTHING
             RETURNING row, id, text, user_id, agent_id, run_id, created_at

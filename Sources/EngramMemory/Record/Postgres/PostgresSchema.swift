@@ -55,6 +55,9 @@ enum PostgresSchema {
         CREATE UNIQUE INDEX engram_memory_dedup ON engram_memory (hash, coalesce(user_id, ''), coalesce(agent_id, ''), coalesce(run_id, ''))
         WHERE valid_to IS NULL
         """,
+    ], [
+        // Immutable memories: set at creation, never changed.
+        "ALTER TABLE engram_memory ADD COLUMN immutable BOOLEAN NOT NULL DEFAULT false",
     ]]
 
     /// Brings the schema to the newest version.

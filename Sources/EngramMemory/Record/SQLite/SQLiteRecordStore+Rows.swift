@@ -3,7 +3,7 @@ import GRDB
 
 extension SQLiteRecordStore {
     /// The columns of a memory, without its embedding.
-    static let memoryColumns = "row, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at, expires_at, valid_from, valid_to, superseded_by"
+    static let memoryColumns = "row, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at, expires_at, valid_from, valid_to, superseded_by, immutable"
 
     /// A memory from a row selected with ``memoryColumns`` (columns read by position: by name
     /// costs a lookup per column per row).
@@ -27,14 +27,15 @@ extension SQLiteRecordStore {
             supersededBy: try (row[13] as String?).map { text in
                 guard let id = UUID(uuidString: text) else { throw MemoryError.corruptRecord("row \(rowID) has an invalid superseded_by") }
                 return id
-            })
+            },
+            immutable: row[14])
         return (rowID, memory)
     }
 
     /// A row selected with ``memoryColumns`` and the embedding.
     func decodeWithEmbedding(_ row: Row) throws -> StoredRecord {
         let (rowID, memory) = try Self.decode(row)
-        return StoredRecord(row: rowID, memory: memory, embedding: try floats(row[14] as Data?, row: rowID))
+        return StoredRecord(row: rowID, memory: memory, embedding: try floats(row[15] as Data?, row: rowID))
     }
 
     func floats(_ blob: Data?, row: Int64) throws -> [Float] {

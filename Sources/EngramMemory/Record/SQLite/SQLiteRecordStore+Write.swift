@@ -28,7 +28,7 @@ extension SQLiteRecordStore {
             var change = RecordChange(), memories: [Memory] = []
             for edit in edits {
                 let (row, old) = try locate(edit.id, in: scope, db)
-                let memory = old.revised(edit.revision, at: now)
+                let memory = try old.revised(edit.revision, at: now)
                 try record(db, edit.revision.event, edit.id, old: old.text, new: memory.text, at: memory.updatedAt)
                 let vector = try edit.embedding
                     ?? floats(try Data.fetchOne(db, sql: "SELECT embedding FROM memory WHERE row = ?", arguments: [row]), row: row)
@@ -48,6 +48,7 @@ extension SQLiteRecordStore {
             var change = RecordChange()
             for id in ids {
                 let (row, memory) = try locate(id, in: scope, db)
+                try memory.requireMutable()
                 try db.execute(sql: "DELETE FROM memory WHERE row = ?", arguments: [row])
                 try db.execute(sql: "UPDATE history SET old_text = NULL, new_text = NULL WHERE memory_id = ?", arguments: [id.uuidString])
                 try record(db, .delete, id, old: nil, new: nil, at: now)
@@ -136,13 +137,13 @@ extension SQLiteRecordStore {
     private func insert(_ memory: Memory, embedding: Data, _ db: Database) throws -> Int64 {
         try db.cachedStatement(sql: """
             INSERT INTO memory (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at, expires_at,
-                                valid_from, valid_to, superseded_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                valid_from, valid_to, superseded_by, immutable)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [memory.id.uuidString, memory.text, memory.hash, memory.scope.userID, memory.scope.agentID,
                                      memory.scope.runID, MetadataValue.jsonText(of: memory.metadata),
                                      embedding, memory.createdAt.timeIntervalSince1970, memory.updatedAt.timeIntervalSince1970,
                                      memory.expiresAt?.timeIntervalSince1970, memory.validFrom.timeIntervalSince1970,
-                                     memory.validTo?.timeIntervalSince1970, memory.supersededBy?.uuidString])
+                                     memory.validTo?.timeIntervalSince1970, memory.supersededBy?.uuidString, memory.immutable])
         return db.lastInsertedRowID
     }
 

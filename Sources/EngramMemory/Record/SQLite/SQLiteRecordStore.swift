@@ -68,6 +68,10 @@ final class SQLiteRecordStore: RecordStore {
                     WHERE valid_to IS NULL;
                 """)
         }
+        // Immutable memories: set at creation, never changed.
+        m.registerMigration("v3") { db in
+            try db.execute(sql: "ALTER TABLE memory ADD COLUMN immutable INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 
