@@ -157,8 +157,8 @@ package struct Mem0Request {
     /// `recency_half_life_days` (a number > 0) as a duration, if given.
     package func recencyHalfLife() throws -> Duration? {
         guard let days = try number("recency_half_life_days") else { return nil }
-        guard days > 0, days < 1e9 else { throw Mem0RequestError.invalid("'recency_half_life_days' must be a number > 0") }
-        return .milliseconds(Int64((days * 86_400_000).rounded()))
+        guard let halfLife = Duration.halfLife(days: days) else { throw Mem0RequestError.invalid("'recency_half_life_days' must be a number > 0") }
+        return halfLife
     }
 
     /// `mode`: vector, keyword or hybrid (default).

@@ -34,6 +34,10 @@ struct MemoryBench: AsyncParsableCommand {
     @Flag(help: "Record the native MiniLM embedder as the store's (the base vectors are MiniLM embeddings), so that `engram serve` can open the --store afterwards.")
     var nativeIdentity = false
 
+    func validate() throws {
+        if let days = recencyHalfLifeDays, Duration.halfLife(days: days) == nil { throw ValidationError("--recency-half-life-days must be > 0") }
+    }
+
     func run() async throws {
         let vectors = try VectorFile.readVectors(base)
         let dimension = vectors.dimension
@@ -111,7 +115,7 @@ struct MemoryBench: AsyncParsableCommand {
             let hits = try s!.search(queryPool.isEmpty ? "" : queryPool[q % queryPool.count], vector: query,
                                      scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 10, mode: mode,
                                      validity: asOf ? .asOf(Date()) : .current,
-                                     recencyHalfLife: recencyHalfLifeDays.map { .milliseconds(Int64($0 * 86_400_000)) })
+                                     recencyHalfLife: recencyHalfLifeDays.flatMap(Duration.halfLife(days:)))
             latencies.append((ContinuousClock.now - t).seconds * 1e3)
             guard mode == .vector else { continue }
             let exact = try s!.list(scope: MemoryScope(userID: "user\(tenant)"), filter: filter, limit: 1_000_000).memories

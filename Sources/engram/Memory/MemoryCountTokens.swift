@@ -11,9 +11,7 @@ struct MemoryCountTokens: ParsableCommand {
 
     func run() throws {
         let counter = EstimatedTokenCounter()
-        let texts: [String] = input.hasSuffix(".jsonl")
-            ? try JSONLine.read(input).map { try $0.text("text") }
-            : try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let texts = try TextInput.read(input)
         var out = ""
         for text in texts { out += "\(counter.count(text))\n" }
         FileHandle.standardOutput.write(Data(out.utf8))

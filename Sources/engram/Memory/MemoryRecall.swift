@@ -26,14 +26,14 @@ struct MemoryRecall: AsyncParsableCommand {
     func validate() throws {
         guard budgetTokens > 0 else { throw ValidationError("--budget-tokens must be positive") }
         guard (0...1).contains(lambda) else { throw ValidationError("--lambda must lie in 0...1") }
-        if let days = recencyHalfLifeDays, !(days > 0 && days < 1e9) { throw ValidationError("--recency-half-life-days must be > 0") }
+        if let days = recencyHalfLifeDays, Duration.halfLife(days: days) == nil { throw ValidationError("--recency-half-life-days must be > 0") }
     }
 
     func run() async throws {
         try await storeOptions.withStore { store in
             let filter = try MemoryJSON.filter(filters)
             var options = RecallOptions(validity: try validityOptions.validity(),
-                                        recencyHalfLife: recencyHalfLifeDays.map { .milliseconds(Int64(($0 * 86_400_000).rounded())) }, mode: mode)
+                                        recencyHalfLife: recencyHalfLifeDays.flatMap(Duration.halfLife(days:)), mode: mode)
             options.lambda = lambda
             let recall = try await store.recall(query, scope: scopeOptions.scope.merging(MemoryScope(pinnedBy: filter)), filter: filter,
                                                 budgetTokens: budgetTokens, options: options)

@@ -57,10 +57,10 @@ struct MemorySearch: AsyncParsableCommand {
     func validate() throws {
         guard (query == nil) != (queries == nil) else { throw ValidationError("give a QUERY or --queries FILE, not both") }
         guard limit > 0 else { throw ValidationError("--limit must be positive") }
-        if let days = recencyHalfLifeDays, !(days > 0 && days < 1e9) { throw ValidationError("--recency-half-life-days must be > 0") }
+        if let days = recencyHalfLifeDays, Duration.halfLife(days: days) == nil { throw ValidationError("--recency-half-life-days must be > 0") }
     }
 
-    private var halfLife: Duration? { recencyHalfLifeDays.map { .milliseconds(Int64(($0 * 86_400_000).rounded())) } }
+    private var halfLife: Duration? { recencyHalfLifeDays.flatMap(Duration.halfLife(days:)) }
 
     func run() async throws {
         try await storeOptions.withStore { store in
