@@ -35,6 +35,9 @@ def check_operations(host):
                    if s.name == "engram_http_requests_total" and s.labels.get("route") == "/v3/memories/search" and s.labels.get("status") == "200")
     check(searches >= 2, f"search requests counted: {searches}")
     check("engram_request_part_duration_seconds" in families and "engram_memories" in families, f"metric families: {sorted(families)}")
+    # The same search asked again is answered from the query-embedding cache.
+    hits = sum(s.value for s in families["engram_query_cache_hits"].samples if s.name == "engram_query_cache_hits_total")
+    check(hits >= 1 and "engram_query_cache_misses" in families, f"query cache hits: {hits}")
 
 
 def main(engram, database=None):

@@ -30,6 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Threads of the native embedder's worker (default: half the cores, leaving the rest to requests).")
     var embedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
     @Option(help: "Most query texts the native embedder's worker embeds in one pass.") var embedBatch = 64
+    @Option(help: "Query embeddings kept in an LRU cache, by model and text (0: no cache).") var queryCache = 4_096
     @Option(help: "Seconds between checkpoints of the store when enough has changed (0: only at shutdown).")
     var checkpointInterval = 300
     @Option(help: "Seconds a connection may send nothing (idle, or a request stopped halfway) before it is closed.")
@@ -46,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard checkpointInterval >= 0 else { throw ValidationError("--checkpoint-interval must be 0 or more seconds") }
         guard idleTimeout.isFinite, idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be in (0, 86400] seconds") }
         guard (1...1_024).contains(embedBatch) else { throw ValidationError("--embed-batch must be in 1...1024") }
+        guard (0...1_000_000).contains(queryCache) else { throw ValidationError("--query-cache must be in 0...1000000") }
         guard (llmURL == nil) == (llmModel == nil) else { throw ValidationError("--llm-url and --llm-model go together") }
         if let llmURL, URL(string: llmURL)?.scheme == nil { throw ValidationError("--llm-url must be a URL") }
     }
@@ -61,7 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
         let keys = try APIKeys.load(environmentKey: ProcessInfo.processInfo.environment["ENGRAM_API_KEY"], file: apiKeys)
         // Requests embed on one worker thread, batched, never on the cooperative pool.
         let embedder = try storeOptions.makeEmbedder(threads: embedThreads)
-        let served = (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder
+        let batched = (embedder as? any SynchronousEmbedder).map { BatchingEmbedder($0, maxBatch: embedBatch) } ?? embedder
+        let served = queryCache > 0 ? CachingEmbedder(batched, capacity: queryCache) : batched
         // The server listens while the store opens (probes see it starting); {"listening"} is printed once it is open.
         let server = try MemoryServer(store: nil, configuration: .init(
             host: host, port: port, keys: keys, extractor: try extractor(),

@@ -37,7 +37,13 @@ struct OperationsRoutes: Sendable {
                 metrics.set("engram_changes_since_checkpoint", Double(store.changesSinceCheckpoint))
                 metrics.set("engram_checkpoint_bytes", Double(store.checkpointBytes))
                 if let lag = store.catchUpLag { metrics.set("engram_catchup_lag_seconds", Double(ServerMetrics.nanoseconds(lag)) / 1e9) }
-                if let batching = store.embedder as? BatchingEmbedder {
+                let caching = store.embedder as? CachingEmbedder
+                if let figures = caching?.statistics {
+                    metrics.advance("engram_query_cache_hits_total", to: figures.hits)
+                    metrics.advance("engram_query_cache_misses_total", to: figures.misses)
+                    metrics.set("engram_query_cache_entries", Double(figures.entries))
+                }
+                if let batching = (caching?.base ?? store.embedder) as? BatchingEmbedder {
                     let figures = batching.statistics
                     metrics.set("engram_embed_queue_texts", Double(figures.queuedTexts))
                     metrics.advance("engram_embed_batches_total", to: figures.batches)

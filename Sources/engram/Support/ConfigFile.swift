@@ -21,7 +21,7 @@ struct ConfigFile {
     static let serve: [String: Kind] = [
         "store": .value, "database": .value, "embedder": .value, "model": .value,
         "host": .value, "port": .value, "api-keys": .value, "llm-url": .value, "llm-model": .value,
-        "embed-threads": .value, "embed-batch": .value, "checkpoint-interval": .value, "idle-timeout": .value,
+        "embed-threads": .value, "embed-batch": .value, "query-cache": .value, "checkpoint-interval": .value, "idle-timeout": .value,
         "log-format": .value, "metrics": .invertibleFlag, "public-metrics": .flag,
     ]
 
