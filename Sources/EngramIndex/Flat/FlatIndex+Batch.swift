@@ -97,7 +97,7 @@ extension FlatIndex {
                 }
             }
             guard metric == .l2 else {
-                for i in 0..<m { out[queryRange.lowerBound + i] = tops[i].results(metric: metric) }
+                for i in 0..<m { out[queryRange.lowerBound + i] = tops[i].drainResults(metric: metric) }
                 return
             }
             let largestNorm = squaredNorms.max() ?? 0

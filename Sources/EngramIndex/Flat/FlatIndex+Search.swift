@@ -11,11 +11,12 @@ extension FlatIndex {
     /// - Complexity: O(n · dimension) for n stored vectors; O(allowed · dimension) with a filter.
     public func search(_ query: [Float], k: Int, filter: SearchFilter? = nil) throws -> [SearchResult] {
         guard k > 0 else { throw EngramError.invalidK(k) }
-        let q = try VectorValidation.prepared(query, dimension: dimension, metric: metric)
-        return try lock.withReadLock {
-            guard !slotOfID.isEmpty else { throw EngramError.emptyIndex }
-            let allowed = filter.map { $0.allowedSlots(under: layout, capacity: ids.count, slot: { slotOfID[$0] }).allowed }
-            return q.withUnsafeBufferPointer { scan($0.baseAddress!, k: k, allowed: allowed) }
+        return try VectorValidation.withPrepared(query, dimension: dimension, metric: metric) { q in
+            try lock.withReadLock {
+                guard !slotOfID.isEmpty else { throw EngramError.emptyIndex }
+                let allowed = filter.map { $0.allowedSlots(under: layout, capacity: ids.count, slot: { slotOfID[$0] }).allowed }
+                return scan(q, k: k, allowed: allowed)
+            }
         }
     }
 
@@ -50,7 +51,7 @@ extension FlatIndex {
                     storage.scan(query, allowed: allowed, count: ids.count,
                                  isLive: hasHoles || allowed != nil ? { live[$0] } : nil,
                                  distance: distance, id: { ids[$0] }, into: &top)
-                    return top.results(metric: metric)
+                    return top.drainResults(metric: metric)
                 }
             }
         }

@@ -59,15 +59,13 @@ extension HNSWIndex {
     public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: SearchFilter? = nil) throws -> [SearchResult] {
         guard k > 0 else { throw EngramError.invalidK(k) }
         if let ef, ef <= 0 { throw EngramError.invalidParameter("ef must be positive, got \(ef)") }
-        let q = try VectorValidation.prepared(query, dimension: dimension, metric: metric)
         let graph = graph
         let (live, nodes) = graph.allocation.withLock { ($0.liveCount, $0.nodeCount) }
-        guard live > 0 else { throw EngramError.emptyIndex }
-        let allowed = filter.map { allowedSlots($0, in: graph) }
-        let breadth = max(k, ef ?? max(k, 64))
-        let exact = min(breadth, Self.exactDepthFactor * k)
-        let found = q.withUnsafeBufferPointer { buf -> [(Float, UInt32)] in
-            let query = buf.baseAddress!
+        let found = try VectorValidation.withPrepared(query, dimension: dimension, metric: metric) { query -> [(Float, UInt32)] in
+            guard live > 0 else { throw EngramError.emptyIndex }
+            let allowed = filter.map { allowedSlots($0, in: graph) }
+            let breadth = max(k, ef ?? max(k, 64))
+            let exact = min(breadth, Self.exactDepthFactor * k)
             guard let allowed else { return graph.search(query, ef: breadth, exact: exact, admission: .live, nodes: nodes) }
             let plan = Self.plan(allowed: allowed.count, ef: breadth, nodes: nodes)
             guard plan != .exactScan else { return graph.exactScan(query, k: k, allowed: allowed.allowed, nodes: nodes) }

@@ -83,8 +83,21 @@ struct TopK {
         return out
     }
 
-    /// The kept candidates, best first, with scores converted for `metric`.
-    func results(metric: Metric) -> [SearchResult] {
-        sorted().map { SearchResult(id: $0.1, score: metric.score(fromDistance: $0.0)) }
+    /// The kept candidates, best first, with scores converted for `metric`, taken out of the heap
+    /// (worst first, written from the back): the result array is the one allocation.
+    mutating func drainResults(metric: Metric) -> [SearchResult] {
+        let n = count
+        return [SearchResult](unsafeUninitializedCapacity: n) { out, initialized in
+            while count > 0 {
+                count -= 1
+                (out.baseAddress! + count).initialize(to: SearchResult(id: ids[0], score: metric.score(fromDistance: distances[0])))
+                if count > 0 {
+                    distances[0] = distances[count]
+                    ids[0] = ids[count]
+                    siftDown(0)
+                }
+            }
+            initialized = n
+        }
     }
 }

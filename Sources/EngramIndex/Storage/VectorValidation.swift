@@ -14,6 +14,19 @@ enum VectorValidation {
         return out
     }
 
+    /// Runs `body` with the validated (and, for cosine, normalized) copy of `vector` in temporary
+    /// storage: a query's copy costs no allocation (the stack holds it when it fits).
+    /// - Throws: as ``prepared(_:dimension:metric:)``, and what `body` throws.
+    static func withPrepared<R>(_ vector: [Float], dimension: Int, metric: Metric,
+                                _ body: (UnsafePointer<Float>) throws -> R) throws -> R {
+        guard vector.count == dimension else { throw EngramError.dimensionMismatch(expected: dimension, actual: vector.count) }
+        return try withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension) { row in
+            _ = row.initialize(from: vector)
+            try prepareRow(row, metric: metric, rowIndex: 0, dimension: dimension)
+            return try body(row.baseAddress!)
+        }
+    }
+
     /// Validates `count` rows of `dimension` packed in `flat` in place, normalizing for cosine.
     static func prepareRows(_ flat: inout [Float], dimension: Int, metric: Metric) throws {
         guard dimension > 0, flat.count % dimension == 0 else {
