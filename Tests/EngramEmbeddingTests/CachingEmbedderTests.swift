@@ -3,27 +3,11 @@ import EngramSupport
 import Foundation
 import Testing
 
-/// Embeds a text as [its length, a hash of it], recording every text it is asked for; fails on "fail".
-final class TextRecordingEmbedder: Embedder, @unchecked Sendable {  // `asked` is guarded by `lock`
-    let dimension = 2
-    let modelName = "text-recording"
-    private let lock = NSLock()
-    private var asked: [[String]] = []
-
-    var calls: [[String]] { lock.withLock { asked } }
-
-    func embed(_ texts: [String]) async throws -> [[Float]] {
-        lock.withLock { asked.append(texts) }
-        if texts.contains("fail") { throw EmbeddingError.remote(status: 500, message: "down") }
-        return texts.map { [Float($0.utf8.count), Float($0.utf8.reduce(0) { $0 &* 31 &+ Int($1) } % 10_007)] }
-    }
-}
-
 @Suite("Caching embedder")
 struct CachingEmbedderTests {
     @Test("the least recently used embedding is the one forgotten; hits never reach the model")
     func leastRecentlyUsed() async throws {
-        let base = TextRecordingEmbedder()
+        let base = RecordingEmbedder(failingText: "fail")
         let cache = CachingEmbedder(base, capacity: 3)
         for text in ["a", "b", "c", "a", "d", "b", "a", "c"] { _ = try await cache.embed([text]) }
         // After a, b, c and a hit on a, d evicts b; b then evicts c; a hits; c is computed again.
@@ -35,7 +19,7 @@ struct CachingEmbedderTests {
 
     @Test("agrees with a list model of LRU over random lookups")
     func randomOracle() async throws {
-        let base = TextRecordingEmbedder()
+        let base = RecordingEmbedder(failingText: "fail")
         let cache = CachingEmbedder(base, capacity: 8)
         var recency: [String] = []  // the model: most recent last
         var expectedMisses: [[String]] = []
@@ -56,7 +40,7 @@ struct CachingEmbedderTests {
 
     @Test("a batch asks the model only for what is missing, in order, and is not stored; a failure stores nothing")
     func batchesAndFailures() async throws {
-        let base = TextRecordingEmbedder()
+        let base = RecordingEmbedder(failingText: "fail")
         let cache = CachingEmbedder(base, capacity: 16)
         _ = try await cache.embed(["q"])
         let mixed = try await cache.embed(["x", "q", "y"])

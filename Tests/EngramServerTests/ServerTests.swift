@@ -496,6 +496,13 @@ struct ServerValidityTests {
             #expect(try await add(#"{"messages": "x", "user_id": "gus", "immutable": "yes"}"#).0 == .unprocessableContent)
             let (_, still) = try await client.call(.get, "/v1/memories/\(fixed["id"]!)/")
             #expect((still as? [String: Any])?["memory"] as? String == "is allergic to peanuts")
+            // Erasing the scope still removes immutable memories: delete_all, and delete_users / reset (entities).
+            for (user, erase) in [("hal", "/v1/memories/?user_id=hal"), ("ida", "/v2/entities/user/ida/")] {
+                let (_, held) = try await add(#"{"messages": "is allergic to shellfish", "user_id": "\#(user)", "infer": false, "immutable": true}"#)
+                let id = try #require(results(held).first?["id"] as? String)
+                #expect(try await client.call(.delete, erase).0 == .ok, "\(erase)")
+                #expect(try await client.call(.get, "/v1/memories/\(id)/").0 == .notFound, "\(erase)")
+            }
             for field in [#""custom_categories": [{"a": "b"}]"#, #""structured_data_schema": {}"#, #""custom_instructions": "only food""#] {
                 let (status, body) = try await add(#"{"messages": "x y", "user_id": "gus", \#(field)}"#)
                 let name = String(field.dropFirst().prefix { $0 != "\"" })

@@ -101,16 +101,6 @@ extension MemoryFilter {
     }
 }
 
-extension MetadataValue {
-    /// An array or object: what a filter operand cannot be.
-    var isContainer: Bool {
-        switch self {
-        case .strings, .array, .object: true
-        default: false
-        }
-    }
-}
-
 /// ISO-8601 timestamps as Mem0 writes them (with or without fractional seconds and zone).
 enum Timestamp {
     static func parse(_ s: String) -> Date? {

@@ -57,7 +57,7 @@ public struct Memory: Sendable, Hashable, Identifiable, FilterSubject {
         case "updated_at": .number(updatedAt.timeIntervalSince1970)
         case "valid_from": .number(validFrom.timeIntervalSince1970)
         case "valid_to": validTo.map { .number($0.timeIntervalSince1970) }
-        default: metadata[field] ?? (field.contains(".") ? MetadataValue.value(at: field[...], in: metadata) : nil)
+        default: MetadataValue.value(at: field, in: metadata)
         }
     }
 

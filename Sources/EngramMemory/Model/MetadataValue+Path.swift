@@ -5,12 +5,18 @@ extension MetadataValue {
     /// A key that contains dots is taken whole first, so metadata written before nesting existed
     /// (`{"prefs.food": …}`) is still addressed as it was.
     /// - Complexity: O(dots in the path × depth) lookups.
-    static func value(at path: Substring, in object: [String: MetadataValue]) -> MetadataValue? {
-        if let value = object[String(path)] { return value }
+    static func value(at path: String, in object: [String: MetadataValue]) -> MetadataValue? {
+        if let value = object[path] { return value }
+        return path.contains(".") ? nested(path[...], in: object) : nil
+    }
+
+    /// The value of the leftmost split of `path` at a dot whose head names a nested object in
+    /// which the rest resolves.
+    private static func nested(_ path: Substring, in object: [String: MetadataValue]) -> MetadataValue? {
         var start = path.startIndex
         while let dot = path[start...].firstIndex(of: ".") {
             let rest = path[path.index(after: dot)...]
-            if case let .object(inner)? = object[String(path[..<dot])], let value = value(at: rest, in: inner) { return value }
+            if case let .object(inner)? = object[String(path[..<dot])], let value = value(at: String(rest), in: inner) { return value }
             start = rest.startIndex
         }
         return nil
@@ -30,7 +36,7 @@ extension MetadataValue {
             }
         }
         collect(object, prefix: "")
-        return paths.map { ($0, value(at: $0[...], in: object)!) }
+        return paths.map { ($0, value(at: $0, in: object)!) }
     }
 
     var isObject: Bool { if case .object = self { true } else { false } }

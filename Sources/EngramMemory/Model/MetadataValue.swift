@@ -50,8 +50,10 @@ public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible 
     }
 
     /// `metadata` with every array of strings in the `.strings` form (what the store keeps).
+    /// - Complexity: O(1) extra work when no value is an array or object (the common case).
     public static func normalized(_ metadata: [String: MetadataValue]) -> [String: MetadataValue] {
-        metadata.mapValues(\.normalized)
+        guard metadata.values.contains(where: \.isNested) else { return metadata }
+        return metadata.mapValues(\.normalized)
     }
 
     /// The value with every array of strings, at any depth, in the `.strings` form.
@@ -60,6 +62,22 @@ public enum MetadataValue: Sendable, Hashable, Codable, CustomStringConvertible 
         case let .array(elements): Self.list(elements.map(\.normalized))
         case let .object(fields): .object(fields.mapValues(\.normalized))
         default: self
+        }
+    }
+
+    /// An array or object: what a filter operand cannot be.
+    var isContainer: Bool {
+        switch self {
+        case .strings, .array, .object: true
+        default: false
+        }
+    }
+
+    /// An `.array` or `.object`: what ``normalized`` may rewrite.
+    var isNested: Bool {
+        switch self {
+        case .array, .object: true
+        default: false
         }
     }
 
