@@ -109,10 +109,16 @@ struct MemorySearch {
             }
         }
         if recencyHalfLife != nil { ranked = weighedByRecency(ranked, candidates) }
-        let found = ranked.lazy.compactMap { r in
-            candidates.memory(r.row).map { (r.row, MemoryHit(memory: $0.memory, score: r.score, details: r.details)) }
-        }.prefix(limit)
-        return Outcome(hits: found.map(\.1), rows: found.map(\.0), builtKeyword: built)
+        var outcome = Outcome(hits: [], builtKeyword: built)
+        outcome.hits.reserveCapacity(min(limit, ranked.count))
+        outcome.rows.reserveCapacity(min(limit, ranked.count))
+        for r in ranked {
+            guard outcome.hits.count < limit else { break }
+            guard let memory = candidates.memory(r.row)?.memory else { continue }
+            outcome.hits.append(MemoryHit(memory: memory, score: r.score, details: r.details))
+            outcome.rows.append(r.row)
+        }
+        return outcome
     }
 
     /// `ranked` with each score weighed by its memory's recency factor, best first again (ties to
