@@ -238,6 +238,57 @@ F16 static void f32_to_f16_f16c(const float *src, uint16_t *dst, size_t n) {
     }
 }
 
+int engram_cpu_has_vnni(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+}
+
+AVX2 static inline int32_t hsum256_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+// Widened to 16 bits first: vpmaddubsw on raw bytes would saturate (255·127·2 > 2^15).
+AVX2 int32_t engram_dot_u8s8_avx2(const uint8_t *x, const int8_t *q, size_t n) {
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + i)));
+        __m256i q0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q + i)));
+        __m256i x1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + i + 16)));
+        __m256i q1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q + i + 16)));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(x0, q0));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(x1, q1));
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + i)));
+        __m256i q0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q + i)));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(x0, q0));
+    }
+    int32_t sum = hsum256_epi32(_mm256_add_epi32(s0, s1));
+    for (; i < n; i++) sum += (int32_t)x[i] * (int32_t)q[i];
+    return sum;
+}
+
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+VNNI int32_t engram_dot_u8s8_vnni(const uint8_t *x, const int8_t *q, size_t n) {
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512(x + i), _mm512_loadu_si512(q + i));
+        s1 = _mm512_dpbusd_epi32(s1, _mm512_loadu_si512(x + i + 64), _mm512_loadu_si512(q + i + 64));
+    }
+    for (; i + 64 <= n; i += 64) s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512(x + i), _mm512_loadu_si512(q + i));
+    if (i < n) {
+        __mmask64 m = (__mmask64)((1ULL << (n - i)) - 1);
+        s1 = _mm512_dpbusd_epi32(s1, _mm512_maskz_loadu_epi8(m, x + i), _mm512_maskz_loadu_epi8(m, q + i));
+    }
+    return _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+}
+
 static int cached_level = -1;
 
 static int cpu_level_cached(void) {
@@ -276,5 +327,9 @@ float engram_negdot_avx512(const float *a, const float *b, size_t n) { (void)a; 
 size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t) {
     return next_candidate_scalar(dots, norms, start, n, t);
 }
+
+int engram_cpu_has_vnni(void) { return 0; }
+int32_t engram_dot_u8s8_avx2(const uint8_t *x, const int8_t *q, size_t n) { (void)x; (void)q; (void)n; return 0; }
+int32_t engram_dot_u8s8_vnni(const uint8_t *x, const int8_t *q, size_t n) { (void)x; (void)q; (void)n; return 0; }
 
 #endif

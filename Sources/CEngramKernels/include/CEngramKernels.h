@@ -29,6 +29,15 @@ float engram_l2sq_f16_avx2(const float *q, const uint16_t *x, size_t n);
 float engram_negdot_f16_scalar(const float *q, const uint16_t *x, size_t n);
 float engram_l2sq_f16_scalar(const float *q, const uint16_t *x, size_t n);
 
+// 8-bit traversal codes: Σ x[i]·q[i] over n bytes, exact in int32 for n < 2^16, x unsigned (a
+// stored code row, biased by 128), q signed in [-127, 127] (a prepared query). The _avx2 kernel
+// widens to 16 bits and multiplies pairs (vpmaddwd); the _vnni one multiplies 64 bytes per
+// instruction (vpdpbusd) and needs AVX-512 BW + VNNI (engram_cpu_has_vnni()).
+int32_t engram_dot_u8s8_avx2(const uint8_t *x, const int8_t *q, size_t n);
+int32_t engram_dot_u8s8_vnni(const uint8_t *x, const int8_t *q, size_t n);
+/// 1 when the CPU runs AVX-512 BW and VNNI.
+int engram_cpu_has_vnni(void);
+
 /// The first index j in [start, n) where key(j) >= t, or n; key(j) = dots[j], or 2·dots[j] - norms[j]
 /// when norms is not NULL (the L2 form, up to a per-query constant). Scans a block of scores for the
 /// few that can enter a top-k heap.

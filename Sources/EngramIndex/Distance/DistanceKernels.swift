@@ -36,6 +36,9 @@ public struct DistanceKernels: Sendable {
     public let level: Level
     package let dot: Function
     package let l2Squared: Function
+    /// The code kernel of this level: VNNI (64 bytes per instruction) at the AVX-512 level when the
+    /// CPU has it, else the AVX2 one; the Swift SIMD one at the portable level.
+    package let codeDot: CodeFunction
 
     /// Kernels for `level`, or for the widest supported level below it.
     public init(level requested: Level) {
@@ -45,6 +48,11 @@ public struct DistanceKernels: Sendable {
         case .avx512: (dot, l2Squared) = (engram_dot_avx512, engram_l2sq_avx512)
         case .avx2: (dot, l2Squared) = (engram_dot_avx2, engram_l2sq_avx2)
         case .swiftSIMD: (dot, l2Squared) = ({ SIMDKernels.dot($0!, $1!, $2) }, { SIMDKernels.l2Squared($0!, $1!, $2) })
+        }
+        codeDot = switch level {
+        case .avx512 where Self.hasVNNI: engram_dot_u8s8_vnni
+        case .avx512, .avx2: engram_dot_u8s8_avx2
+        case .swiftSIMD: { SIMDKernels.codeDot($0!, $1!, $2) }
         }
     }
 
@@ -59,6 +67,21 @@ public struct DistanceKernels: Sendable {
         case (false, true): engram_negdot_f16_avx2
         case (false, false): engram_negdot_f16_scalar
         }
+    }
+
+    /// A kernel over a traversal code row (unsigned bytes) and a prepared query (signed bytes) of
+    /// `n` values: their exact integer dot product (see ``ScalarQuantizer``).
+    public typealias CodeFunction = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Int8>?, Int) -> Int32
+
+    /// Whether the CPU runs AVX-512 BW and VNNI.
+    package static let hasVNNI = engram_cpu_has_vnni() != 0
+
+    /// The code kernels this CPU runs, by name ("swift", "avx2", "vnni"); for tests and benchmarks.
+    package static var codeKernels: [(name: String, kernel: CodeFunction)] {
+        var kernels: [(name: String, kernel: CodeFunction)] = [("swift", { SIMDKernels.codeDot($0!, $1!, $2) })]
+        if Level.supported >= .avx2 { kernels.append(("avx2", engram_dot_u8s8_avx2)) }
+        if Level.supported == .avx512, hasVNNI { kernels.append(("vnni", engram_dot_u8s8_vnni)) }
+        return kernels
     }
 
     /// The distance of `query` to the f16 row `row` (bit patterns) for `metric`; for tests and benchmarks.

@@ -68,6 +68,28 @@ enum SIMDKernels {
         }
         return (s0 + s1).sum() + s4.sum() + tail
     }
+
+    /// Σ x[i]·q[i] of a traversal code row (unsigned bytes) and a prepared query (signed bytes),
+    /// exact (see ``ScalarQuantizer``).
+    @inline(__always)
+    static func codeDot(_ x: UnsafePointer<UInt8>, _ q: UnsafePointer<Int8>, _ n: Int) -> Int32 {
+        let rx = UnsafeRawPointer(x), rq = UnsafeRawPointer(q)
+        var s0 = SIMD16<Int32>(), s1 = SIMD16<Int32>()
+        var i = 0
+        while i + 32 <= n {
+            s0 &+= SIMD16<Int32>(truncatingIfNeeded: rx.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self))
+                &* SIMD16<Int32>(truncatingIfNeeded: rq.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self))
+            s1 &+= SIMD16<Int32>(truncatingIfNeeded: rx.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD16<UInt8>.self))
+                &* SIMD16<Int32>(truncatingIfNeeded: rq.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD16<Int8>.self))
+            i &+= 32
+        }
+        var tail: Int32 = 0
+        while i < n {
+            tail &+= Int32(x[i]) &* Int32(q[i])
+            i &+= 1
+        }
+        return (s0 &+ s1).wrappedSum() &+ tail
+    }
 }
 
 extension SIMD where Scalar == Float {
