@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "HNSW: links per node (level 0 keeps 2·m).") var m = 16
     @Option(name: .customLong("ef-construction"), help: "HNSW: candidate list size while building.") var efConstruction = 200
     @Option(help: "HNSW: comma-separated search breadths; one result line per ef.") var ef = "16,32,64,128"
+    @Option(help: "HNSW: what queries walk the graph on: auto, f32, f16 or int8.") var traversal: Traversal = .auto
     @Flag(name: .customLong("warm-up"), help: "With --index-file: call HNSWIndex.warmUp (map every searched page, run one search) before the first query.") var warmUp = false
     @Option(help: "Filtered benchmark: JSONL lines {name, allowed, queries: [{query, topk}]}.") var filtered: String?
 
@@ -46,7 +47,7 @@ struct BenchCommand: ParsableCommand {
         let truth = try loadTruth(base: baseVectors, queries: queryVectors)
 
         let built = try Progress.timed("building \(index.rawValue) index over \(baseVectors.count) vectors") {
-            try IndexBuilder.build(index, baseVectors, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
+            try IndexBuilder.build(index, baseVectors, metric: metric, m: m, efConstruction: efConstruction, threads: threads, traversal: traversal)
         }
         if let filtered {
             try runFiltered(built.value, base: baseVectors, queries: queryVectors, file: filtered, buildSeconds: built.seconds)

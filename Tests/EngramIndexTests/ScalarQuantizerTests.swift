@@ -88,7 +88,7 @@ struct ScalarQuantizerTests {
         var broken = data[7]
         broken[3] = .nan
         #expect(!quantizer.encode(broken, into: &codes).faithful)
-        #expect(ScalarQuantizer(centers: [0, 0], scales: [1, 0]) == nil && ScalarQuantizer(centers: [.nan], scales: [1]) == nil)
+        #expect(ScalarQuantizer(centers: [0, 0], scales: [1, 0], errorBound: 1) == nil && ScalarQuantizer(centers: [.nan], scales: [1], errorBound: 1) == nil)
     }
 
     @Test("constant dimensions and a zero query are handled")
@@ -98,7 +98,7 @@ struct ScalarQuantizerTests {
         #expect(quantizer.scales.allSatisfy { $0.isFinite && $0 > 0 })
         var codes = [UInt8](repeating: 0, count: 3), bytes = [Int8](repeating: 0, count: 3)
         let (norm, faithful) = quantizer.encode(data[1], into: &codes)
-        #expect(faithful && abs(norm - 1) < 1e-3)
+        #expect(faithful && abs(norm - 1) < 0.02)  // the end of the sample range, inside the 10% margin
         let zero = quantizer.prepare([0, 0, 0], metric: .innerProduct, into: &bytes)
         #expect(bytes == [0, 0, 0] && zero.distance(dot: DistanceKernels.active.codeDot(codes, bytes, 3), norm: norm) == 0)
         let prepared = quantizer.prepare([0, 0, 0], metric: .l2, into: &bytes)  // centred: not zero

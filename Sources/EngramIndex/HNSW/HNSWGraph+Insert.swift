@@ -16,6 +16,8 @@ extension HNSWGraph {
             try upperOffset.reserve(slot + 1)
             try externalIDs.reserve(slot + 1)
             try halfVectors?.reserve((slot + 1) * vectors.stride)
+            try codeStorage?.reserve((slot + 1) * dimension)
+            try codeNorms?.reserve(slot + 1)
             try upperLinks.reserve(a.upperUsed + upperWords)
             vectors.row(slot).update(from: vector, count: dimension)
             if let halfVectors {
@@ -23,6 +25,7 @@ extension HNSWGraph {
                 engram_f32_to_f16(vector, half, dimension)
                 if !halfIsFaithful(vector, half) { halfEnabled.store(false, ordering: .relaxed) }
             }
+            if let quantizer = a.quantizer, !encodeCode(slot, with: quantizer) { codesEnabled.store(false, ordering: .relaxed) }
             levels.base[slot] = UInt8(level)
             upperOffset.base[slot] = UInt32(a.upperUsed)
             externalIDs.base[slot] = id
@@ -59,7 +62,7 @@ extension HNSWGraph {
     }
 
     private func link(_ slot: UInt32, level: Int, from top: (slot: UInt32, level: Int)) {
-        let query = UnsafePointer(vector(slot))
+        let query = TraversalQuery(vector(slot))
         var (entrySlot, entryDistance) = descend(query, from: top, to: level, bound: nodeCount)
         // Two phases: first the new node's own lists on every level, then the reverse links that make
         // it reachable. A search can therefore only ever arrive at a node whose lists are complete

@@ -27,7 +27,7 @@ extension HNSWGraph {
     /// Greedy descent from the entry point through the upper levels down to `targetLevel`: returns
     /// the closest node found and its distance. Links to slots at or past `bound` are ignored.
     func descend(
-        _ query: UnsafePointer<Float>, from start: (slot: UInt32, level: Int), to targetLevel: Int, bound: Int
+        _ query: TraversalQuery, from start: (slot: UInt32, level: Int), to targetLevel: Int, bound: Int
     ) -> (UInt32, Float) {
         var current = start.slot
         var best = traversalDistance(query, current)
@@ -57,7 +57,7 @@ extension HNSWGraph {
     /// Best-first search of one level from `entry`, keeping the `ef` best admitted nodes in
     /// `scratch.results` (a max-heap: worst on top).
     func searchLayer(
-        _ query: UnsafePointer<Float>, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
+        _ query: TraversalQuery, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
         admission: ResultAdmission, scratch: SearchScratch
     ) {
         _ = scratch.visit(entry)
@@ -85,14 +85,14 @@ extension HNSWGraph {
             // Gather the unvisited neighbours and prefetch all their vectors before computing any
             // distance, so that the cache misses overlap instead of queueing one after another.
             let fresh = scratch.gather(list, count: n)
-            for j in 0..<fresh.count { prefetchTraversalRow(fresh[j]) }
+            for j in 0..<fresh.count { prefetchTraversalRow(fresh[j], for: query) }
             for j in 0..<fresh.count { offer(query, fresh[j], ef: ef, admission: admission, scratch: scratch) }
         }
     }
 
     /// Offers an unvisited node (already marked visited) to the candidate and result heaps.
     @inline(__always)
-    private func offer(_ query: UnsafePointer<Float>, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
+    private func offer(_ query: TraversalQuery, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
         let d = traversalDistance(query, slot)
         guard scratch.results.count < ef || d < scratch.results.topDistance else { return }
         scratch.candidates.push(d, slot)
@@ -102,13 +102,13 @@ extension HNSWGraph {
     }
 
     @inline(__always)
-    private func consider(_ query: UnsafePointer<Float>, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
+    private func consider(_ query: TraversalQuery, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
         guard scratch.visit(slot) else { return }
         offer(query, slot, ef: ef, admission: admission, scratch: scratch)
     }
 
     private func expandTwoHop(
-        _ query: UnsafePointer<Float>, through hop: UInt32, ef: Int, level: Int, admission: ResultAdmission, scratch: SearchScratch
+        _ query: TraversalQuery, through hop: UInt32, ef: Int, level: Int, admission: ResultAdmission, scratch: SearchScratch
     ) {
         guard scratch.visit(hop) else { return }
         let list = links(hop, level: level)
@@ -131,18 +131,22 @@ extension HNSWGraph {
     }
 
     /// A query: descend to level 0, then search it with `ef`, admitting per `admission`. Returns up
-    /// to `ef` (distance, slot) pairs, best first; when the walk ran on the f16 copy, the best
-    /// `exact` of them are re-scored in full precision (and re-sorted) and only those are returned.
-    /// `nodes` is the node count the search may visit (read once by the caller).
-    func search(_ query: UnsafePointer<Float>, ef: Int, exact: Int, admission: ResultAdmission, nodes bound: Int) -> [(Float, UInt32)] {
+    /// to `ef` (distance, slot) pairs, best first; when the walk ran on a copy (8-bit codes or f16),
+    /// the best `exact` of them (all `ef` on codes) are re-scored in full precision (and re-sorted)
+    /// and only those are returned. `nodes` is the node count the search may visit (read once by
+    /// the caller).
+    func search(_ vector: UnsafePointer<Float>, ef: Int, exact: Int, admission: ResultAdmission, nodes bound: Int) -> [(Float, UInt32)] {
         guard let start = entryPoint else { return [] }
         return scratch.withScratch(nodeCount: bound) { scratch in
+            let query = traversalQuery(vector, scratch: scratch)
             let (entry, d) = descend(query, from: start, to: 0, bound: bound)
             searchLayer(query, entry: entry, entryDistance: d, ef: ef, level: 0, admission: admission, scratch: scratch)
             var found = drainResults(scratch)
-            guard halfRows != nil else { return found }
-            found.removeSubrange(min(exact, found.count)...)
-            for i in found.indices { found[i].0 = distance(query, found[i].1) }
+            if query.code == nil {
+                guard halfRows != nil else { return found }
+                found.removeSubrange(min(exact, found.count)...)
+            }
+            for i in found.indices { found[i].0 = distance(vector, found[i].1) }
             found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
             return found
         }

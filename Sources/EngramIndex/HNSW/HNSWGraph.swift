@@ -46,8 +46,25 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     let halfEnabled = Atomic<Bool>(true)
     /// Nodes f16 could not tell from their nearest neighbours (see `checkHalfResolution`).
     let halfUnresolved = Atomic<Int>(0)
+    /// The 8-bit codes queries walk the graph on (see ``ScalarQuantizer``), `dimension` bytes a
+    /// node, when ``HNSWParameters/int8Traversal`` asks for them; fitted once the graph reaches
+    /// ``codeTrainingCount`` nodes (see ``fitCodesIfDue(pending:count:)``).
+    let codeStorage: ReservedArray<UInt8>?
+    /// Each node's squared code norm about the centres (what l2 estimates need).
+    let codeNorms: ReservedArray<Float>?
+    private let codeBase: UnsafeMutablePointer<UInt8>?
+    private let codeNormBase: UnsafeMutablePointer<Float>?
+    /// Set once the codes are fitted and every node has one; cleared for good when a vector's
+    /// code is not faithful (then the walk runs on f16 or f32 as without codes).
+    let codesEnabled = Atomic<Bool>(false)
     let distance: DistanceKernels.Function
     let halfDistance: DistanceKernels.HalfFunction
+    let codeDot: DistanceKernels.CodeFunction
+
+    /// Nodes a graph holds before its codes are fitted (with the batch being added, if any).
+    static let codeTrainingCount = 1_000
+    /// The most rows the codes are fitted on (a sample taken at a fixed stride).
+    static let codeSampleCount = 20_000
 
     /// Slot allocation, the id map and the arena cursor.
     struct Allocation {
@@ -61,6 +78,8 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         var idMapComplete = true
         /// Bumped by every allocation: a new node may carry an id a resolved filter names.
         var layoutVersion: UInt64 = 0
+        /// The codes' quantizer, once fitted; every node allocated after it gets a code.
+        var quantizer: ScalarQuantizer?
     }
     let allocation = Locked(Allocation())
     /// This graph's identity for filters (a compaction or a copy makes a new graph).
@@ -98,8 +117,12 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         externalIDs = try ReservedArray(capacity: capacity)
         halfStorage = p.usesHalfPrecision(dimension: dimension) ? try ReservedArray(capacity: capacity * VectorStorage.stride(dimension)) : nil
         halfBase = halfStorage?.base
+        codeStorage = p.int8Traversal ? try ReservedArray(capacity: capacity * dimension) : nil
+        codeNorms = p.int8Traversal ? try ReservedArray(capacity: capacity) : nil
+        (codeBase, codeNormBase) = (codeStorage?.base, codeNorms?.base)
         distance = DistanceKernels.active.function(for: metric)
         halfDistance = DistanceKernels.active.halfFunction(for: metric)
+        codeDot = DistanceKernels.active.codeDot
         scratch = ScratchPool()
         emptyList = Self.makeEmptyList()
     }
@@ -136,7 +159,9 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         externalIDs = array(.ids, UInt64.self)
         halfStorage = header.hasHalfVectors ? array(.halfVectors, UInt16.self) : nil
         halfBase = halfStorage?.base
+        (codeStorage, codeNorms, codeBase, codeNormBase) = (nil, nil, nil, nil)
         halfDistance = DistanceKernels.active.halfFunction(for: metric)
+        codeDot = DistanceKernels.active.codeDot
         nodeLocks = try ReservedArray(capacity: 1)
         distance = DistanceKernels.active.function(for: metric)
         scratch = ScratchPool()
@@ -222,15 +247,21 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     /// Query-to-node distance on the copy the graph is walked on: the f16 rows when there are some
     /// (half the bytes of the f32 rows, so half the memory traffic and, on a mapped file, half the
     /// pages a query faults in), the f32 rows otherwise.
+    /// With 8-bit codes, the estimate from the slot's code (a quarter of the f32 bytes).
     @inline(__always)
-    func traversalDistance(_ query: UnsafePointer<Float>, _ slot: UInt32) -> Float {
-        if let halfRows { return halfDistance(query, halfRows + Int(slot) &* vectors.stride, dimension) }
-        return distance(query, vectors.row(Int(slot)), dimension)
+    func traversalDistance(_ query: TraversalQuery, _ slot: UInt32) -> Float {
+        if let code = query.code, let codeBase, let codeNormBase {
+            return code.query.distance(dot: codeDot(codeBase + Int(slot) &* dimension, code.bytes, dimension), norm: codeNormBase[Int(slot)])
+        }
+        if let halfRows { return halfDistance(query.vector, halfRows + Int(slot) &* vectors.stride, dimension) }
+        return distance(query.vector, vectors.row(Int(slot)), dimension)
     }
 
     @inline(__always)
-    func prefetchTraversalRow(_ slot: UInt32) {
-        if let halfRows {
+    func prefetchTraversalRow(_ slot: UInt32, for query: TraversalQuery) {
+        if query.code != nil, let codeBase {
+            engram_prefetch_range(codeBase + Int(slot) &* dimension, dimension)
+        } else if let halfRows {
             engram_prefetch_range(halfRows + Int(slot) &* vectors.stride, dimension * 2)
         } else {
             engram_prefetch_range(vectors.row(Int(slot)), dimension * 4)
@@ -243,6 +274,45 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     func distance(between a: UInt32, _ b: UInt32) -> Float {
         if let halfRows { return halfDistance(vectors.row(Int(a)), halfRows + Int(b) &* vectors.stride, dimension) }
         return distance(vectors.row(Int(a)), vectors.row(Int(b)), dimension)
+    }
+
+    /// `vector` as this search walks it: with its code bytes (in `scratch`) while the codes are on.
+    func traversalQuery(_ vector: UnsafePointer<Float>, scratch: SearchScratch) -> TraversalQuery {
+        guard codesEnabled.load(ordering: .acquiring), let quantizer = allocation.withLock({ $0.quantizer }) else { return TraversalQuery(vector) }
+        let bytes = scratch.codeBytes(dimension)
+        return TraversalQuery(vector, code: (UnsafePointer(bytes), quantizer.prepare(vector, metric: metric, into: bytes)))
+    }
+
+    /// Writes the code of `slot`'s vector; returns whether it is faithful. Call with `allocation` held.
+    func encodeCode(_ slot: Int, with quantizer: ScalarQuantizer) -> Bool {
+        guard let codeBase, let codeNormBase else { return false }
+        let (norm, faithful) = quantizer.encode(vectors.row(slot), into: codeBase + slot * dimension)
+        codeNormBase[slot] = norm
+        return faithful
+    }
+
+    /// Fits the codes and encodes every node, when this graph wants codes, has not fitted them
+    /// yet, and holds ``codeTrainingCount`` nodes with the `count` rows at `pending` (a batch
+    /// about to be added, prepared; in the sample too, so that the ranges cover it). Allocations
+    /// wait meanwhile (the allocation lock is held), so no node is left without a code.
+    /// - Complexity: O((sample + nodes) · dimension).
+    func fitCodesIfDue(pending: UnsafePointer<Float>?, count: Int) throws {
+        guard codeStorage != nil else { return }
+        try allocation.withLock { a in
+            let nodes = a.nodeCount, total = nodes + (pending == nil ? 0 : count)
+            guard a.quantizer == nil, total >= Self.codeTrainingCount else { return }
+            let step = max(1, total / Self.codeSampleCount)
+            let sample = Array(stride(from: 0, to: total, by: step))
+            let quantizer = ScalarQuantizer(fitting: { i in
+                sample[i] < nodes ? UnsafePointer(self.vectors.row(sample[i])) : pending! + (sample[i] - nodes) * self.dimension
+            }, count: sample.count, dimension: dimension)
+            try codeStorage?.reserve(nodes * dimension)
+            try codeNorms?.reserve(nodes)
+            var faithful = true
+            for slot in 0..<nodes where !encodeCode(slot, with: quantizer) { faithful = false }
+            a.quantizer = quantizer
+            codesEnabled.store(faithful, ordering: .releasing)
+        }
     }
 
     func withNodeLock<R>(_ slot: UInt32, _ body: () -> R) -> R {

@@ -59,6 +59,10 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` i
     /// Whether a live vector has `id`.
     public func contains(id: UInt64) -> Bool { graph.withIDMap { $0.slotOfID[id] != nil } }
 
+    /// Whether queries walk the graph on 8-bit codes now (``HNSWParameters/int8Traversal``, fitted,
+    /// and not turned off by data the codes cannot hold).
+    public var walksOnCodes: Bool { graph.codesEnabled.load(ordering: .relaxed) }
+
     /// The ids of the live vectors, in no particular order.
     public var liveIDs: [UInt64] { graph.withIDMap { $0.slotOfID.ids } }
 
@@ -80,6 +84,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` i
             let graph = graph
             let (slot, level) = try prepared.withUnsafeBufferPointer { try graph.allocate($0.baseAddress!, id: id) }
             graph.link(slot, level: level)
+            try graph.fitCodesIfDue(pending: nil, count: 0)
         }
     }
 
@@ -121,6 +126,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {  // `current` i
         let done = AtomicCounter()
         let failure = Locked<EngramError?>(nil)
         try rows.withUnsafeBufferPointer { buf in
+            try graph.fitCodesIfDue(pending: buf.baseAddress!, count: n)
             let base = UnsafeSendable(buf.baseAddress!)
             let chunk = 64
             parallelFor((n + chunk - 1) / chunk, threads: threads) { c in

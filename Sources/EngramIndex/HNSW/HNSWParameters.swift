@@ -22,18 +22,26 @@ public struct HNSWParameters: Sendable, Equatable {
     /// coordinate). An l2 index of MiniLM vectors scaled by 1e6 had recall 0.005 on the f16 walk
     /// and 0.9975 on f32; points at 100 ± 0.1, 0.856 and 0.936 (the same as without the offset).
     public var halfPrecisionTraversal: Bool?
+    /// Walk queries on 8-bit codes (per-dimension scalar quantization, fitted once the index holds
+    /// 1,000 vectors; see README), a quarter of the f32 bytes per distance, then re-score the `ef`
+    /// candidates in full precision. Construction still runs on f16 / f32. Turned off for good,
+    /// as f16 is, when a vector's code does not stand for it (data scaled, shifted or spread well
+    /// past the range the codes were fitted on). Not saved in index files yet: an index opened
+    /// from a file walks on f16 / f32. Default off.
+    public var int8Traversal: Bool
 
     /// The dimension above which ``halfPrecisionTraversal`` `nil` means on.
     public static let automaticHalfPrecisionAbove = 128
 
     /// Parameters; ``HNSWIndex/init(dimension:metric:parameters:)`` validates them.
     public init(m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 100, capacity: Int? = nil,
-                halfPrecisionTraversal: Bool? = nil) {
+                halfPrecisionTraversal: Bool? = nil, int8Traversal: Bool = false) {
         self.m = m
         self.efConstruction = efConstruction
         self.seed = seed
         self.capacity = capacity
         self.halfPrecisionTraversal = halfPrecisionTraversal
+        self.int8Traversal = int8Traversal
     }
 
     /// Whether an index of `dimension` keeps the f16 copy.

@@ -27,6 +27,7 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
 
     deinit {
         visited.deallocate()
+        codeBuffer?.deallocate()
         gathered.deallocate()
         candidates.deallocate()
         results.deallocate()
@@ -50,6 +51,18 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
         candidates.removeAll()
         results.removeAll()
     }
+
+    /// A buffer of at least `count` bytes for the query's code (kept between searches).
+    func codeBytes(_ count: Int) -> UnsafeMutablePointer<Int8> {
+        if count > codeCapacity {
+            codeBuffer?.deallocate()
+            codeBuffer = .allocate(capacity: count)
+            codeCapacity = count
+        }
+        return codeBuffer!
+    }
+    @exclusivity(unchecked) private var codeBuffer: UnsafeMutablePointer<Int8>?
+    @exclusivity(unchecked) private var codeCapacity = 0
 
     /// Marks `slot` visited; returns whether it was new. Slots at or past ``bound`` are reported
     /// as visited, so they are skipped.

@@ -1,0 +1,90 @@
+import EngramIndex
+import EngramTestSupport
+import Testing
+
+@Suite("HNSW on 8-bit codes")
+struct HNSWCodeTraversalTests {
+    static func codeIndex(_ metric: Metric, dimension: Int = 32) throws -> HNSWIndex {
+        try HNSWIndex(dimension: dimension, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100, int8Traversal: true))
+    }
+
+    @Test("agrees with Flat on clustered data, every metric; scores are the exact ones", arguments: Metric.allCases)
+    func syntheticRecall(metric: Metric) throws {
+        let (base, queries) = try HNSWIndexTests.clustered()
+        let ids = (0..<3_000).map { UInt64($0) }
+        let index = try Self.codeIndex(metric)
+        try index.add(base, ids: ids, threads: 2)
+        #expect(index.walksOnCodes)
+        let truth = try HNSWIndexTests.exactTruth(base, ids: ids, queries, k: 10, metric: metric)
+        let r = try HNSWIndexTests.recall(index, queries, truth: truth, ef: 100)
+        #expect(r >= 0.95, "recall \(r) for \(metric)")
+        let flat = try FlatIndex(dimension: 32, metric: metric)
+        try flat.add(base, ids: ids)
+        let h = try index.search(Array(queries[0]), k: 3, ef: 100), f = try flat.search(Array(queries[0]), k: 3)
+        #expect(h.map(\.id) == f.map(\.id))
+        for (a, b) in zip(h, f) { #expect(abs(a.score - b.score) <= 1e-4 * max(1, abs(b.score))) }
+    }
+
+    @Test("real MiniLM data: recall@10 at ef 64 as high as the f16 walk's bar")
+    func realDataRecall() throws {
+        let index = try Self.codeIndex(.cosine, dimension: 384)
+        try index.add(HNSWIndexTests.base, ids: (0..<20_000).map { UInt64($0) }, threads: 2)
+        #expect(index.walksOnCodes)
+        let truth = HNSWIndexTests.truth.map { $0.map { UInt64($0) } }
+        let r = try HNSWIndexTests.recall(index, HNSWIndexTests.queries, truth: truth, ef: 64)
+        #expect(r >= 0.97, "recall \(r)")
+    }
+
+    @Test("one vector at a time: the codes are fitted when the index reaches 1,000 vectors")
+    func fittedOnSingleAdds() throws {
+        let (base, queries) = try HNSWIndexTests.clustered()
+        let index = try Self.codeIndex(.l2)
+        for i in 0..<999 { try index.add(Array(base[i]), id: UInt64(i)) }
+        #expect(!index.walksOnCodes)
+        try index.add(Array(base[999]), id: 999)
+        #expect(index.walksOnCodes)
+        for i in 1_000..<2_000 { try index.add(Array(base[i]), id: UInt64(i)) }
+        #expect(index.walksOnCodes)
+        let ids = (0..<2_000).map { UInt64($0) }
+        let sub = try VectorMatrix(dimension: 32, rows: (0..<2_000).map { Array(base[$0]) })
+        let truth = try HNSWIndexTests.exactTruth(sub, ids: ids, queries, k: 10, metric: .l2)
+        #expect(try HNSWIndexTests.recall(index, queries, truth: truth, ef: 100) >= 0.95)
+    }
+
+    @Test("data far from the origin keeps the code walk (each dimension is centred); data the codes cannot hold turns it off for good, and recall holds",
+          arguments: [(Float(1), Float(500), true), (50, 0, false), (1, 3, false)])
+    func unfaithfulData(scale: Float, offset: Float, stays: Bool) throws {
+        let (base, queries) = try HNSWIndexTests.clustered(offset: offset == 500 ? 500 : 0)
+        let index = try Self.codeIndex(.l2)
+        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        #expect(index.walksOnCodes)
+        // Later vectors: the same points, scaled or shifted past the fitted range (unless the offset was there from the start).
+        let later = try VectorMatrix(dimension: 32, rows: (0..<300).map { i in
+            Array(base[i]).map { offset == 500 ? $0 : $0 * scale + offset }
+        })
+        try index.add(later, ids: (0..<300).map { 10_000 + UInt64($0) })
+        #expect(index.walksOnCodes == stays)
+        let all = try VectorMatrix(dimension: 32, rows: (0..<3_000).map { Array(base[$0]) } + (0..<300).map { Array(later[$0]) })
+        let ids = (0..<3_000).map { UInt64($0) } + (0..<300).map { 10_000 + UInt64($0) }
+        let truth = try HNSWIndexTests.exactTruth(all, ids: ids, queries, k: 10, metric: .l2)
+        #expect(try HNSWIndexTests.recall(index, queries, truth: truth, ef: 100) >= 0.95)
+        try index.add(later, ids: (0..<300).map { 20_000 + UInt64($0) })
+        #expect(index.walksOnCodes == stays)  // off stays off
+    }
+
+    @Test("filtered searches and compaction keep working on codes")
+    func filteredAndCompacted() throws {
+        let (base, queries) = try HNSWIndexTests.clustered()
+        let ids = (0..<3_000).map { UInt64($0) }
+        let index = try Self.codeIndex(.cosine)
+        try index.add(base, ids: ids)
+        let allowed = Set(ids.filter { $0 % 3 == 0 })
+        let truth = try HNSWIndexTests.exactTruth(base, ids: ids, queries, k: 10, metric: .cosine, allowed: allowed)
+        let r = try HNSWIndexTests.recall(index, queries, truth: truth, ef: 100, filter: index.filter(allowing: allowed))
+        #expect(r >= 0.95, "filtered recall \(r)")
+        for id in ids where id % 3 != 0 { try index.remove(id: id) }
+        try index.compact()
+        #expect(index.walksOnCodes && index.count == allowed.count)
+        #expect(try HNSWIndexTests.recall(index, queries, truth: truth, ef: 100) >= 0.95)
+    }
+}
