@@ -1,5 +1,7 @@
 import EngramIndex
+import EngramSupport
 import EngramTestSupport
+import Foundation
 import Testing
 
 @Suite("HNSW on 8-bit codes")
@@ -86,5 +88,58 @@ struct HNSWCodeTraversalTests {
         try index.compact()
         #expect(index.walksOnCodes && index.count == allowed.count)
         #expect(try HNSWIndexTests.recall(index, queries, truth: truth, ef: 100) >= 0.95)
+    }
+
+    @Test("save and open: the file holds the codes, the opened index walks them in place with the same results; writes after open keep them")
+    func persisted() throws {
+        let (base, queries) = try HNSWIndexTests.clustered()
+        let index = try Self.codeIndex(.l2)
+        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        let path = scratchDirectory("codes")  // used as the file
+        try index.save(to: path)
+        let header = try IndexFile.inspect(path)
+        #expect(header.hasCodes && header.sections.map(\.id).contains(.codeQuantizer))
+        try IndexFile.verify(path)
+        let opened = try HNSWIndex.open(path)
+        #expect(opened.walksOnCodes)
+        for i in 0..<queries.count {
+            #expect(try opened.search(Array(queries[i]), k: 10, ef: 64) == index.search(Array(queries[i]), k: 10, ef: 64))
+        }
+        try opened.add(Array(base[5]), id: 77_777)  // loads into memory, codes and all
+        let near = try opened.search(Array(base[5]), k: 2).map(\.id)
+        #expect(opened.walksOnCodes && near.contains(77_777))
+    }
+
+    @Test("a removed vector's code is in no saved file: its row holds a live neighbour's code, as its vector row does")
+    func removedCodesGone() throws {
+        let (base, _) = try HNSWIndexTests.clustered()
+        let index = try Self.codeIndex(.cosine)
+        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        for id in stride(from: 0, to: 3_000, by: 7) { try index.remove(id: UInt64(id)) }
+        let path = scratchDirectory("codes-removed")  // used as the file
+        try index.save(to: path)
+        let rows = try SavedRows(path)
+        let live = Dictionary((0..<rows.count).filter { !rows.isRemoved($0) }.map { (rows.vector($0), $0) }) { a, _ in a }
+        var checked = 0
+        for slot in 0..<rows.count where rows.isRemoved(slot) {
+            let source = try #require(live[rows.vector(slot)], "slot \(slot) holds a vector no live node has")
+            #expect(rows.codeRow(slot) == rows.codeRow(source))
+            checked += 1
+        }
+        #expect(checked == 429)
+    }
+
+    @Test("a quantizer table that is not finite and positive is a typed error at open")
+    func corruptQuantizer() throws {
+        let (base, _) = try HNSWIndexTests.clustered()
+        let index = try Self.codeIndex(.l2)
+        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        let path = scratchDirectory("codes-corrupt")  // used as the file
+        try index.save(to: path)
+        var bytes = try FileIO.read(path)
+        let table = try IndexFile.inspect(path).sections.first { $0.id == .codeQuantizer }!
+        withUnsafeBytes(of: Float(-1)) { for i in 0..<4 { bytes[table.offset + 32 * 4 + i] = $0[i] } }  // scale of dimension 0
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: EngramError.self) { try HNSWIndex.open(path) }
     }
 }

@@ -239,12 +239,18 @@ struct PersistenceTests {
         let flat = try FlatIndex(dimension: 8, metric: .l2)
         try flat.add(TestData.random(count: 100, dimension: 8, seed: 3), ids: (0..<100).map { UInt64($0) })
         try flat.save(to: dir + "/fuzz-flat.engram")
-        let sources = [try Data(contentsOf: URL(fileURLWithPath: path)), try Data(contentsOf: URL(fileURLWithPath: dir + "/fuzz-flat.engram"))]
+        // An index with 8-bit codes (sections 9–11): fitted at 1,000 vectors.
+        let coded = try HNSWIndex(dimension: 8, metric: .l2, parameters: HNSWParameters(m: 8, efConstruction: 32, int8Traversal: true))
+        try coded.add(TestData.random(count: 1_100, dimension: 8, seed: 4), ids: (0..<1_100).map { UInt64($0) })
+        try coded.save(to: dir + "/fuzz-codes.engram")
+        #expect(try IndexFile.inspect(dir + "/fuzz-codes.engram").hasCodes)
+        let sources = [try Data(contentsOf: URL(fileURLWithPath: path)), try Data(contentsOf: URL(fileURLWithPath: dir + "/fuzz-flat.engram")),
+                       try Data(contentsOf: URL(fileURLWithPath: dir + "/fuzz-codes.engram"))]
         var rng = TestRNG(seed: 2026)
         let query = TestData.random(count: 1, dimension: 8, seed: 9).values
         var opened = 0, rejected = 0
         for iteration in 0..<3_000 {
-            var bytes = [UInt8](sources[iteration % 2])
+            var bytes = [UInt8](sources[iteration % 3])
             FuzzSupport.corrupt(&bytes, using: &rng)
             let p = dir + "/fuzz.engram"
             try Data(bytes).write(to: URL(fileURLWithPath: p))

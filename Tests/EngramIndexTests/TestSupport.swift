@@ -63,6 +63,12 @@ struct SavedRows {
         return bytes.withUnsafeBytes { raw in (0..<header.dimension).map { raw.loadUnaligned(fromByteOffset: start + $0 * 4, as: Float.self) } }
     }
 
+    /// The 8-bit code of `slot` (HNSW files with codes).
+    func codeRow(_ slot: Int) -> ArraySlice<UInt8> {
+        let start = section(.codes).offset + slot * header.dimension
+        return bytes[start..<start + header.dimension]
+    }
+
     /// The f16 row of `slot` (HNSW files with the f16 copy).
     func halfRow(_ slot: Int) -> ArraySlice<UInt8> {
         let start = section(.halfVectors).offset + slot * header.stride * 2

@@ -8,6 +8,7 @@ extension HNSWGraph {
         p.efConstruction = source.efConstruction
         p.seed = source.seed
         p.halfPrecisionTraversal = source.halfVectors != nil
+        p.int8Traversal = source.codeStorage != nil
         try self.init(dimension: source.dimension, metric: source.metric, parameters: p, generation: source.generation)
         try vectors.reserve(rows: n)
         try level0.reserve(n * (1 + maxM0))
@@ -26,7 +27,15 @@ extension HNSWGraph {
             try halfVectors.reserve(n * vectors.stride)
             halfVectors.base.update(from: sourceHalf.base, count: n * vectors.stride)
         }
-        let state = source.withIDMap { $0 }
+        if let codeStorage, let codeNorms, let sourceCodes = source.codeStorage, let sourceNorms = source.codeNorms,
+           source.codesEnabled.load(ordering: .acquiring) {
+            try codeStorage.reserve(n * dimension)
+            try codeNorms.reserve(n)
+            codeStorage.base.update(from: sourceCodes.base, count: n * dimension)
+            codeNorms.base.update(from: sourceNorms.base, count: n)
+            codesEnabled.store(true, ordering: .releasing)
+        }
+        let state = source.withIDMap { $0 }  // with the quantizer, if fitted
         allocation.withLock { $0 = state }
         entry.store(source.entry.load(ordering: .acquiring), ordering: .releasing)
     }
@@ -42,23 +51,39 @@ extension HNSWGraph {
         header.maxLevel = top?.level ?? 0
         header.seed = seed
         header.upperWords = a.upperUsed
-        header.flags = halfVectors == nil ? 0 : IndexFileHeader.halfVectorsFlag
+        let codes = codesEnabled.load(ordering: .acquiring) ? a.quantizer : nil
+        header.flags = (halfVectors == nil ? 0 : IndexFileHeader.halfVectorsFlag) | (codes == nil ? 0 : IndexFileHeader.codesFlag)
         let n = a.nodeCount, stride = vectors.stride
         let erased = a.tombstoneCount == 0 ? [:] : standIns(nodeCount: n)
         return try vectors.rows.withSavedRows(count: n, stride: stride, replacing: erased) { vectorBytes in
             func sections(_ half: UnsafeRawBufferPointer?) throws -> R {
-                try body(header, [
-                    (.vectors, vectorBytes),
-                    (.ids, externalIDs.bytes(count: n)),
-                    (.tombstones, tombstones.bytes(count: n)),
-                    (.level0Links, level0.bytes(count: n * (1 + maxM0))),
-                    (.upperOffsets, upperOffset.bytes(count: n)),
-                    (.levels, levels.bytes(count: n)),
-                    (.upperLinks, upperLinks.bytes(count: a.upperUsed)),
-                ] + (half.map { [(.halfVectors, $0)] } ?? []))
+                try withCodeSections(codes, count: n, replacing: erased) { codeSections in
+                    try body(header, [
+                        (.vectors, vectorBytes),
+                        (.ids, externalIDs.bytes(count: n)),
+                        (.tombstones, tombstones.bytes(count: n)),
+                        (.level0Links, level0.bytes(count: n * (1 + maxM0))),
+                        (.upperOffsets, upperOffset.bytes(count: n)),
+                        (.levels, levels.bytes(count: n)),
+                        (.upperLinks, upperLinks.bytes(count: a.upperUsed)),
+                    ] + (half.map { [(.halfVectors, $0)] } ?? []) + codeSections)
+                }
             }
             guard let halfVectors else { return try sections(nil) }
             return try halfVectors.withSavedRows(count: n, stride: stride, replacing: erased) { try sections($0) }
+        }
+    }
+
+    /// The code sections (codes, norms, the quantizer's table) when `quantizer` is given; a removed
+    /// node's code and norm are its stand-in's, as its vector is (see `standIns`).
+    private func withCodeSections<R>(_ quantizer: ScalarQuantizer?, count n: Int, replacing erased: [Int: Int?],
+                                     _ body: ([(IndexFileHeader.SectionID, UnsafeRawBufferPointer)]) throws -> R) rethrows -> R {
+        guard let quantizer, let codeStorage, let codeNorms else { return try body([]) }
+        let table = quantizer.centers + quantizer.scales + [quantizer.errorBound]
+        return try codeStorage.withSavedRows(count: n, stride: dimension, replacing: erased) { codes in
+            try codeNorms.withSavedRows(count: n, stride: 1, replacing: erased) { norms in
+                try table.withUnsafeBytes { try body([(.codes, codes), (.codeNorms, norms), (.codeQuantizer, $0)]) }
+            }
         }
     }
 
@@ -87,6 +112,8 @@ extension HNSWGraph {
         tombstones.populate()
         externalIDs.populate()
         halfVectors?.populate()
+        codeStorage?.populate()
+        codeNorms?.populate()
         vectors.rows.populate()
     }
 }

@@ -159,7 +159,17 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         externalIDs = array(.ids, UInt64.self)
         halfStorage = header.hasHalfVectors ? array(.halfVectors, UInt16.self) : nil
         halfBase = halfStorage?.base
-        (codeStorage, codeNorms, codeBase, codeNormBase) = (nil, nil, nil, nil)
+        var quantizer: ScalarQuantizer?
+        if header.hasCodes {
+            let table = array(.codeQuantizer, Float.self), d = header.dimension
+            let values = Array(UnsafeBufferPointer(start: table.base, count: 2 * d + 1))
+            quantizer = ScalarQuantizer(centers: Array(values[..<d]), scales: Array(values[d..<(2 * d)]), errorBound: values[2 * d])
+            guard quantizer != nil else { throw EngramError.corruptIndex(path: file.path, reason: "the code quantizer holds a non-finite or non-positive value") }
+            (codeStorage, codeNorms) = (array(.codes, UInt8.self), array(.codeNorms, Float.self))
+        } else {
+            (codeStorage, codeNorms) = (nil, nil)
+        }
+        (codeBase, codeNormBase) = (codeStorage?.base, codeNorms?.base)
         halfDistance = DistanceKernels.active.halfFunction(for: metric)
         codeDot = DistanceKernels.active.codeDot
         nodeLocks = try ReservedArray(capacity: 1)
@@ -172,7 +182,9 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
             a.liveCount = header.liveCount
             a.tombstoneCount = header.slotCount - header.liveCount
             a.idMapComplete = false
+            a.quantizer = quantizer
         }
+        codesEnabled.store(quantizer != nil, ordering: .releasing)
         if header.slotCount > 0 { entry.store(UInt64(header.maxLevel) << 32 | UInt64(header.entrySlot), ordering: .releasing) }
         file.advise(offset: header.section(.vectors).offset, length: header.section(.vectors).length, MADV_RANDOM)
     }

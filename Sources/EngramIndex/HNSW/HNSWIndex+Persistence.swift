@@ -23,7 +23,8 @@ extension HNSWIndex {
         guard header.kind == .hnsw else { throw EngramError.corruptIndex(path: path, reason: "the file holds a \(header.kind) index, not hnsw") }
         let graph = try HNSWGraph(header: header, file: file, generation: 0)
         return try HNSWIndex(graph: graph, parameters: HNSWParameters(
-            m: header.m, efConstruction: header.efConstruction, seed: header.seed, halfPrecisionTraversal: header.hasHalfVectors))
+            m: header.m, efConstruction: header.efConstruction, seed: header.seed, halfPrecisionTraversal: header.hasHalfVectors,
+            int8Traversal: header.hasCodes))
     }
 
     /// Readies an index opened from a file for steady latencies from its first query: maps now

@@ -26,8 +26,8 @@ public struct HNSWParameters: Sendable, Equatable {
     /// 1,000 vectors; see README), a quarter of the f32 bytes per distance, then re-score the `ef`
     /// candidates in full precision. Construction still runs on f16 / f32. Turned off for good,
     /// as f16 is, when a vector's code does not stand for it (data scaled, shifted or spread well
-    /// past the range the codes were fitted on). Not saved in index files yet: an index opened
-    /// from a file walks on f16 / f32. Default off.
+    /// past the range the codes were fitted on). Saved in index files (sections 9–11,
+    /// docs/FORMAT.md) and walked in place after ``HNSWIndex/open(_:)``. Default off.
     public var int8Traversal: Bool
 
     /// The dimension above which ``halfPrecisionTraversal`` `nil` means on.

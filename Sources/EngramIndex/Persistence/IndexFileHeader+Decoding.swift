@@ -27,7 +27,7 @@ extension IndexFileHeader {
         guard slots < UInt64(UInt32.max), live <= slots else { throw fail("inconsistent counts: \(live) live of \(slots) slots") }
         var header = IndexFileHeader(kind: kind, metric: metric, dimension: dimension, slotCount: Int(slots), liveCount: Int(live))
         header.flags = get(88, UInt32.self)
-        guard header.flags & ~halfVectorsFlag == 0, kind == .hnsw || header.flags == 0 else { throw fail("unknown flags \(header.flags)") }
+        guard header.flags & ~(halfVectorsFlag | codesFlag) == 0, kind == .hnsw || header.flags == 0 else { throw fail("unknown flags \(header.flags)") }
         if kind == .hnsw { try header.decodeGraphFields(raw, get: get, fail: fail) }
         try header.decodeSections(raw, fileSize: fileSize, get: get, fail: fail)
         return header

@@ -13,6 +13,7 @@ public struct IndexFileHeader: Sendable, Equatable {
     /// The sections of an index file (docs/FORMAT.md).
     public enum SectionID: UInt32, Sendable, CaseIterable {
         case vectors = 1, ids, tombstones, level0Links, upperOffsets, levels, upperLinks, halfVectors
+        case codes, codeNorms, codeQuantizer
 
         /// The section's name in `engram inspect`.
         public var name: String {
@@ -25,6 +26,9 @@ public struct IndexFileHeader: Sendable, Equatable {
             case .levels: "levels"
             case .upperLinks: "upper_links"
             case .halfVectors: "half_vectors"
+            case .codes: "codes"
+            case .codeNorms: "code_norms"
+            case .codeQuantizer: "code_quantizer"
             }
         }
     }
@@ -74,15 +78,20 @@ public struct IndexFileHeader: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// HNSW: 32-bit words in the upper-links section.
     public var upperWords = 0
-    /// Flag bits (offset 88). Bit 0: the file holds an f16 copy of the vectors (section 8).
+    /// Flag bits (offset 88). Bit 0: the file holds an f16 copy of the vectors (section 8); bit 1:
+    /// the 8-bit traversal codes (sections 9–11).
     public var flags: UInt32 = 0
     /// The section table, in file order.
     public var sections: [Section] = []
 
     static let halfVectorsFlag: UInt32 = 1
+    static let codesFlag: UInt32 = 2
 
     /// Whether the file holds the f16 copy of the vectors that HNSW searches walk.
     public var hasHalfVectors: Bool { flags & Self.halfVectorsFlag != 0 }
+
+    /// Whether the file holds the 8-bit codes (and their quantizer) that HNSW queries walk.
+    public var hasCodes: Bool { flags & Self.codesFlag != 0 }
 
     /// Floats per stored row: the dimension rounded up to 16.
     public var stride: Int { VectorStorage.stride(dimension) }
@@ -97,13 +106,22 @@ public struct IndexFileHeader: Sendable, Equatable {
         case .upperOffsets: slotCount * 4
         case .upperLinks: upperWords * 4
         case .halfVectors: slotCount * stride * 2
+        case .codes: slotCount * dimension
+        case .codeNorms: slotCount * 4
+        case .codeQuantizer: (2 * dimension + 1) * 4
         }
     }
 
     var requiredSections: [SectionID] {
         switch kind {
         case .flat: [.vectors, .ids, .tombstones]
-        case .hnsw: SectionID.allCases.filter { $0 != .halfVectors || hasHalfVectors }
+        case .hnsw: SectionID.allCases.filter { id in
+            switch id {
+            case .halfVectors: hasHalfVectors
+            case .codes, .codeNorms, .codeQuantizer: hasCodes
+            default: true
+            }
+        }
         }
     }
 

@@ -102,11 +102,12 @@ package struct ScalarQuantizer: Sendable, Equatable {
             offset += centred ? shifted * shifted : -query[d] * centers[d]
             largest = max(largest, abs(shifted / scales[d]))
         }
-        let toBytes: Float = largest > 0 ? 127 / largest : 1
+        let toBytes: Float = largest > 0 && largest.isFinite ? 127 / largest : 1
         var sum: Int32 = 0
         for d in 0..<dimension {
             let weight = (centred ? query[d] - centers[d] : query[d]) / scales[d]
-            let byte = Int8(max(-127, min(127, (weight * toBytes).rounded())))
+            let scaled = weight * toBytes  // finite unless a file's scales are extreme: then 0
+            let byte = scaled.isFinite ? Int8(max(-127, min(127, scaled.rounded()))) : 0
             bytes[d] = byte
             sum &+= Int32(byte)
         }
