@@ -4,7 +4,10 @@ same JSON lines (index, metric, n, dim, k, ef, threads, batch, build_seconds, re
 
     pip install faiss-cpu hnswlib usearch numpy
     python3 Benchmarks/scripts/peers.py --base B.fvecs --queries Q.fvecs --groundtruth G.ivecs \
-        --peer faiss-flat|faiss-hnsw|hnswlib|usearch [--ef 16,32,64] [--batch] [--threads N]
+        --peer faiss-flat|faiss-hnsw|faiss-hnswsq|hnswlib|usearch [--dtype f32|bf16|i8] [--ef 16,32,64] [--batch] [--threads N]
+
+faiss-hnswsq is FAISS's HNSW over 8-bit scalar-quantized vectors (IndexHNSWSQ, QT_8bit); --dtype
+chooses USearch's stored scalar type.
 
 Single-query mode calls the library once per query from Python, as ann-benchmarks does; --batch
 passes all queries in one call (the library's own loop, no Python per query) on --query-threads
@@ -54,7 +57,8 @@ def main():
     p.add_argument("--base", required=True)
     p.add_argument("--queries", required=True)
     p.add_argument("--groundtruth", required=True)
-    p.add_argument("--peer", required=True, choices=["faiss-flat", "faiss-hnsw", "hnswlib", "usearch"])
+    p.add_argument("--peer", required=True, choices=["faiss-flat", "faiss-hnsw", "faiss-hnswsq", "hnswlib", "usearch"])
+    p.add_argument("--dtype", default="f32", choices=["f32", "bf16", "f16", "i8"], help="USearch: the stored scalar type")
     p.add_argument("--metric", default="cosine", choices=["cosine", "ip", "l2"])
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--m", type=int, default=16)
@@ -82,6 +86,10 @@ def main():
         ip = a.metric != "l2"
         if a.peer == "faiss-flat":
             index = faiss.IndexFlatIP(dim) if ip else faiss.IndexFlatL2(dim)
+        elif a.peer == "faiss-hnswsq":
+            index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, a.m, faiss.METRIC_INNER_PRODUCT if ip else faiss.METRIC_L2)
+            index.hnsw.efConstruction = a.ef_construction
+            index.train(base)
         else:
             index = faiss.IndexHNSWFlat(dim, a.m, faiss.METRIC_INNER_PRODUCT if ip else faiss.METRIC_L2)
             index.hnsw.efConstruction = a.ef_construction
@@ -102,7 +110,7 @@ def main():
             return lambda q: index.knn_query(q, k=a.k)[0]
     else:
         from usearch.index import Index
-        index = Index(ndim=dim, metric="ip" if a.metric != "l2" else "l2sq", dtype="f32",
+        index = Index(ndim=dim, metric="ip" if a.metric != "l2" else "l2sq", dtype=a.dtype,
                       connectivity=a.m, expansion_add=a.ef_construction)
         index.add(np.arange(n), base, threads=a.threads)
         def make_search(ef):
@@ -115,7 +123,8 @@ def main():
 
     for ef in efs:
         found, qps = timed_queries(make_search(ef), queries, a.batch, a.runs)
-        print(json.dumps({"index": a.peer, "metric": a.metric, "n": n, "dim": dim, "k": a.k, "ef": ef,
+        name = a.peer + ("-" + a.dtype if a.peer == "usearch" else "")
+        print(json.dumps({"index": name, "metric": a.metric, "n": n, "dim": dim, "k": a.k, "ef": ef,
                           "threads": a.threads, "query_threads": a.query_threads, "batch": a.batch, "build_seconds": round(build, 4),
                           "recall": round(recall(found, truth, a.k), 5), "qps": round(qps, 1),
                           "blas": blas_core()}), flush=True)

@@ -13,6 +13,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Metric: cosine, ip or l2.") var metric: Metric = .cosine
     @Option(help: "HNSW links per node.") var m = 16
     @Option(name: .customLong("ef-construction"), help: "HNSW build breadth.") var efConstruction = 200
+    @Option(help: "HNSW: what queries walk the graph on: auto, f32, f16 or int8 (8-bit codes, saved in the file).") var traversal: Traversal = .auto
     @Option(help: "Build threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "External ids, one per row (.ivecs with one column); default: row numbers.") var ids: String?
 
@@ -31,7 +32,8 @@ struct BuildCommand: ParsableCommand {
             external = rows.map { UInt64($0[0]) }
         }
         let built = try Progress.timed("built \(index.rawValue) index over \(vectors.count) vectors") {
-            try IndexBuilder.build(index, vectors, ids: external, metric: metric, m: m, efConstruction: efConstruction, threads: threads)
+            try IndexBuilder.build(index, vectors, ids: external, metric: metric, m: m, efConstruction: efConstruction, threads: threads,
+                                   traversal: traversal)
         }
         let saved = try Progress.timed("saved \(output)") { try built.value.save(to: output) }
         Progress.log("\(output): \(vectors.count) vectors, build \(String(format: "%.2f", built.seconds)) s, save \(String(format: "%.3f", saved.seconds)) s")

@@ -142,10 +142,8 @@ extension HNSWGraph {
             let (entry, d) = descend(query, from: start, to: 0, bound: bound)
             searchLayer(query, entry: entry, entryDistance: d, ef: ef, level: 0, admission: admission, scratch: scratch)
             var found = drainResults(scratch)
-            if query.code == nil {
-                guard halfRows != nil else { return found }
-                found.removeSubrange(min(exact, found.count)...)
-            }
+            guard query.code != nil || halfRows != nil else { return found }
+            found.removeSubrange(min(exact, found.count)...)
             for i in found.indices { found[i].0 = distance(vector, found[i].1) }
             found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
             return found

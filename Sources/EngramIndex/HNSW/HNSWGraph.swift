@@ -47,7 +47,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     /// Nodes f16 could not tell from their nearest neighbours (see `checkHalfResolution`).
     let halfUnresolved = Atomic<Int>(0)
     /// The 8-bit codes queries walk the graph on (see ``ScalarQuantizer``), `dimension` bytes a
-    /// node, when ``HNSWParameters/int8Traversal`` asks for them; fitted once the graph reaches
+    /// node, when ``HNSWParameters/int8Traversal`` asks for them (or its automatic choice does); fitted once the graph reaches
     /// ``codeTrainingCount`` nodes (see ``fitCodesIfDue(pending:count:)``).
     let codeStorage: ReservedArray<UInt8>?
     /// Each node's squared code norm about the centres (what l2 estimates need).
@@ -117,8 +117,8 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         externalIDs = try ReservedArray(capacity: capacity)
         halfStorage = p.usesHalfPrecision(dimension: dimension) ? try ReservedArray(capacity: capacity * VectorStorage.stride(dimension)) : nil
         halfBase = halfStorage?.base
-        codeStorage = p.int8Traversal ? try ReservedArray(capacity: capacity * dimension) : nil
-        codeNorms = p.int8Traversal ? try ReservedArray(capacity: capacity) : nil
+        codeStorage = p.usesCodes(dimension: dimension) ? try ReservedArray(capacity: capacity * dimension) : nil
+        codeNorms = p.usesCodes(dimension: dimension) ? try ReservedArray(capacity: capacity) : nil
         (codeBase, codeNormBase) = (codeStorage?.base, codeNorms?.base)
         distance = DistanceKernels.active.function(for: metric)
         halfDistance = DistanceKernels.active.halfFunction(for: metric)

@@ -28,7 +28,11 @@ package struct ScalarQuantizer: Sendable, Equatable {
         self.centers = centers
         self.scales = scales
         self.errorBound = errorBound
+        steps = scales.map { 1 / $0 }
     }
+
+    /// 1 / scale per dimension: a query's preparation multiplies instead of dividing.
+    private let steps: [Float]
 
     /// Fitted to the ranges of `count` rows of `dimension` finite floats (`row(i)` points at row i).
     /// A dimension constant over the sample gets the mean resolution of the others.
@@ -97,19 +101,27 @@ package struct ScalarQuantizer: Sendable, Equatable {
     package func prepare(_ query: UnsafePointer<Float>, metric: Metric, into bytes: UnsafeMutablePointer<Int8>) -> Query {
         let centred = metric == .l2
         var largest: Float = 0, offset: Float = 0
-        for d in 0..<dimension {
-            let shifted = centred ? query[d] - centers[d] : query[d]
-            offset += centred ? shifted * shifted : -query[d] * centers[d]
-            largest = max(largest, abs(shifted / scales[d]))
+        centers.withUnsafeBufferPointer { centers in
+            steps.withUnsafeBufferPointer { steps in
+                for d in 0..<dimension {
+                    let shifted = centred ? query[d] - centers[d] : query[d]
+                    offset += centred ? shifted * shifted : -query[d] * centers[d]
+                    largest = max(largest, abs(shifted * steps[d]))
+                }
+            }
         }
         let toBytes: Float = largest > 0 && largest.isFinite ? 127 / largest : 1
         var sum: Int32 = 0
-        for d in 0..<dimension {
-            let weight = (centred ? query[d] - centers[d] : query[d]) / scales[d]
-            let scaled = weight * toBytes  // finite unless a file's scales are extreme: then 0
-            let byte = scaled.isFinite ? Int8(max(-127, min(127, scaled.rounded()))) : 0
-            bytes[d] = byte
-            sum &+= Int32(byte)
+        centers.withUnsafeBufferPointer { centers in
+            steps.withUnsafeBufferPointer { steps in
+                for d in 0..<dimension {
+                    let scaled = (centred ? query[d] - centers[d] : query[d]) * steps[d] * toBytes
+                    // Finite unless a file's scales are extreme (then 0); |scaled| ≤ 127 by construction.
+                    let byte = scaled.isFinite ? Int8(max(-127, min(127, scaled + (scaled < 0 ? -0.5 : 0.5)))) : 0
+                    bytes[d] = byte
+                    sum &+= Int32(byte)
+                }
+            }
         }
         return Query(bias: 128 &* sum, unit: 1 / toBytes, offset: offset, metric: metric)
     }

@@ -30,7 +30,7 @@ enum IndexBuilder {
 
 /// What queries walk an HNSW graph on (`--traversal`).
 enum Traversal: String, ExpressibleByArgument, CaseIterable {
-    /// The index's default (f16 above 128 dimensions, else f32).
+    /// The index's default (8-bit codes from 100 dimensions, construction on f16 above 128).
     case auto
     case f32, f16
     /// 8-bit codes (construction on the default).
@@ -40,8 +40,8 @@ enum Traversal: String, ExpressibleByArgument, CaseIterable {
         var p = parameters
         switch self {
         case .auto: break
-        case .f32: p.halfPrecisionTraversal = false
-        case .f16: p.halfPrecisionTraversal = true
+        case .f32: (p.halfPrecisionTraversal, p.int8Traversal) = (false, false)
+        case .f16: (p.halfPrecisionTraversal, p.int8Traversal) = (true, false)
         case .int8: p.int8Traversal = true
         }
         return p
