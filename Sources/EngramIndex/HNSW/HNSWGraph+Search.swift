@@ -130,34 +130,43 @@ extension HNSWGraph {
         return out
     }
 
-    /// A query: descend to level 0, then search it with `ef`, admitting per `admission`. Returns up
-    /// to `ef` (distance, slot) pairs, best first; when the walk ran on a copy (8-bit codes or f16),
-    /// the best `exact` of them (all `ef` on codes) are re-scored in full precision (and re-sorted)
-    /// and only those are returned. `nodes` is the node count the search may visit (read once by
-    /// the caller).
-    func search(_ vector: UnsafePointer<Float>, ef: Int, exact: Int, admission: ResultAdmission, nodes bound: Int) -> [(Float, UInt32)] {
-        guard let start = entryPoint else { return [] }
-        return scratch.withScratch(nodeCount: bound) { scratch in
+    /// A query: descend to level 0, then search it with `ef`, admitting per `admission`; calls
+    /// `body` with up to `ef` (distance, slot) pairs, best first, in temporary storage (valid in
+    /// `body` only, so that a search allocates nothing but its caller's result). When the walk ran
+    /// on a copy (8-bit codes or f16), the best `exact` of them are re-scored in full precision
+    /// (and re-sorted) and only those are passed. `nodes` is the node count the search may visit
+    /// (read once by the caller).
+    func search<R>(_ vector: UnsafePointer<Float>, ef: Int, exact: Int, admission: ResultAdmission, nodes bound: Int,
+                   _ body: (UnsafeMutableBufferPointer<(Float, UInt32)>) throws -> R) rethrows -> R {
+        guard let start = entryPoint else { return try body(UnsafeMutableBufferPointer(start: nil, count: 0)) }
+        return try scratch.withScratch(nodeCount: bound) { scratch in
             let query = traversalQuery(vector, scratch: scratch)
             let (entry, d) = descend(query, from: start, to: 0, bound: bound)
             searchLayer(query, entry: entry, entryDistance: d, ef: ef, level: 0, admission: admission, scratch: scratch)
-            var found = drainResults(scratch)
-            guard query.code != nil || halfRows != nil else { return found }
-            found.removeSubrange(min(exact, found.count)...)
-            for i in found.indices { found[i].0 = distance(vector, found[i].1) }
-            found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-            return found
+            return try withUnsafeTemporaryAllocation(of: (Float, UInt32).self, capacity: scratch.results.count) { buffer in
+                var n = buffer.count
+                while !scratch.results.isEmpty {
+                    n -= 1
+                    buffer.initializeElement(at: n, to: scratch.results.pop())
+                }
+                guard query.code != nil || halfRows != nil else { return try body(buffer) }
+                var found = UnsafeMutableBufferPointer(rebasing: buffer[..<min(exact, buffer.count)])
+                for i in found.indices { found[i].0 = distance(vector, found[i].1) }
+                found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+                return try body(found)
+            }
         }
     }
 
-    /// Exact scan over the live slots of `allowed`.
-    /// Exact scan of the live slots of `allowed` below `nodes`, best first.
-    func exactScan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset, nodes: Int) -> [(Float, UInt32)] {
+    /// Exact scan of the live slots of `allowed` below `nodes`: the best `k`, each made into a
+    /// result by `result(distance, slot)`, best first (ties to the smaller slot).
+    func exactScan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset, nodes: Int,
+                   _ result: (Float, UInt32) -> SearchResult) -> [SearchResult] {
         TopK.withTemporary(k: k) { top in
-            // The heap's id field carries the slot here; ties therefore break by slot.
+            // The heap's id field carries the slot here.
             vectors.scan(query, allowed: allowed, count: nodes, isLive: { !self.isDeleted(UInt32($0)) },
                          distance: distance, id: { UInt64($0) }, into: &top)
-            return top.sorted().map { ($0.0, UInt32($0.1)) }
+            return top.drainResults { result($0, UInt32($1)) }
         }
     }
 }

@@ -61,19 +61,25 @@ extension HNSWIndex {
         if let ef, ef <= 0 { throw EngramError.invalidParameter("ef must be positive, got \(ef)") }
         let graph = graph
         let (live, nodes) = graph.allocation.withLock { ($0.liveCount, $0.nodeCount) }
-        let found = try VectorValidation.withPrepared(query, dimension: dimension, metric: metric) { query -> [(Float, UInt32)] in
+        let metric = metric
+        // Slots become results only here, in the one array a search allocates.
+        func result(_ distance: Float, _ slot: UInt32) -> SearchResult {
+            SearchResult(id: graph.externalIDs.base[Int(slot)], score: metric.score(fromDistance: distance))
+        }
+        func results(_ found: UnsafeMutableBufferPointer<(Float, UInt32)>) -> [SearchResult] { found.prefix(k).map { result($0.0, $0.1) } }
+        return try VectorValidation.withPrepared(query, dimension: dimension, metric: metric) { query -> [SearchResult] in
             guard live > 0 else { throw EngramError.emptyIndex }
             let allowed = filter.map { allowedSlots($0, in: graph) }
             let breadth = max(k, ef ?? max(k, 64))
             let exact = min(breadth, Self.exactDepthFactor * k)
-            guard let allowed else { return graph.search(query, ef: breadth, exact: exact, admission: .live, nodes: nodes) }
+            guard let allowed else { return graph.search(query, ef: breadth, exact: exact, admission: .live, nodes: nodes, results) }
             let plan = Self.plan(allowed: allowed.count, ef: breadth, nodes: nodes)
-            guard plan != .exactScan else { return graph.exactScan(query, k: k, allowed: allowed.allowed, nodes: nodes) }
+            guard plan != .exactScan else { return graph.exactScan(query, k: k, allowed: allowed.allowed, nodes: nodes, result) }
             let admission: ResultAdmission = plan == .twoHopGraph ? .allowedTwoHop(allowed.allowed) : .allowed(allowed.allowed)
-            let hits = graph.search(query, ef: breadth, exact: exact, admission: admission, nodes: nodes)
-            return hits.count >= min(k, allowed.count) ? hits : graph.exactScan(query, k: k, allowed: allowed.allowed, nodes: nodes)
+            return graph.search(query, ef: breadth, exact: exact, admission: admission, nodes: nodes) { hits in
+                hits.count >= min(k, allowed.count) ? results(hits) : graph.exactScan(query, k: k, allowed: allowed.allowed, nodes: nodes, result)
+            }
         }
-        return found.prefix(k).map { SearchResult(id: graph.externalIDs.base[Int($0.1)], score: metric.score(fromDistance: $0.0)) }
     }
 
     /// ``search(_:k:ef:filter:)`` without a filter for every row of `queries`, `threads` queries at

@@ -83,14 +83,20 @@ struct TopK {
         return out
     }
 
-    /// The kept candidates, best first, with scores converted for `metric`, taken out of the heap
-    /// (worst first, written from the back): the result array is the one allocation.
+    /// The kept candidates, best first, with scores converted for `metric`, taken out of the heap:
+    /// the result array is the one allocation.
     mutating func drainResults(metric: Metric) -> [SearchResult] {
+        drainResults { SearchResult(id: $1, score: metric.score(fromDistance: $0)) }
+    }
+
+    /// The kept candidates, best first, each made into a result by `result(distance, id)`, taken
+    /// out of the heap (worst first, written from the back): the result array is the one allocation.
+    mutating func drainResults(_ result: (Float, UInt64) -> SearchResult) -> [SearchResult] {
         let n = count
         return [SearchResult](unsafeUninitializedCapacity: n) { out, initialized in
             while count > 0 {
                 count -= 1
-                (out.baseAddress! + count).initialize(to: SearchResult(id: ids[0], score: metric.score(fromDistance: distances[0])))
+                (out.baseAddress! + count).initialize(to: result(distances[0], ids[0]))
                 if count > 0 {
                     distances[0] = distances[count]
                     ids[0] = ids[count]
