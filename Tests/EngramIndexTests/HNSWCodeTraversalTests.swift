@@ -10,21 +10,12 @@ struct HNSWCodeTraversalTests {
         try HNSWIndex(dimension: dimension, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100, int8Traversal: true))
     }
 
-    @Test("agrees with Flat on clustered data, every metric; scores are the exact ones", arguments: Metric.allCases)
-    func syntheticRecall(metric: Metric) throws {
+    /// A code index over the clustered points (ids 0..<3,000), with the points and their queries.
+    static func clusteredCodeIndex(_ metric: Metric) throws -> (index: HNSWIndex, base: VectorMatrix, queries: VectorMatrix) {
         let (base, queries) = try HNSWIndexTests.clustered()
-        let ids = (0..<3_000).map { UInt64($0) }
-        let index = try Self.codeIndex(metric)
-        try index.add(base, ids: ids, threads: 2)
-        #expect(index.walksOnCodes)
-        let truth = try HNSWIndexTests.exactTruth(base, ids: ids, queries, k: 10, metric: metric)
-        let r = try HNSWIndexTests.recall(index, queries, truth: truth, ef: 100)
-        #expect(r >= 0.95, "recall \(r) for \(metric)")
-        let flat = try FlatIndex(dimension: 32, metric: metric)
-        try flat.add(base, ids: ids)
-        let h = try index.search(Array(queries[0]), k: 3, ef: 100), f = try flat.search(Array(queries[0]), k: 3)
-        #expect(h.map(\.id) == f.map(\.id))
-        for (a, b) in zip(h, f) { #expect(abs(a.score - b.score) <= 1e-4 * max(1, abs(b.score))) }
+        let index = try codeIndex(metric)
+        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        return (index, base, queries)
     }
 
     @Test("real MiniLM data: recall@10 at ef 64 as high as the f16 walk's bar")
@@ -76,10 +67,8 @@ struct HNSWCodeTraversalTests {
 
     @Test("filtered searches and compaction keep working on codes")
     func filteredAndCompacted() throws {
-        let (base, queries) = try HNSWIndexTests.clustered()
+        let (index, base, queries) = try Self.clusteredCodeIndex(.cosine)
         let ids = (0..<3_000).map { UInt64($0) }
-        let index = try Self.codeIndex(.cosine)
-        try index.add(base, ids: ids)
         let allowed = Set(ids.filter { $0 % 3 == 0 })
         let truth = try HNSWIndexTests.exactTruth(base, ids: ids, queries, k: 10, metric: .cosine, allowed: allowed)
         let r = try HNSWIndexTests.recall(index, queries, truth: truth, ef: 100, filter: index.filter(allowing: allowed))
@@ -92,9 +81,7 @@ struct HNSWCodeTraversalTests {
 
     @Test("save and open: the file holds the codes, the opened index walks them in place with the same results; writes after open keep them")
     func persisted() throws {
-        let (base, queries) = try HNSWIndexTests.clustered()
-        let index = try Self.codeIndex(.l2)
-        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        let (index, base, queries) = try Self.clusteredCodeIndex(.l2)
         let path = scratchDirectory("codes")  // used as the file
         try index.save(to: path)
         let header = try IndexFile.inspect(path)
@@ -112,9 +99,7 @@ struct HNSWCodeTraversalTests {
 
     @Test("a removed vector's code is in no saved file: its row holds a live neighbour's code, as its vector row does")
     func removedCodesGone() throws {
-        let (base, _) = try HNSWIndexTests.clustered()
-        let index = try Self.codeIndex(.cosine)
-        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        let (index, _, _) = try Self.clusteredCodeIndex(.cosine)
         for id in stride(from: 0, to: 3_000, by: 7) { try index.remove(id: UInt64(id)) }
         let path = scratchDirectory("codes-removed")  // used as the file
         try index.save(to: path)
@@ -131,9 +116,7 @@ struct HNSWCodeTraversalTests {
 
     @Test("a quantizer table that is not finite and positive is a typed error at open")
     func corruptQuantizer() throws {
-        let (base, _) = try HNSWIndexTests.clustered()
-        let index = try Self.codeIndex(.l2)
-        try index.add(base, ids: (0..<3_000).map { UInt64($0) })
+        let (index, _, _) = try Self.clusteredCodeIndex(.l2)
         let path = scratchDirectory("codes-corrupt")  // used as the file
         try index.save(to: path)
         var bytes = try FileIO.read(path)

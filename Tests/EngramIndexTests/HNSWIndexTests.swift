@@ -53,23 +53,31 @@ struct HNSWIndexTests {
                 try VectorMatrix(dimension: 32, rows: (0..<50).map { point($0 % 20) }))
     }
 
-    @Test("agrees with Flat on clustered synthetic data, every metric, f16 traversal on and off",
-          arguments: Metric.allCases, [true, false])
-    func syntheticRecall(metric: Metric, half: Bool) throws {
+    /// What the graph walk runs on, as parameters.
+    enum Walk: String, CaseIterable, CustomTestStringConvertible {
+        case f32, f16, int8
+        var parameters: HNSWParameters {
+            HNSWParameters(m: 12, efConstruction: 100, halfPrecisionTraversal: self == .f16, int8Traversal: self == .int8)
+        }
+        var testDescription: String { rawValue }
+    }
+
+    @Test("agrees with Flat on clustered synthetic data, every metric, walking f32, f16 or 8-bit codes; scores are the exact ones",
+          arguments: Metric.allCases, Walk.allCases)
+    func syntheticRecall(metric: Metric, walk: Walk) throws {
         let (base, queries) = try Self.clustered()
         let ids = (0..<3_000).map { UInt64($0) }
-        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: HNSWParameters(m: 12, efConstruction: 100, halfPrecisionTraversal: half))
-        try index.add(base, ids: ids)
+        let index = try HNSWIndex(dimension: 32, metric: metric, parameters: walk.parameters)
+        try index.add(base, ids: ids, threads: 2)
+        #expect(index.walksOnCodes == (walk == .int8))
         let truth = try Self.exactTruth(base, ids: ids, queries, k: 10, metric: metric)
         let r = try Self.recall(index, queries, truth: truth, ef: 100)
         #expect(r >= 0.95, "recall \(r) for \(metric)")
-        // Scores agree with Flat's for the same ids.
         let flat = try FlatIndex(dimension: 32, metric: metric)
         try flat.add(base, ids: ids)
         let h = try index.search(Array(queries[0]), k: 3, ef: 100), f = try flat.search(Array(queries[0]), k: 3)
-        if h.map(\.id) == f.map(\.id) {
-            for (a, b) in zip(h, f) { #expect(abs(a.score - b.score) <= 1e-4 * max(1, abs(b.score))) }
-        }
+        #expect(h.map(\.id) == f.map(\.id))
+        for (a, b) in zip(h, f) { #expect(abs(a.score - b.score) <= 1e-4 * max(1, abs(b.score))) }
     }
 
     @Test("vectors f16 cannot hold (past ±65504, vanishing below its range, or too far from the origin for their spread) make the graph walk its f32 vectors: recall holds, also after save and open",

@@ -25,7 +25,7 @@ extension HNSWGraph {
                 engram_f32_to_f16(vector, half, dimension)
                 if !halfIsFaithful(vector, half) { halfEnabled.store(false, ordering: .relaxed) }
             }
-            if let quantizer = a.quantizer, !encodeCode(slot, with: quantizer) { codesEnabled.store(false, ordering: .relaxed) }
+            if let quantizer = quantizer.value, !encodeCode(slot, with: quantizer) { codesEnabled.store(false, ordering: .relaxed) }
             levels.base[slot] = UInt8(level)
             upperOffset.base[slot] = UInt32(a.upperUsed)
             externalIDs.base[slot] = id

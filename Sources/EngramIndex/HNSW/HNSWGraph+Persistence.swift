@@ -35,7 +35,9 @@ extension HNSWGraph {
             codeNorms.base.update(from: sourceNorms.base, count: n)
             codesEnabled.store(true, ordering: .releasing)
         }
-        let state = source.withIDMap { $0 }  // with the quantizer, if fitted
+        // Fitted but turned off stays off: the copy does not fit again.
+        if codeStorage != nil, let fitted = source.quantizer.value { quantizer.publish(fitted) }
+        let state = source.withIDMap { $0 }
         allocation.withLock { $0 = state }
         entry.store(source.entry.load(ordering: .acquiring), ordering: .releasing)
     }
@@ -51,7 +53,7 @@ extension HNSWGraph {
         header.maxLevel = top?.level ?? 0
         header.seed = seed
         header.upperWords = a.upperUsed
-        let codes = codesEnabled.load(ordering: .acquiring) ? a.quantizer : nil
+        let codes = codesEnabled.load(ordering: .acquiring) ? quantizer.value : nil
         header.flags = (halfVectors == nil ? 0 : IndexFileHeader.halfVectorsFlag) | (codes == nil ? 0 : IndexFileHeader.codesFlag)
         let n = a.nodeCount, stride = vectors.stride
         let erased = a.tombstoneCount == 0 ? [:] : standIns(nodeCount: n)

@@ -57,6 +57,9 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     /// Set once the codes are fitted and every node has one; cleared for good when a vector's
     /// code is not faithful (then the walk runs on f16 or f32 as without codes).
     let codesEnabled = Atomic<Bool>(false)
+    /// The codes' quantizer, once fitted (published with `allocation` held, so every node
+    /// allocated after it gets a code); searches read it without a lock.
+    let quantizer = SetOnce<ScalarQuantizer>()
     let distance: DistanceKernels.Function
     let halfDistance: DistanceKernels.HalfFunction
     let codeDot: DistanceKernels.CodeFunction
@@ -78,8 +81,6 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         var idMapComplete = true
         /// Bumped by every allocation: a new node may carry an id a resolved filter names.
         var layoutVersion: UInt64 = 0
-        /// The codes' quantizer, once fitted; every node allocated after it gets a code.
-        var quantizer: ScalarQuantizer?
     }
     let allocation = Locked(Allocation())
     /// This graph's identity for filters (a compaction or a copy makes a new graph).
@@ -182,8 +183,8 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
             a.liveCount = header.liveCount
             a.tombstoneCount = header.slotCount - header.liveCount
             a.idMapComplete = false
-            a.quantizer = quantizer
         }
+        if let quantizer { self.quantizer.publish(quantizer) }
         codesEnabled.store(quantizer != nil, ordering: .releasing)
         if header.slotCount > 0 { entry.store(UInt64(header.maxLevel) << 32 | UInt64(header.entrySlot), ordering: .releasing) }
         file.advise(offset: header.section(.vectors).offset, length: header.section(.vectors).length, MADV_RANDOM)
@@ -290,7 +291,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
 
     /// `vector` as this search walks it: with its code bytes (in `scratch`) while the codes are on.
     func traversalQuery(_ vector: UnsafePointer<Float>, scratch: SearchScratch) -> TraversalQuery {
-        guard codesEnabled.load(ordering: .acquiring), let quantizer = allocation.withLock({ $0.quantizer }) else { return TraversalQuery(vector) }
+        guard codesEnabled.load(ordering: .acquiring), let quantizer = quantizer.value else { return TraversalQuery(vector) }
         let bytes = scratch.codeBytes(dimension)
         return TraversalQuery(vector, code: (UnsafePointer(bytes), quantizer.prepare(vector, metric: metric, into: bytes)))
     }
@@ -309,10 +310,10 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     /// wait meanwhile (the allocation lock is held), so no node is left without a code.
     /// - Complexity: O((sample + nodes) · dimension).
     func fitCodesIfDue(pending: UnsafePointer<Float>?, count: Int) throws {
-        guard codeStorage != nil else { return }
+        guard codeStorage != nil, quantizer.value == nil else { return }
         try allocation.withLock { a in
             let nodes = a.nodeCount, total = nodes + (pending == nil ? 0 : count)
-            guard a.quantizer == nil, total >= Self.codeTrainingCount else { return }
+            guard self.quantizer.value == nil, total >= Self.codeTrainingCount else { return }
             let step = max(1, total / Self.codeSampleCount)
             let sample = Array(stride(from: 0, to: total, by: step))
             let quantizer = ScalarQuantizer(fitting: { i in
@@ -322,7 +323,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
             try codeNorms?.reserve(nodes)
             var faithful = true
             for slot in 0..<nodes where !encodeCode(slot, with: quantizer) { faithful = false }
-            a.quantizer = quantizer
+            self.quantizer.publish(quantizer)
             codesEnabled.store(faithful, ordering: .releasing)
         }
     }

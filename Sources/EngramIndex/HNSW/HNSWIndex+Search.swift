@@ -20,7 +20,7 @@ extension HNSWIndex {
     /// ranking differs from the exact one only between near-ties: on 20k × 384 MiniLM vectors,
     /// re-scoring 2k gave the same recall@10 as re-scoring all `ef` at every ef from 16 to 128, on
     /// f16 and on codes alike, and at ef 128 cut the mean query time from 0.25 to 0.18 ms on f16
-    /// (the f32 rows are the cold ones); +25–40% queries/s at ef 64–128 on codes.
+    /// (the f32 rows are the cold ones); +22–35% queries/s at ef 64–128 on codes.
     static let exactDepthFactor = 2
 
     /// Pass rates (allowed / nodes) below this use the two-hop expansion.

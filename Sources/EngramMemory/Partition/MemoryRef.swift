@@ -1,5 +1,5 @@
+import EngramSupport
 import Foundation
-import Synchronization
 
 /// A memory as a snapshot holds it: decoded, or a record of a view file, decoded on first use
 /// (opening a store decodes none of its memories).
@@ -67,23 +67,12 @@ final class DecodedMemory: Sendable {
 final class StoredMemory: Sendable {
     let file: ViewFile
     let index: Int
-    private let cache = Atomic<Unmanaged<DecodedMemory>?>(nil)
+    private let decoded = SetOnce<Memory>()
 
     init(_ file: ViewFile, index: Int) {
         self.file = file
         self.index = index
     }
 
-    deinit { cache.load(ordering: .acquiring)?.release() }
-
-    var memory: Memory {
-        if let cached = cache.load(ordering: .acquiring) { return cached.takeUnretainedValue().memory }
-        let decoded = Unmanaged.passRetained(DecodedMemory(file.memory(index)))
-        let (stored, current) = cache.compareExchange(expected: nil, desired: decoded, ordering: .acquiringAndReleasing)
-        if !stored, let current {
-            decoded.release()
-            return current.takeUnretainedValue().memory
-        }
-        return decoded.takeUnretainedValue().memory
-    }
+    var memory: Memory { decoded.value ?? decoded.publish(file.memory(index)) }
 }
