@@ -1,4 +1,5 @@
 #include "CEngramKernels.h"
+#include <math.h>
 #include <string.h>
 
 // Portable IEEE half <-> float conversions (round to nearest even), for CPUs without F16C.
@@ -59,6 +60,33 @@ static size_t next_candidate_scalar(const float *dots, const float *norms, size_
         if (key >= t) return j;
     }
     return n;
+}
+
+// Portable C, vectorized by the compiler (reassociation allowed for the two reductions).
+float engram_code_prepare(const float *q, const float *centers, const float *steps, size_t n, int centred,
+                          int8_t *bytes, int32_t *sum, float *offset) {
+#pragma clang fp reassociate(on)
+    float largest = 0, constant = 0;
+    for (size_t d = 0; d < n; d++) {
+        const float shifted = centred ? q[d] - centers[d] : q[d];
+        constant += centred ? shifted * shifted : -q[d] * centers[d];
+        const float w = fabsf(shifted * steps[d]);
+        largest = w > largest ? w : largest;
+    }
+    const float to_bytes = largest > 0 && isfinite(largest) ? 127 / largest : 1;
+    int32_t total = 0;
+    for (size_t d = 0; d < n; d++) {
+        float x = (centred ? q[d] - centers[d] : q[d]) * steps[d] * to_bytes;
+        x = fabsf(x) < INFINITY ? x : 0;  // |x| <= 127 by construction, unless a file's scales are extreme
+        x += copysignf(0.5f, x);          // round half away from zero, then truncate
+        x = x < -127 ? -127 : (x > 127 ? 127 : x);
+        const int8_t b = (int8_t)(int32_t)x;
+        bytes[d] = b;
+        total += b;
+    }
+    *sum = total;
+    *offset = constant;
+    return to_bytes;
 }
 
 #if defined(__x86_64__)

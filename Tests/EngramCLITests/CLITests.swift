@@ -93,7 +93,7 @@ struct IndexFileCLITests {
         let inspect = try CLI.run(["inspect", file, "--json"])
         let header = try #require(try CLI.jsonLines(inspect.out).first)
         #expect(header["kind"] as? String == "hnsw" && header["live"] as? Int == 2_000 && header["dimension"] as? Int == 384)
-        #expect((header["sections"] as? [Any])?.count == 11)  // seven graph sections, the f16 copy, the 8-bit codes, their norms and quantizer
+        #expect((header["sections"] as? [Any])?.count == 10)  // seven graph sections, the 8-bit codes, their norms and quantizer (no f16 copy beside codes)
 
         let verify = try CLI.run(["verify", file])
         #expect(verify.status == 0 && verify.out.contains("ok"))

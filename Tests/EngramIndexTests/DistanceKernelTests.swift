@@ -27,6 +27,31 @@ struct DistanceKernelTests {
         }
     }
 
+    @Test("block scans equal the one-row kernels for every count, stride and metric", arguments: levels)
+    func blockScansMatchRows(level: DistanceKernels.Level) {
+        let kernels = DistanceKernels(level: level)
+        var rng = TestRNG(seed: 11)
+        for n in [1, 7, 8, 15, 16, 17, 100, 384, 385] {
+            for stride in Set([n, (n + 15) & ~15]) {
+                let count = 133
+                let q = (0..<n).map { _ in Float.random(in: -2...2, using: &rng) }
+                let rows = (0..<(count * stride)).map { _ in Float.random(in: -2...2, using: &rng) }
+                for metric in [Metric.l2, .cosine] {
+                    let one = kernels.function(for: metric), scan = kernels.scanFunction(for: metric)
+                    for c in [0, 1, 3, 4, 5, 9, count] {
+                        var out = [Float](repeating: .nan, count: count)
+                        scan(q, rows, stride, n, c, &out)
+                        for r in 0..<c {
+                            let want = rows.withUnsafeBufferPointer { one(q, $0.baseAddress! + r * stride, n) }
+                            #expect(abs(out[r] - want) <= 1e-5 * max(abs(want), 1), "n=\(n) stride=\(stride) count=\(c) row=\(r) \(metric) \(level)")
+                        }
+                        #expect(out[c...].allSatisfy { $0.isNaN }, "wrote past count \(c)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("kernels read no element past n (guard page after the buffer)")
     func tailsStayInBounds() throws {
         let memory = try ReservedMemory(reserving: 1 << 20)
@@ -38,6 +63,10 @@ struct DistanceKernelTests {
                 let end = base + memory.committedBytes / 4 - n  // the last n accessible floats
                 (0..<n).forEach { end[$0] = 1 }
                 #expect(kernels.dot(end, end, n) == Float(n))
+                (0..<(2 * n)).forEach { (end - n)[$0] = 1 }
+                var out: [Float] = [0, 0]
+                kernels.scanFunction(for: .cosine)(end - n, end - n, n, n, 2, &out)  // the last two rows of n
+                #expect(out == [-Float(n), -Float(n)])
             }
         }
     }

@@ -111,10 +111,12 @@ struct HNSWIndexTests {
         #expect(try index.search(Array(twins[0]), k: 1).first?.id == 10_000)
     }
 
-    @Test("the f16 walk is on by default only above 128 dimensions; an explicit choice wins",
-          arguments: [(128, nil, false), (129, nil, true), (384, false, false), (16, true, true)] as [(Int, Bool?, Bool)])
-    func automaticHalfPrecision(dimension: Int, choice: Bool?, expected: Bool) throws {
-        let index = try HNSWIndex(dimension: dimension, metric: .cosine, parameters: HNSWParameters(m: 8, efConstruction: 32, halfPrecisionTraversal: choice))
+    @Test("the f16 copy is kept by default only above 128 dimensions and without codes; an explicit choice wins",
+          arguments: [(128, nil, nil, false), (129, nil, nil, false), (129, nil, false, true), (384, false, false, false),
+                      (384, true, nil, true), (16, true, nil, true)] as [(Int, Bool?, Bool?, Bool)])
+    func automaticHalfPrecision(dimension: Int, choice: Bool?, codes: Bool?, expected: Bool) throws {
+        let index = try HNSWIndex(dimension: dimension, metric: .cosine,
+                                  parameters: HNSWParameters(m: 8, efConstruction: 32, halfPrecisionTraversal: choice, int8Traversal: codes))
         try index.add(TestData.random(count: 50, dimension: dimension, seed: 3), ids: (0..<50).map { UInt64($0) })
         let path = scratchDirectory("auto-half")  // used as the file
         try index.save(to: path)
@@ -168,8 +170,8 @@ struct HNSWIndexTests {
             // (unless a live item has the very same vector: the data holds duplicates)
             let original = removedVectors[rows.id(slot)]!
             #expect(vector != original || live[original] != nil, "removed \(rows.id(slot)) is still in the file")
-            // A stand-in is a live node's vector, in both copies.
-            if let source = live[vector] { #expect(rows.halfRow(slot) == rows.halfRow(source)) } else { #expect(vector.allSatisfy { $0 == 0 }) }
+            // A stand-in is a live node's vector, in the codes too (on by default at 384 dimensions).
+            if let source = live[vector] { #expect(rows.header.hasCodes && rows.codeRow(slot) == rows.codeRow(source)) } else { #expect(vector.allSatisfy { $0 == 0 }) }
             erased += 1
         }
         #expect(erased == removed.count)

@@ -18,16 +18,39 @@ struct ScalarQuantizerTests {
         }
     }
 
+    @Test("each batch code kernel equals its one-row kernel on scattered rows, for every count",
+          arguments: DistanceKernels.codeKernels.map(\.name))
+    func batchKernelsMatchRows(name: String) {
+        let kernels = DistanceKernels.codeKernels.first { $0.name == name }!
+        var rng = TestRNG(seed: 12)
+        for n in [1, 15, 16, 17, 63, 64, 65, 100, 384, 385] {
+            let rows = 11
+            let codes = (0..<(rows * n)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let q = (0..<n).map { _ in Int8.random(in: -127...127, using: &rng) }
+            for count in 0...9 {
+                let slots = (0..<count).map { _ in UInt32.random(in: 0..<UInt32(rows), using: &rng) }
+                var out = [Int32](repeating: .min, count: 10)
+                kernels.batch(q, codes, slots, count, n, &out)
+                let expected = codes.withUnsafeBufferPointer { c in slots.map { kernels.kernel(c.baseAddress! + Int($0) * n, q, n) } }
+                #expect(Array(out[..<count]) == expected, "n=\(n) count=\(count) \(name)")
+                #expect(out[count...].allSatisfy { $0 == .min }, "wrote past count \(count)")
+            }
+        }
+    }
+
     @Test("the code kernels read no byte past n (guard page after the buffer)")
     func tailsStayInBounds() throws {
         let memory = try ReservedMemory(reserving: 1 << 20)
         try memory.commit(1)
         let end = memory.base + memory.committedBytes
-        for (name, kernel) in DistanceKernels.codeKernels {
+        for (name, _, kernel, batch) in DistanceKernels.codeKernels {
             for n in [1, 15, 17, 31, 33, 63, 65, 127, 129] {
                 let x = (end - n).assumingMemoryBound(to: UInt8.self), q = (end - n).assumingMemoryBound(to: Int8.self)
                 (0..<n).forEach { x[$0] = 1 }
                 #expect(kernel(x, q, n) == Int32(n), "n=\(n) \(name)")
+                var out = [Int32](repeating: 0, count: 5)
+                batch(q, x, [0, 0, 0, 0, 0], 5, n, &out)  // the four-row path and the one-row tail
+                #expect(out == [Int32](repeating: Int32(n), count: 5), "batch n=\(n) \(name)")
             }
         }
     }

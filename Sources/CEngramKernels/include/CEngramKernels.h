@@ -19,6 +19,13 @@ float engram_l2sq_avx512(const float *a, const float *b, size_t n);
 float engram_negdot_avx2(const float *a, const float *b, size_t n);
 float engram_negdot_avx512(const float *a, const float *b, size_t n);
 
+// Block scans for the exact search: out[r] = distance of q to the r-th of `count` rows of n floats,
+// `stride` floats apart (negated inner product, or squared l2), four rows at a time.
+void engram_scan_negdot_avx2(const float *q, const float *rows, size_t stride, size_t n, size_t count, float *out);
+void engram_scan_l2sq_avx2(const float *q, const float *rows, size_t stride, size_t n, size_t count, float *out);
+void engram_scan_negdot_avx512(const float *q, const float *rows, size_t stride, size_t n, size_t count, float *out);
+void engram_scan_l2sq_avx512(const float *q, const float *rows, size_t stride, size_t n, size_t count, float *out);
+
 // Half-precision rows for graph traversal: the query stays f32, stored rows are IEEE f16 (half the
 // bytes per distance). Conversion needs F16C, which every AVX2 CPU has. n is any length.
 // The _avx2 kernels need AVX2+FMA+F16C (check engram_cpu_level() >= 1); the _scalar ones run anywhere.
@@ -35,6 +42,14 @@ float engram_l2sq_f16_scalar(const float *q, const uint16_t *x, size_t n);
 // instruction (vpdpbusd) and needs AVX-512 BW + VNNI (engram_cpu_has_vnni()).
 int32_t engram_dot_u8s8_avx2(const uint8_t *x, const int8_t *q, size_t n);
 int32_t engram_dot_u8s8_vnni(const uint8_t *x, const int8_t *q, size_t n);
+/// out[j] = the code dot of q with row slots[j] of `codes` (rows of n bytes, back to back), for
+/// j < count: a graph hop's neighbours in one call, four rows sharing each load of the query.
+void engram_dots_u8s8_avx2(const int8_t *q, const uint8_t *codes, const uint32_t *slots, size_t count, size_t n, int32_t *out);
+void engram_dots_u8s8_vnni(const int8_t *q, const uint8_t *codes, const uint32_t *slots, size_t count, size_t n, int32_t *out);
+/// Prepares a query for the code kernels (see ScalarQuantizer): writes its n signed bytes, their
+/// sum and the query's constant term (‖q − c‖² when centred, else −q·c); returns bytes per weight.
+float engram_code_prepare(const float *q, const float *centers, const float *steps, size_t n, int centred,
+                          int8_t *bytes, int32_t *sum, float *offset);
 /// 1 when the CPU runs AVX-512 BW and VNNI.
 int engram_cpu_has_vnni(void);
 

@@ -39,6 +39,8 @@ public struct DistanceKernels: Sendable {
     /// The code kernel of this level: VNNI (64 bytes per instruction) at the AVX-512 level when the
     /// CPU has it, else the AVX2 one; the Swift SIMD one at the portable level.
     package let codeDot: CodeFunction
+    /// The code kernel over a list of rows (a hop's neighbours), four rows at a time.
+    package let codeDots: CodeBatchFunction
 
     /// Kernels for `level`, or for the widest supported level below it.
     public init(level requested: Level) {
@@ -49,11 +51,8 @@ public struct DistanceKernels: Sendable {
         case .avx2: (dot, l2Squared) = (engram_dot_avx2, engram_l2sq_avx2)
         case .swiftSIMD: (dot, l2Squared) = ({ SIMDKernels.dot($0!, $1!, $2) }, { SIMDKernels.l2Squared($0!, $1!, $2) })
         }
-        codeDot = switch level {
-        case .avx512 where Self.hasVNNI: engram_dot_u8s8_vnni
-        case .avx512, .avx2: engram_dot_u8s8_avx2
-        case .swiftSIMD: { SIMDKernels.codeDot($0!, $1!, $2) }
-        }
+        let code = Self.codeKernels.last { $0.level <= level }!
+        (codeDot, codeDots) = (code.kernel, code.batch)
     }
 
     /// A kernel over an f32 query and an f16 row (IEEE bit patterns) of `n` values.
@@ -73,14 +72,24 @@ public struct DistanceKernels: Sendable {
     /// `n` values: their exact integer dot product (see ``ScalarQuantizer``).
     public typealias CodeFunction = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Int8>?, Int) -> Int32
 
+    /// `out[j]` = the code dot of the query `q` with row `slots[j]` of `codes` (rows of `n` bytes).
+    package typealias CodeBatchFunction = @convention(c) (
+        _ q: UnsafePointer<Int8>?, _ codes: UnsafePointer<UInt8>?, _ slots: UnsafePointer<UInt32>?, _ count: Int, _ n: Int,
+        _ out: UnsafeMutablePointer<Int32>?
+    ) -> Void
+
     /// Whether the CPU runs AVX-512 BW and VNNI.
     package static let hasVNNI = engram_cpu_has_vnni() != 0
 
-    /// The code kernels this CPU runs, by name ("swift", "avx2", "vnni"); for tests and benchmarks.
-    package static var codeKernels: [(name: String, kernel: CodeFunction)] {
-        var kernels: [(name: String, kernel: CodeFunction)] = [("swift", { SIMDKernels.codeDot($0!, $1!, $2) })]
-        if Level.supported >= .avx2 { kernels.append(("avx2", engram_dot_u8s8_avx2)) }
-        if Level.supported == .avx512, hasVNNI { kernels.append(("vnni", engram_dot_u8s8_vnni)) }
+    /// The code kernels this CPU runs, narrowest first, by name ("swift", "avx2", "vnni") with the
+    /// distance level each serves from: VNNI at the AVX-512 level when the CPU has it, else AVX2.
+    package static var codeKernels: [(name: String, level: Level, kernel: CodeFunction, batch: CodeBatchFunction)] {
+        var kernels: [(name: String, level: Level, kernel: CodeFunction, batch: CodeBatchFunction)] = [(
+            "swift", .swiftSIMD, { SIMDKernels.codeDot($0!, $1!, $2) },
+            { q, codes, slots, count, n, out in for j in 0..<count { out![j] = SIMDKernels.codeDot(codes! + Int(slots![j]) * n, q!, n) } }
+        )]
+        if Level.supported >= .avx2 { kernels.append(("avx2", .avx2, engram_dot_u8s8_avx2, engram_dots_u8s8_avx2)) }
+        if Level.supported == .avx512, hasVNNI { kernels.append(("vnni", .avx512, engram_dot_u8s8_vnni, engram_dots_u8s8_vnni)) }
         return kernels
     }
 
@@ -111,8 +120,30 @@ public struct DistanceKernels: Sendable {
     }()
 
     /// The distance function for `metric`, for loops that call it many times.
-    func function(for metric: Metric) -> Function {
+    package func function(for metric: Metric) -> Function {
         metric == .l2 ? l2Squared : negatedDot
+    }
+
+    /// A kernel over one query and `count` rows of `n` floats, `stride` floats apart: writes each
+    /// row's distance (negated inner product, or squared l2) to `out`.
+    package typealias ScanFunction = @convention(c) (
+        _ query: UnsafePointer<Float>?, _ rows: UnsafePointer<Float>?, _ stride: Int, _ n: Int, _ count: Int, _ out: UnsafeMutablePointer<Float>?
+    ) -> Void
+
+    /// The block scan for `metric` (what ``function(for:)`` computes, four rows at a time).
+    package func scanFunction(for metric: Metric) -> ScanFunction {
+        switch (level, metric == .l2) {
+        case (.avx512, true): engram_scan_l2sq_avx512
+        case (.avx512, false): engram_scan_negdot_avx512
+        case (.avx2, true): engram_scan_l2sq_avx2
+        case (.avx2, false): engram_scan_negdot_avx2
+        case (.swiftSIMD, true): { q, rows, stride, n, count, out in
+            for r in 0..<count { out![r] = SIMDKernels.l2Squared(q!, rows! + r * stride, n) }
+        }
+        case (.swiftSIMD, false): { q, rows, stride, n, count, out in
+            for r in 0..<count { out![r] = -SIMDKernels.dot(q!, rows! + r * stride, n) }
+        }
+        }
     }
 
     var negatedDot: Function {

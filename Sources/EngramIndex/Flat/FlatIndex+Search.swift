@@ -42,7 +42,6 @@ extension FlatIndex {
 
     /// The SIMD scan for one prepared query over the `allowed` slots (nil: all). Call under the read lock.
     func scan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset?) -> [SearchResult] {
-        let distance = DistanceKernels.active.function(for: metric)
         let storage = storage
         let hasHoles = !freeSlots.isEmpty
         return ids.withUnsafeBufferPointer { ids in
@@ -50,7 +49,7 @@ extension FlatIndex {
                 TopK.withTemporary(k: min(k, slotOfID.count)) { top in
                     storage.scan(query, allowed: allowed, count: ids.count,
                                  isLive: hasHoles || allowed != nil ? { live[$0] } : nil,
-                                 distance: distance, id: { ids[$0] }, into: &top)
+                                 metric: metric, id: { ids[$0] }, into: &top)
                     return top.drainResults(metric: metric)
                 }
             }

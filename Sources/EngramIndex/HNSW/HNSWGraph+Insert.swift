@@ -62,20 +62,26 @@ extension HNSWGraph {
     }
 
     private func link(_ slot: UInt32, level: Int, from top: (slot: UInt32, level: Int)) {
-        let query = TraversalQuery(vector(slot))
-        var (entrySlot, entryDistance) = descend(query, from: top, to: level, bound: nodeCount)
         // Two phases: first the new node's own lists on every level, then the reverse links that make
         // it reachable. A search can therefore only ever arrive at a node whose lists are complete
         // (reverse-linking level by level would expose it on an upper level while its level-0 list is
         // still empty, and a search descending onto it would find almost nothing).
         var chosen: [(level: Int, neighbors: [(Float, UInt32)])] = []
         scratch.withScratch(nodeCount: nodeCount) { scratch in
+            // The walk runs on what queries walk (the codes once fitted); the candidates it finds
+            // are re-scored exactly, so the links are chosen on f32 (or f16) distances.
+            let query = traversalQuery(vector(slot), scratch: scratch)
+            var (entrySlot, entryDistance) = descend(query, from: top, to: level, bound: nodeCount)
             for l in stride(from: min(level, top.level), through: 0, by: -1) {
                 scratch.begin(nodeCount: nodeCount)
                 searchLayer(query, entry: entrySlot, entryDistance: entryDistance, ef: efConstruction, level: l,
                             admission: .all, scratch: scratch)
                 var found = drainResults(scratch).filter { $0.1 != slot }
-                if let nearest = found.first { (entryDistance, entrySlot) = nearest }
+                if query.code != nil {
+                    for i in found.indices { found[i].0 = distance(between: slot, found[i].1) }
+                    found.sort { $0.0 < $1.0 }
+                }
+                if let nearest = found.first { (entrySlot, entryDistance) = (nearest.1, traversalDistance(query, nearest.1)) }
                 if l == 0 { checkHalfResolution(slot, neighbours: found) }
                 keepDiverse(&found, limit: m)
                 setLinks(slot, level: l, to: found)

@@ -75,7 +75,7 @@ extension HNSWGraph {
                     let neighbor = engram_load_acquire_u32(list + i)
                     guard Int(neighbor) < scratch.bound else { continue }
                     if admission.admits(neighbor, self) {
-                        consider(query, neighbor, ef: ef, admission: admission, scratch: scratch)
+                        consider(query, neighbor, ef: ef, level: level, admission: admission, scratch: scratch)
                     } else {
                         expandTwoHop(query, through: neighbor, ef: ef, level: level, admission: admission, scratch: scratch)
                     }
@@ -86,25 +86,27 @@ extension HNSWGraph {
             // distance, so that the cache misses overlap instead of queueing one after another.
             let fresh = scratch.gather(list, count: n)
             for j in 0..<fresh.count { prefetchTraversalRow(fresh[j], for: query) }
-            for j in 0..<fresh.count { offer(query, fresh[j], ef: ef, admission: admission, scratch: scratch) }
+            traversalDistances(query, fresh, dots: scratch.dots, into: scratch.distances)
+            for j in 0..<fresh.count { offer(fresh[j], distance: scratch.distances[j], ef: ef, level: level, admission: admission, scratch: scratch) }
         }
     }
 
-    /// Offers an unvisited node (already marked visited) to the candidate and result heaps.
+    /// Offers an unvisited node (already marked visited) at distance `d` to the candidate and result heaps.
     @inline(__always)
-    private func offer(_ query: TraversalQuery, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
-        let d = traversalDistance(query, slot)
+    private func offer(_ slot: UInt32, distance d: Float, ef: Int, level: Int, admission: ResultAdmission, scratch: SearchScratch) {
         guard scratch.results.count < ef || d < scratch.results.topDistance else { return }
         scratch.candidates.push(d, slot)
+        // Its links are read if it is expanded: start that miss now (+1–3% queries/s at ef 24–64).
+        engram_prefetch_range(links(slot, level: level), (1 + maxM0) * 4)
         guard admission.admits(slot, self) else { return }
         scratch.results.push(d, slot)
         if scratch.results.count > ef { scratch.results.pop() }
     }
 
     @inline(__always)
-    private func consider(_ query: TraversalQuery, _ slot: UInt32, ef: Int, admission: ResultAdmission, scratch: SearchScratch) {
+    private func consider(_ query: TraversalQuery, _ slot: UInt32, ef: Int, level: Int, admission: ResultAdmission, scratch: SearchScratch) {
         guard scratch.visit(slot) else { return }
-        offer(query, slot, ef: ef, admission: admission, scratch: scratch)
+        offer(slot, distance: traversalDistance(query, slot), ef: ef, level: level, admission: admission, scratch: scratch)
     }
 
     private func expandTwoHop(
@@ -115,7 +117,7 @@ extension HNSWGraph {
         let n = linkCount(list, level: level)
         for i in stride(from: 1, through: n, by: 1) {
             let second = engram_load_acquire_u32(list + i)
-            if Int(second) < scratch.bound, admission.admits(second, self) { consider(query, second, ef: ef, admission: admission, scratch: scratch) }
+            if Int(second) < scratch.bound, admission.admits(second, self) { consider(query, second, ef: ef, level: level, admission: admission, scratch: scratch) }
         }
     }
 
@@ -151,6 +153,8 @@ extension HNSWGraph {
                 }
                 guard query.code != nil || halfRows != nil else { return try body(buffer) }
                 var found = UnsafeMutableBufferPointer(rebasing: buffer[..<min(exact, buffer.count)])
+                // The f32 rows are the cold ones (read only here): start every miss at once.
+                for i in found.indices { engram_prefetch_range(vectors.row(Int(found[i].1)), dimension * 4) }
                 for i in found.indices { found[i].0 = distance(vector, found[i].1) }
                 found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
                 return try body(found)
@@ -165,7 +169,7 @@ extension HNSWGraph {
         TopK.withTemporary(k: k) { top in
             // The heap's id field carries the slot here.
             vectors.scan(query, allowed: allowed, count: nodes, isLive: { !self.isDeleted(UInt32($0)) },
-                         distance: distance, id: { UInt64($0) }, into: &top)
+                         metric: metric, id: { UInt64($0) }, into: &top)
             return top.drainResults { result($0, UInt32($1)) }
         }
     }

@@ -63,6 +63,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     let distance: DistanceKernels.Function
     let halfDistance: DistanceKernels.HalfFunction
     let codeDot: DistanceKernels.CodeFunction
+    let codeDots: DistanceKernels.CodeBatchFunction
 
     /// Nodes a graph holds before its codes are fitted (with the batch being added, if any).
     static let codeTrainingCount = 1_000
@@ -123,7 +124,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         (codeBase, codeNormBase) = (codeStorage?.base, codeNorms?.base)
         distance = DistanceKernels.active.function(for: metric)
         halfDistance = DistanceKernels.active.halfFunction(for: metric)
-        codeDot = DistanceKernels.active.codeDot
+        (codeDot, codeDots) = (DistanceKernels.active.codeDot, DistanceKernels.active.codeDots)
         scratch = ScratchPool()
         emptyList = Self.makeEmptyList()
     }
@@ -172,7 +173,7 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
         }
         (codeBase, codeNormBase) = (codeStorage?.base, codeNorms?.base)
         halfDistance = DistanceKernels.active.halfFunction(for: metric)
-        codeDot = DistanceKernels.active.codeDot
+        (codeDot, codeDots) = (DistanceKernels.active.codeDot, DistanceKernels.active.codeDots)
         nodeLocks = try ReservedArray(capacity: 1)
         distance = DistanceKernels.active.function(for: metric)
         scratch = ScratchPool()
@@ -264,10 +265,28 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     @inline(__always)
     func traversalDistance(_ query: TraversalQuery, _ slot: UInt32) -> Float {
         if let code = query.code, let codeBase, let codeNormBase {
-            return code.query.distance(dot: codeDot(codeBase + Int(slot) &* dimension, code.bytes, dimension), norm: codeNormBase[Int(slot)])
+            let norm = code.query.metric == .l2 ? codeNormBase[Int(slot)] : 0
+            return code.query.distance(dot: codeDot(codeBase + Int(slot) &* dimension, code.bytes, dimension), norm: norm)
         }
         if let halfRows { return halfDistance(query.vector, halfRows + Int(slot) &* vectors.stride, dimension) }
         return distance(query.vector, vectors.row(Int(slot)), dimension)
+    }
+
+    /// ``traversalDistance(_:_:)`` of every slot in `slots`, written to `out`; on codes, one
+    /// kernel call for the lot (`dots` holds their integer dots).
+    @inline(__always)
+    func traversalDistances(_ query: TraversalQuery, _ slots: UnsafeBufferPointer<UInt32>,
+                            dots: UnsafeMutablePointer<Int32>, into out: UnsafeMutablePointer<Float>) {
+        guard let code = query.code, let codeBase, let codeNormBase else {
+            for j in slots.indices { out[j] = traversalDistance(query, slots[j]) }
+            return
+        }
+        codeDots(code.bytes, codeBase, slots.baseAddress, slots.count, dimension, dots)
+        if code.query.metric == .l2 {
+            for j in slots.indices { out[j] = code.query.distance(dot: dots[j], norm: codeNormBase[Int(slots[j])]) }
+        } else {
+            for j in slots.indices { out[j] = code.query.distance(dot: dots[j], norm: 0) }
+        }
     }
 
     @inline(__always)

@@ -15,7 +15,9 @@ public struct HNSWParameters: Sendable, Equatable {
     /// +10–50% on clustered synthetic data of 192, 256 and 768 dimensions; level at 128, and at 100
     /// the f32 walk was faster (+7% queries/s, 17% shorter builds), the distances being too short
     /// for the bytes saved to pay for the conversions. `nil` (the default) chooses by dimension:
-    /// on above ``automaticHalfPrecisionAbove``.
+    /// on above ``automaticHalfPrecisionAbove`` when the index does not use ``int8Traversal``
+    /// (with codes, the f16 copy would only serve as the fallback walk for data the codes cannot
+    /// hold: 2 bytes a dimension kept for a rare case; such an index walks f32 instead).
     /// The index turns it off by itself, for good, when f16 cannot hold the data faithfully:
     /// components past ±65504 (overflow), vectors of norm below ~1e-4 (lost digits), or vectors far
     /// from the origin compared with the distances between them (f16 keeps 11 bits of each
@@ -24,7 +26,9 @@ public struct HNSWParameters: Sendable, Equatable {
     public var halfPrecisionTraversal: Bool?
     /// Walk queries on 8-bit codes (per-dimension scalar quantization, fitted once the index holds
     /// 1,000 vectors; see ``ScalarQuantizer``), a quarter of the f32 bytes per distance, then
-    /// re-score the best `2k` candidates in full precision. Construction still runs on f16 / f32.
+    /// re-score the best `2k` candidates in full precision. Construction walks the codes too once
+    /// they are fitted and re-scores what it finds in full precision before choosing links (on 20k
+    /// × 384 MiniLM: builds 1.14–1.19 s instead of 1.67 s on 2 threads, recall unchanged).
     /// Measured at recall 0.95 / 0.99 against the f16 walk: 1.86x / 2.04x queries/s on 20k × 384
     /// MiniLM, 1.51x / 1.67x on 768-d and 1.20x / 1.25x on 100-d clustered synthetic data; against
     /// the f32 walk at 128-d (l2) +11–39% (README). `nil` (the default) chooses by dimension: on from
@@ -37,7 +41,7 @@ public struct HNSWParameters: Sendable, Equatable {
     /// The dimension from which ``int8Traversal`` `nil` means on (the smallest measured).
     public static let automaticInt8From = 100
 
-    /// The dimension above which ``halfPrecisionTraversal`` `nil` means on.
+    /// The dimension above which ``halfPrecisionTraversal`` `nil` means on (without codes).
     public static let automaticHalfPrecisionAbove = 128
 
     /// Parameters; ``HNSWIndex/init(dimension:metric:parameters:)`` validates them.
@@ -52,7 +56,9 @@ public struct HNSWParameters: Sendable, Equatable {
     }
 
     /// Whether an index of `dimension` keeps the f16 copy.
-    func usesHalfPrecision(dimension: Int) -> Bool { halfPrecisionTraversal ?? (dimension > Self.automaticHalfPrecisionAbove) }
+    func usesHalfPrecision(dimension: Int) -> Bool {
+        halfPrecisionTraversal ?? (dimension > Self.automaticHalfPrecisionAbove && !usesCodes(dimension: dimension))
+    }
 
     /// Whether an index of `dimension` walks queries on 8-bit codes once they are fitted.
     func usesCodes(dimension: Int) -> Bool { int8Traversal ?? (dimension >= Self.automaticInt8From) }

@@ -29,6 +29,8 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
         visited.deallocate()
         codeBuffer?.deallocate()
         gathered.deallocate()
+        dots.deallocate()
+        distances.deallocate()
         candidates.deallocate()
         results.deallocate()
     }
@@ -78,9 +80,9 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
     @inline(__always)
     func gather(_ list: UnsafePointer<UInt32>, count n: Int) -> UnsafeBufferPointer<UInt32> {
         if n > gatherCapacity {
-            gathered.deallocate()
+            for buffer in [UnsafeMutableRawPointer(gathered), UnsafeMutableRawPointer(dots), UnsafeMutableRawPointer(distances)] { buffer.deallocate() }
             gatherCapacity = n
-            gathered = .allocate(capacity: n)
+            (gathered, dots, distances) = (.allocate(capacity: n), .allocate(capacity: n), .allocate(capacity: n))
         }
         var found = 0
         for i in stride(from: 1, through: n, by: 1) {
@@ -94,6 +96,9 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
     }
     @exclusivity(unchecked) private var gathered = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
     @exclusivity(unchecked) private var gatherCapacity = 64
+    /// The gathered nodes' integer code dots and distances (as many as ``gather(_:count:)`` holds).
+    @exclusivity(unchecked) private(set) var dots = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+    @exclusivity(unchecked) private(set) var distances = UnsafeMutablePointer<Float>.allocate(capacity: 64)
 
     @inline(__always)
     func prefetchVisited(_ slot: UInt32) {

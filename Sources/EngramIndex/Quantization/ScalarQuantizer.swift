@@ -1,3 +1,5 @@
+import CEngramKernels
+
 /// Per-dimension 8-bit scalar quantization: the compact code a graph can be walked on, a quarter
 /// of the f32 bytes, with the best candidates re-scored in full precision afterwards.
 ///
@@ -98,29 +100,13 @@ package struct ScalarQuantizer: Sendable, Equatable {
     }
 
     /// Writes the signed bytes of `query` (`dimension` of them) to `bytes`.
+    /// - Complexity: O(dimension), in a vectorized C loop (a query is prepared once per search,
+    ///   and at ef 24 a scalar Swift loop here was 13% of a search's time on 384 dimensions).
     package func prepare(_ query: UnsafePointer<Float>, metric: Metric, into bytes: UnsafeMutablePointer<Int8>) -> Query {
-        let centred = metric == .l2
-        var largest: Float = 0, offset: Float = 0
-        centers.withUnsafeBufferPointer { centers in
+        var sum: Int32 = 0, offset: Float = 0
+        let toBytes = centers.withUnsafeBufferPointer { centers in
             steps.withUnsafeBufferPointer { steps in
-                for d in 0..<dimension {
-                    let shifted = centred ? query[d] - centers[d] : query[d]
-                    offset += centred ? shifted * shifted : -query[d] * centers[d]
-                    largest = max(largest, abs(shifted * steps[d]))
-                }
-            }
-        }
-        let toBytes: Float = largest > 0 && largest.isFinite ? 127 / largest : 1
-        var sum: Int32 = 0
-        centers.withUnsafeBufferPointer { centers in
-            steps.withUnsafeBufferPointer { steps in
-                for d in 0..<dimension {
-                    let scaled = (centred ? query[d] - centers[d] : query[d]) * steps[d] * toBytes
-                    // Finite unless a file's scales are extreme (then 0); |scaled| ≤ 127 by construction.
-                    let byte = scaled.isFinite ? Int8(max(-127, min(127, scaled + (scaled < 0 ? -0.5 : 0.5)))) : 0
-                    bytes[d] = byte
-                    sum &+= Int32(byte)
-                }
+                engram_code_prepare(query, centers.baseAddress, steps.baseAddress, dimension, metric == .l2 ? 1 : 0, bytes, &sum, &offset)
             }
         }
         return Query(bias: 128 &* sum, unit: 1 / toBytes, offset: offset, metric: metric)

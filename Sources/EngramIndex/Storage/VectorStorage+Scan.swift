@@ -1,25 +1,43 @@
 import CEngramKernels
 
 extension VectorStorage {
+    /// Rows a block scan scores before offering them (its distances stay on the stack, in L1).
+    static let scanBlock = 128
+
     /// Offers rows to `top`: the members of `allowed` below `count` (prefetching each next scattered
-    /// row while the current one is scored), or every row below `count` when `allowed` is nil.
+    /// row while the current one is scored), or every row below `count` when `allowed` is nil
+    /// (scored `scanBlock` consecutive rows at a time by the metric's block kernel).
     /// Rows for which `isLive` returns false are skipped (nil: all rows are live). The exact scan of
     /// both ``FlatIndex`` and ``HNSWIndex``.
     @inline(__always)
     func scan(
         _ query: UnsafePointer<Float>, allowed: Bitset?, count: Int, isLive: ((Int) -> Bool)?,
-        distance: DistanceKernels.Function, id: (Int) -> UInt64, into top: inout TopK
+        metric: Metric, id: (Int) -> UInt64, into top: inout TopK
     ) {
-        func visit(_ slot: Int) {
+        guard let allowed else { return scanAll(query, count: count, isLive: isLive, metric: metric, id: id, into: &top) }
+        let distance = DistanceKernels.active.function(for: metric), rowBytes = dimension * 4
+        allowed.forEach(below: count, ahead: { engram_prefetch_range(row($0), rowBytes) }) { slot in
             if let isLive, !isLive(slot) { return }
             let d = distance(query, row(slot), dimension)
             if d <= top.threshold { top.insert(d, id: id(slot)) }
         }
-        if let allowed {
-            let rowBytes = dimension * 4
-            allowed.forEach(below: count, ahead: { engram_prefetch_range(row($0), rowBytes) }, visit)
-        } else {
-            for slot in 0..<count { visit(slot) }
+    }
+
+    @inline(__always)
+    private func scanAll(
+        _ query: UnsafePointer<Float>, count: Int, isLive: ((Int) -> Bool)?, metric: Metric, id: (Int) -> UInt64, into top: inout TopK
+    ) {
+        let kernel = DistanceKernels.active.scanFunction(for: metric)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.scanBlock) { block in
+            let distances = block.baseAddress!
+            for start in Swift.stride(from: 0, to: count, by: Self.scanBlock) {
+                let n = min(Self.scanBlock, count - start)
+                kernel(query, row(start), stride, dimension, n, distances)
+                for j in 0..<n where distances[j] <= top.threshold {
+                    if let isLive, !isLive(start + j) { continue }
+                    top.insert(distances[j], id: id(start + j))
+                }
+            }
         }
     }
 }
