@@ -167,8 +167,18 @@ struct DistanceHeap {
     mutating func pop() -> (Float, UInt32) {
         let top = (distances[0], slots[0])
         count -= 1
-        guard count > 0 else { return top }
-        let d = distances[count], s = slots[count]
+        if count > 0 { siftDown(distances[count], slots[count]) }
+        return top
+    }
+
+    /// Replaces the root with `(d, s)`: a pop and a push in one sift (the bounded result heap's
+    /// step: a push and then a pop sift twice).
+    /// - Precondition: not empty.
+    mutating func replaceTop(_ d: Float, _ s: UInt32) { siftDown(d, s) }
+
+    /// Puts `(d, s)` at the root and sifts it down.
+    @inline(__always)
+    private mutating func siftDown(_ d: Float, _ s: UInt32) {
         var i = 0
         while true {
             let l = 2 * i + 1
@@ -182,7 +192,6 @@ struct DistanceHeap {
         }
         distances[i] = d
         slots[i] = s
-        return top
     }
 
     private mutating func grow() {
