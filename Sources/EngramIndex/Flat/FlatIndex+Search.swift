@@ -43,12 +43,11 @@ extension FlatIndex {
     /// The SIMD scan for one prepared query over the `allowed` slots (nil: all). Call under the read lock.
     func scan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset?) -> [SearchResult] {
         let storage = storage
-        let hasHoles = !freeSlots.isEmpty
         return ids.withUnsafeBufferPointer { ids in
             live.withUnsafeBufferPointer { live in
                 TopK.withTemporary(k: min(k, slotOfID.count)) { top in
                     storage.scan(query, allowed: allowed, count: ids.count,
-                                 isLive: hasHoles || allowed != nil ? { live[$0] } : nil,
+                                 isLive: { live[$0] },
                                  metric: metric, id: { ids[$0] }, into: &top)
                     return top.drainResults(metric: metric)
                 }

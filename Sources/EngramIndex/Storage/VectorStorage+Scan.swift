@@ -7,17 +7,17 @@ extension VectorStorage {
     /// Offers rows to `top`: the members of `allowed` below `count` (prefetching each next scattered
     /// row while the current one is scored), or every row below `count` when `allowed` is nil
     /// (scored `scanBlock` consecutive rows at a time by the metric's block kernel).
-    /// Rows for which `isLive` returns false are skipped (nil: all rows are live). The exact scan of
-    /// both ``FlatIndex`` and ``HNSWIndex``.
+    /// Rows for which `isLive` returns false are skipped (asked only of rows close enough to enter
+    /// `top`, or of allowed rows). The exact scan of both ``FlatIndex`` and ``HNSWIndex``.
     @inline(__always)
     func scan(
-        _ query: UnsafePointer<Float>, allowed: Bitset?, count: Int, isLive: ((Int) -> Bool)?,
+        _ query: UnsafePointer<Float>, allowed: Bitset?, count: Int, isLive: (Int) -> Bool,
         metric: Metric, id: (Int) -> UInt64, into top: inout TopK
     ) {
         guard let allowed else { return scanAll(query, count: count, isLive: isLive, metric: metric, id: id, into: &top) }
         let distance = DistanceKernels.active.function(for: metric), rowBytes = dimension * 4
         allowed.forEach(below: count, ahead: { engram_prefetch_range(row($0), rowBytes) }) { slot in
-            if let isLive, !isLive(slot) { return }
+            guard isLive(slot) else { return }
             let d = distance(query, row(slot), dimension)
             if d <= top.threshold { top.insert(d, id: id(slot)) }
         }
@@ -25,7 +25,7 @@ extension VectorStorage {
 
     @inline(__always)
     private func scanAll(
-        _ query: UnsafePointer<Float>, count: Int, isLive: ((Int) -> Bool)?, metric: Metric, id: (Int) -> UInt64, into top: inout TopK
+        _ query: UnsafePointer<Float>, count: Int, isLive: (Int) -> Bool, metric: Metric, id: (Int) -> UInt64, into top: inout TopK
     ) {
         let kernel = DistanceKernels.active.scanFunction(for: metric)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.scanBlock) { block in
@@ -33,8 +33,7 @@ extension VectorStorage {
             for start in Swift.stride(from: 0, to: count, by: Self.scanBlock) {
                 let n = min(Self.scanBlock, count - start)
                 kernel(query, row(start), stride, dimension, n, distances)
-                for j in 0..<n where distances[j] <= top.threshold {
-                    if let isLive, !isLive(start + j) { continue }
+                for j in 0..<n where distances[j] <= top.threshold && isLive(start + j) {
                     top.insert(distances[j], id: id(start + j))
                 }
             }

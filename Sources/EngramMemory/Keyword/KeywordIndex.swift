@@ -140,7 +140,10 @@ struct KeywordIndex: Sendable {
             admitted = bits
         }
         var scores = [Float](repeating: 0, count: rowOfDocument.count)
-        for term in Set(KeywordTokenizer.terms(query)) {
+        // Each term once, in query order: a Set's iteration order differs from one instance to the
+        // next, and with it the order the terms' shares are summed in (the last bit of a score).
+        var seen = Set<String>()
+        for term in KeywordTokenizer.terms(query) where seen.insert(term).inserted {
             guard let list = postings[term] else { continue }
             let df = Float(list.count)
             let idf = log(1 + (n - df + 0.5) / (df + 0.5))

@@ -22,7 +22,17 @@ public struct MemoryScope: Sendable, Hashable, Codable {
 
     /// The fields set, by their Mem0 names.
     var fields: [(name: String, id: String)] {
-        [("user_id", userID), ("agent_id", agentID), ("run_id", runID)].compactMap { name, id in id.map { (name, $0) } }
+        var fields: [(name: String, id: String)] = []
+        forEachField { fields.append(($0, $1)) }
+        return fields
+    }
+
+    /// Calls `body` with each field set, by its Mem0 name, in the order user, agent, run (without
+    /// building an array: every search does this).
+    func forEachField(_ body: (_ name: String, _ id: String) throws -> Void) rethrows {
+        if let userID { try body("user_id", userID) }
+        if let agentID { try body("agent_id", agentID) }
+        if let runID { try body("run_id", runID) }
     }
 
     /// Whether a memory with scope `other` lies inside this scope: every field set here must match.

@@ -9,10 +9,13 @@ extension Partition {
     /// (ranges, negations, substrings, OR over other conditions …) is evaluated on the rows left.
     func rows(in scope: MemoryScope, matching filter: MemoryFilter, at now: Date, includeExpired: Bool = false,
               validity: Validity = .current) -> [Int64] {
-        var lists: [SortedRows.List] = [.shared(rows)]
-        for field in ScopeKey.keys(of: scope) { lists.append(list(field.field, equalTo: .string(field.value))) }
+        // One allocation for the common case (the partition, its scope field, two conditions).
+        var lists: [SortedRows.List] = []
+        lists.reserveCapacity(6)
+        lists.append(.shared(rows))
+        scope.forEachField { field, value in lists.append(list(field, equalTo: .string(value))) }
         var residual: [MemoryFilter] = []
-        for part in Self.conjuncts(filter) {
+        Self.forEachConjunct(of: filter) { part in
             if let posted = postedRows(part) { lists.append(posted) } else { residual.append(part) }
         }
         let rows = SortedRows.intersection(of: lists)
@@ -31,9 +34,13 @@ extension Partition {
         }
     }
 
-    /// The parts of a filter that must all hold: the children of (nested) top-level ANDs.
-    private static func conjuncts(_ filter: MemoryFilter) -> [MemoryFilter] {
-        if case let .and(children) = filter { children.flatMap(conjuncts) } else { [filter] }
+    /// Calls `body` with each part of a filter that must hold: the children of (nested) top-level ANDs.
+    private static func forEachConjunct(of filter: MemoryFilter, _ body: (MemoryFilter) -> Void) {
+        if case let .and(children) = filter {
+            for child in children { forEachConjunct(of: child, body) }
+        } else {
+            body(filter)
+        }
     }
 
     /// The rows passing `filter` when posting lists answer it exactly, else nil.

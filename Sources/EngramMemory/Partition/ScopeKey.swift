@@ -23,9 +23,9 @@ struct ScopeKey: Hashable, Sendable, Codable {
 
     /// Every field the scope sets, as keys.
     static func keys(of scope: MemoryScope) -> [ScopeKey] {
-        [("user_id", scope.userID), ("agent_id", scope.agentID), ("run_id", scope.runID)].compactMap { field, value in
-            value.map { ScopeKey(field: field, value: $0) }
-        }
+        var keys: [ScopeKey] = []
+        scope.forEachField { keys.append(ScopeKey(field: $0, value: $1)) }
+        return keys
     }
 }
 

@@ -29,8 +29,9 @@ enum SortedRows {
     /// The rows in every list (at least one), intersected smallest first.
     static func intersection(of lists: [List]) -> [Int64] {
         let sorted = lists.sorted { $0.count < $1.count }
-        var rows = sorted[0].rows
-        for list in sorted.dropFirst() where !rows.isEmpty {
+        guard sorted.count > 1 else { return sorted[0].rows }
+        var rows = sorted[0].withRows { a in sorted[1].withRows { b in intersection(a, b) } }
+        for list in sorted.dropFirst(2) where !rows.isEmpty {
             rows = rows.withUnsafeBufferPointer { a in list.withRows { b in intersection(a, b) } }
         }
         return rows

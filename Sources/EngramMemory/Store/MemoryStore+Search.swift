@@ -53,8 +53,8 @@ extension MemoryStore {
         guard vector != nil || (mode == .keyword && threshold == nil) else {
             throw MemoryError.invalidParameter("\(mode) search needs the query's embedding")
         }
-        if let vector { try MemoryValidation.check(vectors: [vector], count: 1, dimension: embedder.dimension) }
-        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scopes: Array(Set(scopes)), filter: filter, now: Date(),
+        if let vector { try MemoryValidation.check(vector: vector, dimension: embedder.dimension) }
+        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scopes: scopes.count == 1 ? scopes : Array(Set(scopes)), filter: filter, now: Date(),
                                   validity: validity, recencyHalfLife: recencyHalfLife)
         let outcome = try search.run(query, vector: vector, limit: limit, threshold: threshold, mode: mode)
         if let built = outcome.builtKeyword { installKeyword(built.index, builtFrom: built.partition) }

@@ -57,8 +57,8 @@ enum MemoryValidation {
     /// accepted here, so that memories stored under one before they were refused stay reachable.
     static func check(scope: MemoryScope) throws {
         guard !scope.isEmpty else { throw MemoryError.missingScope }
-        for (name, id) in scope.fields where id.utf8.contains(0) {
-            throw MemoryError.invalidParameter("\(name) cannot contain NUL (\\u0000)")
+        try scope.forEachField { name, id in
+            if id.utf8.contains(0) { throw MemoryError.invalidParameter("\(name) cannot contain NUL (\\u0000)") }
         }
     }
 
@@ -111,7 +111,11 @@ enum MemoryValidation {
     /// is what cosine similarity compares).
     static func check(vectors: [[Float]], count: Int, dimension: Int) throws {
         guard vectors.count == count else { throw MemoryError.invalidParameter("\(vectors.count) vectors for \(count) memories") }
-        for vector in vectors where vector.count != dimension || !vector.allSatisfy(\.isFinite) || !vector.contains(where: { $0 != 0 }) {
+        for vector in vectors { try check(vector: vector, dimension: dimension) }
+    }
+
+    static func check(vector: [Float], dimension: Int) throws {
+        guard vector.count == dimension, vector.allSatisfy(\.isFinite), vector.contains(where: { $0 != 0 }) else {
             throw MemoryError.invalidParameter("embedding must be \(dimension) finite floats, not all zero")
         }
     }

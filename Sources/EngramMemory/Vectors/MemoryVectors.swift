@@ -81,14 +81,24 @@ final class MemoryVectors: Sendable {
     func search(_ query: [Float], k: Int, rows: [Int64]) throws -> [SearchResult] {
         let filter = SearchFilter(allowing: rows.map(UInt64.init))
         let parts = parts.read { $0 }
-        var found: [SearchResult] = []
-        for part in [parts.base, parts.tail] {
-            do { found += try part.search(query, k: k, filter: filter) } catch EngramError.emptyIndex { continue }
+        func search(_ part: FlatIndex) throws -> [SearchResult] {
+            do { return try part.search(query, k: k, filter: filter) } catch EngramError.emptyIndex { return [] }
         }
-        // A fold moves rows from the tail to the base while a search may be reading both.
-        var seen = Set<UInt64>()
-        return found.sorted { $0.score > $1.score || ($0.score == $1.score && $0.id < $1.id) }
-            .filter { seen.insert($0.id).inserted }
-            .prefix(k).map { $0 }
+        var found = try search(parts.base)
+        let tail = try search(parts.tail)
+        // Each part's answer is already in this order.
+        guard !tail.isEmpty else { return found }
+        guard !found.isEmpty else { return tail }
+        found += tail
+        found.sort { $0.score > $1.score || ($0.score == $1.score && $0.id < $1.id) }
+        // A fold moves rows from the tail to the base while a search may be reading both: a row
+        // found in both has the same vector, so the same score, and its two hits are adjacent.
+        var kept = 0
+        for i in found.indices where kept == 0 || found[kept - 1].id != found[i].id {
+            found[kept] = found[i]
+            kept += 1
+        }
+        found.removeLast(found.count - min(kept, k))
+        return found
     }
 }
