@@ -1,5 +1,6 @@
 import CBLAS
 import CEngramKernels
+import EngramSupport
 import Foundation
 
 /// A BERT encoder (embeddings, self-attention layers, GELU feed-forward, LayerNorm) with mean
@@ -61,14 +62,16 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
     }
 
     /// Pooled, L2-normalized embeddings of token sequences (each already within the position limit).
-    func encode(_ sequences: [[Int32]]) -> [[Float]] {
+    /// `threads` > 1 splits each product of the pass over that many threads (the dense layers by
+    /// output columns, attention by heads): what a lone request uses to finish sooner.
+    func encode(_ sequences: [[Int32]], threads: Int = 1) -> [[Float]] {
         let h = config.hidden
         let lengths = sequences.map(\.count)
         let starts = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }
         let tokens = starts.last!
         var x = [Float](repeating: 0, count: tokens * h)
         embed(sequences, starts: starts, into: &x)
-        var scratch = Scratch(tokens: tokens, config: config, longest: lengths.max() ?? 0)
+        var scratch = Scratch(tokens: tokens, config: config, longest: lengths.max() ?? 0, threads: threads)
         for layer in layers { forward(layer, &x, lengths: lengths, starts: starts, scratch: &scratch) }
         return (0..<sequences.count).map { pool(x, start: starts[$0], count: lengths[$0]) }
     }
@@ -76,12 +79,16 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
     /// Working buffers of one `encode` call, sized for its tokens.
     struct Scratch {
         var qkv, context, attention, intermediate, scores: [Float]
-        init(tokens: Int, config: Config, longest: Int) {
+        /// Threads each product is split over (see ``encode(_:threads:)``).
+        let threads: Int
+        init(tokens: Int, config: Config, longest: Int, threads: Int) {
             qkv = [Float](repeating: 0, count: tokens * 3 * config.hidden)
             context = [Float](repeating: 0, count: tokens * config.hidden)
             attention = [Float](repeating: 0, count: tokens * config.hidden)
             intermediate = [Float](repeating: 0, count: tokens * config.intermediate)
-            scores = [Float](repeating: 0, count: longest * longest)
+            // One score matrix per head when heads run in parallel.
+            scores = [Float](repeating: 0, count: longest * longest * (threads > 1 ? config.heads : 1))
+            self.threads = max(1, threads)
         }
     }
 
@@ -103,15 +110,19 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
         let h = config.hidden, tokens = starts.last!
         layer.qkvWeight.withUnsafeBufferPointer { w in
             layer.qkvBias.withUnsafeBufferPointer { b in
-                Self.linear(x, rows: tokens, inputs: h, weight: w.baseAddress!, bias: b.baseAddress!, outputs: 3 * h, into: &scratch.qkv)
+                Self.linear(x, rows: tokens, inputs: h, weight: w.baseAddress!, bias: b.baseAddress!, outputs: 3 * h,
+                            threads: scratch.threads, into: &scratch.qkv)
             }
         }
         attend(&scratch, lengths: lengths, starts: starts)
-        Self.linear(scratch.context, rows: tokens, inputs: h, weight: layer.attentionOut, bias: layer.attentionOutBias, outputs: h, into: &scratch.attention)
+        Self.linear(scratch.context, rows: tokens, inputs: h, weight: layer.attentionOut, bias: layer.attentionOutBias, outputs: h,
+                    threads: scratch.threads, into: &scratch.attention)
         Self.addAndNormalize(&x, scratch.attention, rows: tokens, cols: h, gamma: layer.norm1Gamma, beta: layer.norm1Beta, eps: config.eps)
-        Self.linear(x, rows: tokens, inputs: h, weight: layer.intermediate, bias: layer.intermediateBias, outputs: config.intermediate, into: &scratch.intermediate)
+        Self.linear(x, rows: tokens, inputs: h, weight: layer.intermediate, bias: layer.intermediateBias, outputs: config.intermediate,
+                    threads: scratch.threads, into: &scratch.intermediate)
         scratch.intermediate.withUnsafeMutableBufferPointer { engram_gelu($0.baseAddress!, $0.count) }
-        Self.linear(scratch.intermediate, rows: tokens, inputs: config.intermediate, weight: layer.output, bias: layer.outputBias, outputs: h, into: &scratch.attention)
+        Self.linear(scratch.intermediate, rows: tokens, inputs: config.intermediate, weight: layer.output, bias: layer.outputBias, outputs: h,
+                    threads: scratch.threads, into: &scratch.attention)
         Self.addAndNormalize(&x, scratch.attention, rows: tokens, cols: h, gamma: layer.norm2Gamma, beta: layer.norm2Beta, eps: config.eps)
     }
 
@@ -119,19 +130,22 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
     private func attend(_ s: inout Scratch, lengths: [Int], starts: [Int]) {
         let h = config.hidden, d = config.headDim, ld = 3 * h
         let scale = 1 / Float(d).squareRoot()
+        let threads = s.threads, square = s.scores.count / (threads > 1 ? config.heads : 1)
         s.qkv.withUnsafeBufferPointer { qkv in
             s.context.withUnsafeMutableBufferPointer { ctx in
                 s.scores.withUnsafeMutableBufferPointer { scores in
+                    let (qkv, ctx, scores) = (UnsafeSendable(qkv.baseAddress!), UnsafeSendable(ctx.baseAddress!), UnsafeSendable(scores.baseAddress!))
                     for (seq, n) in lengths.enumerated() where n > 0 {
-                        let base = qkv.baseAddress! + starts[seq] * ld
-                        for head in 0..<config.heads {
-                            let q = base + head * d, k = base + h + head * d, v = base + 2 * h + head * d
+                        let base = UnsafeSendable(qkv.value + starts[seq] * ld), out = UnsafeSendable(ctx.value + starts[seq] * h)
+                        // Heads write disjoint columns of the context, each from its own score matrix.
+                        parallelFor(config.heads, threads: threads) { head in
+                            let q = base.value + head * d, k = base.value + h + head * d, v = base.value + 2 * h + head * d
+                            let p = scores.value + (threads > 1 ? head * square : 0)
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(d),
-                                        scale, q, Int32(ld), k, Int32(ld), 0, scores.baseAddress!, Int32(n))
-                            engram_softmax_rows(scores.baseAddress!, n, n, n)
+                                        scale, q, Int32(ld), k, Int32(ld), 0, p, Int32(n))
+                            engram_softmax_rows(p, n, n, n)
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(n),
-                                        1, scores.baseAddress!, Int32(n), v, Int32(ld),
-                                        0, ctx.baseAddress! + starts[seq] * h + head * d, Int32(h))
+                                        1, p, Int32(n), v, Int32(ld), 0, out.value + head * d, Int32(h))
                         }
                     }
                 }
@@ -139,13 +153,21 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
         }
     }
 
-    /// out = input · weightᵀ + bias (weight is [outputs, inputs], PyTorch's layout).
+    /// out = input · weightᵀ + bias (weight is [outputs, inputs], PyTorch's layout), the output
+    /// columns split over `threads` (in blocks of 16, each its own product).
     static func linear(_ input: [Float], rows: Int, inputs: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                       outputs: Int, into out: inout [Float]) {
+                       outputs: Int, threads: Int, into out: inout [Float]) {
         out.withUnsafeMutableBufferPointer { o in
             for r in 0..<rows { (o.baseAddress! + r * outputs).update(from: bias, count: outputs) }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
-                        1, input, Int32(inputs), weight, Int32(inputs), 1, o.baseAddress!, Int32(outputs))
+            input.withUnsafeBufferPointer { x in
+                let (x, o, weight) = (UnsafeSendable(x.baseAddress!), UnsafeSendable(o.baseAddress!), UnsafeSendable(weight))
+                let width = (outputs / max(1, threads) + 15) & ~15
+                parallelFor((outputs + width - 1) / width, threads: threads) { part in
+                    let first = part * width, count = min(width, outputs - first)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(inputs),
+                                1, x.value, Int32(inputs), weight.value + first * inputs, Int32(inputs), 1, o.value + first, Int32(outputs))
+                }
+            }
         }
     }
 

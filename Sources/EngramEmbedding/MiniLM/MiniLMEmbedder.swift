@@ -74,9 +74,11 @@ public final class MiniLMEmbedder: SynchronousEmbedder, @unchecked Sendable {  /
         let order = encoded.indices.sorted { encoded[$0].count < encoded[$1].count }
         let batches = stride(from: 0, to: order.count, by: Self.batchSize).map { Array(order[$0..<min(order.count, $0 + Self.batchSize)]) }
         let out = ResultBox(count: texts.count)
+        // Fewer batches than threads (a lone query): each batch's products are split instead.
+        let inner = batches.count < threads ? threads / batches.count : 1
         parallelFor(batches.count, threads: threads) { b in
             let batch = batches[b]
-            let vectors = self.encoder.encode(batch.map { encoded[$0] })
+            let vectors = self.encoder.encode(batch.map { encoded[$0] }, threads: inner)
             for (i, v) in zip(batch, vectors) { out.set(i, v) }
         }
         return out.values
