@@ -37,7 +37,8 @@ extension HNSWIndex {
     ///
     /// On an index in memory only the search runs.
     /// - Complexity: O(n): the whole file but its header and section table is mapped, about
-    ///   `6 · dimension + 8 · m + 17` bytes per vector (`4 · dimension` fewer without the f16 copy).
+    ///   `4 · dimension + 8 · m + 17` bytes per vector, plus `dimension + 4` with the 8-bit codes
+    ///   or `2 · dimension` with the f16 copy.
     public func warmUp() {
         let graph = graph
         graph.populateSearchedSections()
