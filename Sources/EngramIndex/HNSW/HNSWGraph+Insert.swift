@@ -76,11 +76,7 @@ extension HNSWGraph {
                 scratch.begin(nodeCount: nodeCount)
                 searchLayer(query, entry: entrySlot, entryDistance: entryDistance, ef: efConstruction, level: l,
                             admission: .all, scratch: scratch)
-                var found = drainResults(scratch).filter { $0.1 != slot }
-                if query.code != nil {
-                    for i in found.indices { found[i].0 = distance(between: slot, found[i].1) }
-                    found.sort { $0.0 < $1.0 }
-                }
+                var found = neighbourCandidates(scratch, of: slot, exact: query.code != nil)
                 if let nearest = found.first { (entrySlot, entryDistance) = (nearest.1, traversalDistance(query, nearest.1)) }
                 if l == 0 { checkHalfResolution(slot, neighbours: found) }
                 keepDiverse(&found, limit: m)

@@ -122,15 +122,20 @@ extension HNSWGraph {
         }
     }
 
-    /// Drains `scratch.results` into (distance, slot) pairs, best first.
-    func drainResults(_ scratch: SearchScratch) -> [(Float, UInt32)] {
-        var out = [(Float, UInt32)](repeating: (0, 0), count: scratch.results.count)
-        var i = out.count
-        while !scratch.results.isEmpty {
-            i -= 1
-            out[i] = scratch.results.pop()
+    /// The nodes a layer search kept for the new node `slot` (itself left out), nearest first (ties
+    /// to the smaller slot), at their exact distances to it when `exact` (the walk ran on codes).
+    /// Read from the heap's storage and sorted once: popping `efConstruction` results one by one
+    /// took ~7% of a one-thread build (builds 5–7% shorter on 20k × 384 and × 768).
+    func neighbourCandidates(_ scratch: SearchScratch, of slot: UInt32, exact: Bool) -> [(Float, UInt32)] {
+        var found: [(Float, UInt32)] = []
+        found.reserveCapacity(scratch.results.count)
+        for i in 0..<scratch.results.count where scratch.results.slots[i] != slot {
+            let s = scratch.results.slots[i]
+            found.append((exact ? distance(between: slot, s) : scratch.results.distances[i], s))
         }
-        return out
+        scratch.results.removeAll()
+        found.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        return found
     }
 
     /// A query: descend to level 0, then search it with `ef`, admitting per `admission`; calls
