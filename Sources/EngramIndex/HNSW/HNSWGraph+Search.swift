@@ -146,7 +146,8 @@ extension HNSWGraph {
     /// Candidates re-scored per level-0 link when construction walks codes. The heuristic keeps
     /// near, diverse neighbours, and those lie among the nearest few by code distance too: keeping
     /// 3 · 2m of the 200 gave one-thread builds 12–19% shorter (20k × 384 MiniLM, synthetic 768,
-    /// 256 and 100-d) with recall@10 at ef 16–64 within ±0.003 of re-scoring all.
+    /// 256 and 100-d) with recall@10 at ef 16–64 within ±0.003 of re-scoring all
+    /// (`Benchmarks/results/hnsw-construction-rescore.jsonl`).
     static let exactCandidatesPerLink = 3
 
     /// A query: descend to level 0, then search it with `ef`, admitting per `admission`; calls

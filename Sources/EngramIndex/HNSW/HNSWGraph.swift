@@ -264,9 +264,8 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
     /// With 8-bit codes, the estimate from the slot's code (a quarter of the f32 bytes).
     @inline(__always)
     func traversalDistance(_ query: TraversalQuery, _ slot: UInt32) -> Float {
-        if let code = query.code, let codeBase, let codeNormBase {
-            let norm = code.query.metric == .l2 ? codeNormBase[Int(slot)] : 0
-            return code.query.distance(dot: codeDot(codeBase + Int(slot) &* dimension, code.bytes, dimension), norm: norm)
+        if let code = query.code, let codeBase {
+            return codeDistance(code.query, dot: codeDot(codeBase + Int(slot) &* dimension, code.bytes, dimension), slot: slot)
         }
         if let halfRows { return halfDistance(query.vector, halfRows + Int(slot) &* vectors.stride, dimension) }
         return distance(query.vector, vectors.row(Int(slot)), dimension)
@@ -282,11 +281,20 @@ final class HNSWGraph: @unchecked Sendable {  // see the type comment: per-node 
             return
         }
         codeDots(code.bytes, codeBase, slots.baseAddress, slots.count, dimension, dots)
+        // ``codeDistance(_:dot:slot:)`` with the metric tested once per hop, not per distance
+        // (calling it per slot cost 3–5% of queries/s at ef 24 on 20k × 384).
         if code.query.metric == .l2 {
             for j in slots.indices { out[j] = code.query.distance(dot: dots[j], norm: codeNormBase[Int(slots[j])]) }
         } else {
             for j in slots.indices { out[j] = code.query.distance(dot: dots[j], norm: 0) }
         }
+    }
+
+    /// The estimated distance of a prepared query to `slot` from their code dot; the slot's code
+    /// norm is read for l2 only (another cache line per distance otherwise).
+    @inline(__always)
+    private func codeDistance(_ query: ScalarQuantizer.Query, dot: Int32, slot: UInt32) -> Float {
+        query.distance(dot: dot, norm: query.metric == .l2 ? codeNormBase.map { $0[Int(slot)] } ?? 0 : 0)
     }
 
     @inline(__always)
