@@ -17,6 +17,36 @@ struct FlatIndexTests {
         }
     }
 
+    @Test("the nearest among chosen ids over two indexes equals a filtered search of their union; an id in both counts once",
+          arguments: Metric.allCases)
+    func nearestAmongIDs(metric: Metric) throws {
+        let base = TestData.random(count: 900, dimension: 24, seed: 11)
+        let queries = TestData.random(count: 10, dimension: 24, seed: 12)
+        let (first, second, union) = try (FlatIndex(dimension: 24, metric: metric), FlatIndex(dimension: 24, metric: metric),
+                                          FlatIndex(dimension: 24, metric: metric))
+        // Ids 0..<600 in the first, 500..<900 in the second: 500..<600 in both, as during a fold.
+        for i in 0..<900 {
+            let row = Array(base[i])
+            if i < 600 { try first.add(row, id: UInt64(i)) }
+            if i >= 500 { try second.add(row, id: UInt64(i)) }
+            try union.add(row, id: UInt64(i))
+        }
+        var rng = TestRNG(seed: 13)
+        let chosen = (0..<1_000).filter { _ in Double.random(in: 0..<1, using: &rng) < 0.3 }.map(UInt64.init)  // some held by neither
+        for i in 0..<queries.count {
+            for k in [1, 10, 500] {
+                var got: [SearchResult] = [SearchResult(id: 7_777, score: 0)]  // appended to, never replaced
+                try chosen.withUnsafeBufferPointer { try first.nearest(Array(queries[i]), k: k, among: $0, alsoIn: second, appendingTo: &got) }
+                let expected = try union.search(Array(queries[i]), k: k, filter: SearchFilter(allowing: chosen))
+                #expect(got.first?.id == 7_777 && Array(got.dropFirst()) == expected)
+            }
+        }
+        var none: [SearchResult] = []
+        #expect(throws: EngramError.invalidK(0)) {
+            try chosen.withUnsafeBufferPointer { try first.nearest(Array(queries[0]), k: 0, among: $0, appendingTo: &none) }
+        }
+    }
+
     @Test("batched search equals one-at-a-time search", arguments: [1, 3, 4, 40, 300], [1, 2])
     func batchEqualsSingle(queryCount: Int, threads: Int) throws {
         for metric in Metric.allCases {

@@ -184,6 +184,31 @@ struct HNSWIndexTests {
         #expect(afterCompact >= freshRecall - 0.01, "after compact \(afterCompact)")
     }
 
+    @Test("a saved index with the f16 copy (no codes) holds a removed node's stand-in in the copy too")
+    func deletesWithHalfCopy() throws {
+        let n = 2_000
+        let index = try HNSWIndex(dimension: 384, metric: .cosine,
+                                  parameters: HNSWParameters(m: 12, efConstruction: 100, halfPrecisionTraversal: true, int8Traversal: false))
+        try index.add(Self.base.prefix(n), ids: (0..<n).map { UInt64($0) })
+        for id in stride(from: 0, to: n, by: 7) { try index.remove(id: UInt64(id)) }
+        let path = scratchDirectory("deleted-half")  // used as the file
+        try index.save(to: path)
+        let rows = try SavedRows(path)
+        #expect(rows.header.hasHalfVectors && !rows.header.hasCodes)
+        let live = Dictionary((0..<rows.count).filter { !rows.isRemoved($0) }.map { (rows.vector($0), $0) }, uniquingKeysWith: { a, _ in a })
+        var standIns = 0
+        for slot in 0..<rows.count where rows.isRemoved(slot) {
+            let vector = rows.vector(slot)
+            if let source = live[vector] {
+                #expect(rows.halfRow(slot) == rows.halfRow(source), "slot \(slot)'s f16 row is not its stand-in's")
+                standIns += 1
+            } else {
+                #expect(vector.allSatisfy { $0 == 0 } && rows.halfRow(slot).allSatisfy { $0 == 0 })
+            }
+        }
+        #expect(standIns > 0)
+    }
+
     @Test("re-adding an id replaces its vector")
     func replace() throws {
         let index = try HNSWIndex(dimension: 2, metric: .l2)

@@ -118,6 +118,39 @@ struct MemoryStoreTests {
         }
     }
 
+    @Test("searches answered by several posting lists (rare and common, agent scopes), one after another, equal a brute-force ranking")
+    func postedConditions() async throws {
+        let store = try temporaryStore(.sqlite)
+        let words = ["red", "green", "blue", "cat", "dog", "tea", "code", "rain"]
+        let agent = MemoryScope(userID: "alice", agentID: "helper")
+        for i in 0..<600 {
+            let text = "\(words[i % 8]) \(words[(i / 8) % 8]) \(words[(i * 7) % 8]) \(i)"
+            let metadata: [String: MetadataValue] = ["tag": .string(words[i % 8]), "rare": .string(i % 97 == 0 ? "yes" : "no"),
+                                                     "tags": .strings([words[i % 3], words[i % 5]])]
+            try await store.add([text], scope: i % 4 == 0 ? agent : alice, metadata: metadata)
+        }
+        // Lists of very different sizes intersect by galloping, close ones by merging; a big
+        // candidate set followed by a small one checks that reused buffers carry nothing over.
+        let filters: [MemoryFilter] = [.all, .eq("tag", "cat") && .eq("rare", "yes"), .eq("rare", "no"),
+                                       .eq("tag", "cat") && .isIn("tags", ["red", "dog"]), .eq("rare", "yes"),
+                                       .eq("tag", "dog") && .eq("rare", "no") && .isIn("tags", ["blue", "green"])]
+        for scope in [alice, agent] {
+            let everything = try store.list(scope: scope, limit: 1_000).memories
+            for filter in filters {
+                let passing = everything.filter { filter.matches($0) }
+                for query in ["red cat", "blue rain tea"] {
+                    let q = WordsEmbedder.vector(query)
+                    let expected = passing.map { m in (m.id, zip(q, WordsEmbedder.vector(m.text)).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+                        .sorted { $0.1 > $1.1 }.prefix(10)
+                    let got = try store.search(vector: q, scope: scope, filter: filter, limit: 10)
+                    #expect(got.allSatisfy { filter.matches($0.memory) && scope.contains($0.memory.scope) })
+                    #expect(got.count == expected.count, "\(filter) in \(scope)")
+                    for (g, e) in zip(got, expected) { #expect(abs(g.score - e.1) < 1e-5) }
+                }
+            }
+        }
+    }
+
     @Test("deleteAll removes thousands of memories and their history, atomically; survives reopen", arguments: StoreBackend.available)
     func deleteAllAndReopen(backend: StoreBackend) async throws {
         let dir = scratchDirectory("store")

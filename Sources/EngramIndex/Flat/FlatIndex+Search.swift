@@ -40,6 +40,40 @@ extension FlatIndex {
         }
     }
 
+    /// The `k` nearest to `query` among the vectors of `ids` that this index or `other` holds,
+    /// appended to `results` best first (ties to the smaller id): a search over a few chosen
+    /// items of a large index, with no bitset over the index and no result array of its own.
+    /// A vector held by both indexes (as while items move from one to the other) counts once.
+    /// - Parameters:
+    ///   - other: a second index of the same dimension and metric, or nil.
+    /// - Throws: ``EngramError/invalidK(_:)`` and the vector errors of ``add(_:id:)``.
+    /// - Complexity: O(ids · dimension).
+    package func nearest(_ query: [Float], k: Int, among ids: UnsafeBufferPointer<UInt64>, alsoIn other: FlatIndex? = nil,
+                         appendingTo results: inout [SearchResult]) throws {
+        guard k > 0 else { throw EngramError.invalidK(k) }
+        precondition(other.map { $0.dimension == dimension && $0.metric == metric } ?? true, "indexes of another kind")
+        guard !ids.isEmpty else { return }
+        try VectorValidation.withPrepared(query, dimension: dimension, metric: metric) { q in
+            TopK.withTemporary(k: min(k, ids.count)) { top in
+                offer(q, among: ids, to: &top)
+                other?.offer(q, among: ids, to: &top)
+                top.drainResults(metric: metric, appendingTo: &results)
+            }
+        }
+    }
+
+    /// Offers each of `ids` held here and not yet in `top` to it.
+    private func offer(_ query: UnsafePointer<Float>, among ids: UnsafeBufferPointer<UInt64>, to top: inout TopK) {
+        let distance = DistanceKernels.active.function(for: metric)
+        lock.withReadLock {
+            for id in ids {
+                guard let slot = slotOfID[id] else { continue }
+                let d = distance(query, storage.row(Int(slot)), dimension)
+                if d <= top.threshold && !top.contains(id) { top.insert(d, id: id) }
+            }
+        }
+    }
+
     /// The SIMD scan for one prepared query over the `allowed` slots (nil: all). Call under the read lock.
     func scan(_ query: UnsafePointer<Float>, k: Int, allowed: Bitset?) -> [SearchResult] {
         let storage = storage

@@ -83,6 +83,30 @@ struct TopK {
         return out
     }
 
+    /// Whether `id` is kept. - Complexity: O(k).
+    func contains(_ id: UInt64) -> Bool {
+        for i in 0..<count where ids[i] == id { return true }
+        return false
+    }
+
+    /// The kept candidates, best first, with scores converted for `metric`, appended to `out`
+    /// (which allocates only when it must grow).
+    mutating func drainResults(metric: Metric, appendingTo out: inout [SearchResult]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(SearchResult(id: 0, score: 0), count: count))
+        out.withUnsafeMutableBufferPointer { out in
+            while count > 0 {
+                count -= 1
+                out[start + count] = SearchResult(id: ids[0], score: metric.score(fromDistance: distances[0]))
+                if count > 0 {
+                    distances[0] = distances[count]
+                    ids[0] = ids[count]
+                    siftDown(0)
+                }
+            }
+        }
+    }
+
     /// The kept candidates, best first, with scores converted for `metric`, taken out of the heap:
     /// the result array is the one allocation.
     mutating func drainResults(metric: Metric) -> [SearchResult] {

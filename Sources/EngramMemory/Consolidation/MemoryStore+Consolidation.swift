@@ -18,7 +18,7 @@ extension MemoryStore {
                     && NearDuplicate.isSameFact(item.text, items[j].text, similarity: Self.cosine(vector, vectors[j]), threshold: threshold)
             }
             if let earlier { matches.append(.item(earlier)); continue }
-            let search = MemorySearch(state: state, vectors: writer.vectors, scopes: [item.scope], filter: .all, now: now)
+            let search = MemorySearch(state: state, vectors: writer.vectors, reach: .scope(item.scope), filter: .all, now: now)
             let hits = try search.run("", vector: vector, limit: 8, threshold: nil, mode: .vector).hits
             let stored = hits.first { hit in
                 hit.memory.scope == item.scope

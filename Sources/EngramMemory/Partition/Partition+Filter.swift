@@ -9,29 +9,43 @@ extension Partition {
     /// (ranges, negations, substrings, OR over other conditions …) is evaluated on the rows left.
     func rows(in scope: MemoryScope, matching filter: MemoryFilter, at now: Date, includeExpired: Bool = false,
               validity: Validity = .current) -> [Int64] {
-        // One allocation for the common case (the partition, its scope field, two conditions).
-        var lists: [SortedRows.List] = []
-        lists.reserveCapacity(6)
+        var rows: [Int64] = [], lists: [SortedRows.List] = []
+        self.rows(in: scope, matching: filter, at: now, includeExpired: includeExpired, validity: validity, appendingTo: &rows, lists: &lists)
+        return rows
+    }
+
+    /// ``rows(in:matching:at:includeExpired:validity:)`` appended to `out`, with `lists` (left
+    /// empty) as the posting lists' workspace: a search passing reused buffers allocates nothing
+    /// here when the filter is answered by posting lists alone.
+    func rows(in scope: MemoryScope, matching filter: MemoryFilter, at now: Date, includeExpired: Bool = false,
+              validity: Validity = .current, appendingTo out: inout [Int64], lists: inout [SortedRows.List]) {
+        defer { lists.removeAll(keepingCapacity: true) }  // holds the snapshot's lists: not past this call
+        lists.removeAll(keepingCapacity: true)
         lists.append(.shared(rows))
         scope.forEachField { field, value in lists.append(list(field, equalTo: .string(value))) }
         var residual: [MemoryFilter] = []
         Self.forEachConjunct(of: filter) { part in
             if let posted = postedRows(part) { lists.append(posted) } else { residual.append(part) }
         }
-        let rows = SortedRows.intersection(of: lists)
+        let start = out.count
+        SortedRows.intersection(of: &lists, appendingTo: &out)
         // Without time bounds every memory is current and unexpired; only as-of looks at each.
         let checkExpiry = !includeExpired && boundedCount > 0
         let checkValidity = validity != .all && (boundedCount > 0 || validity != .current)
-        guard checkExpiry || checkValidity || !residual.isEmpty else { return rows }
+        guard checkExpiry || checkValidity || !residual.isEmpty else { return }
         let rest = MemoryFilter.and(residual), seconds = now.timeIntervalSince1970
-        return rows.filter { row in
-            guard let ref = memory(row: row) else { return false }
+        var kept = start
+        for i in start..<out.count {
+            guard let ref = memory(row: out[i]) else { continue }
             if checkExpiry || checkValidity {
                 let times = ref.times  // read in place: most rows need no decoding
-                if checkExpiry && times.isExpired(at: seconds) || checkValidity && !times.admitted(by: validity, now: seconds) { return false }
+                if checkExpiry && times.isExpired(at: seconds) || checkValidity && !times.admitted(by: validity, now: seconds) { continue }
             }
-            return residual.isEmpty || rest.matches(ref.memory)
+            guard residual.isEmpty || rest.matches(ref.memory) else { continue }
+            out[kept] = out[i]
+            kept += 1
         }
+        out.removeLast(out.count - kept)
     }
 
     /// Calls `body` with each part of a filter that must hold: the children of (nested) top-level ANDs.

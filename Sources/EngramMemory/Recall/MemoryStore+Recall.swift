@@ -29,9 +29,9 @@ extension MemoryStore {
         try MemoryValidation.check(scope: scope)
         try MemoryValidation.check(vectors: [vector], count: 1, dimension: embedder.dimension)
         if let halfLife = options.recencyHalfLife, halfLife <= .zero { throw MemoryError.invalidParameter("the recency half-life must be positive") }
-        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scopes: [scope], filter: filter, now: Date(),
+        let search = MemorySearch(state: writer.state, vectors: writer.vectors, reach: .scope(scope), filter: filter, now: Date(),
                                   validity: options.validity, recencyHalfLife: options.recencyHalfLife)
-        let outcome = try search.run(query, vector: vector, limit: max(1, options.candidates), threshold: nil, mode: options.mode)
+        let outcome = try search.run(query, vector: vector, limit: max(1, options.candidates), threshold: nil, mode: options.mode, keepRows: true)
         if let built = outcome.builtKeyword { installKeyword(built.index, builtFrom: built.partition) }
         let order = Self.diversified(outcome.hits, vectors: outcome.rows.map { writer.vectors.vector($0) }, options: options)
         return Self.packed(order, budget: budgetTokens, counter: options.counter)

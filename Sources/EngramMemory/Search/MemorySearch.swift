@@ -7,9 +7,8 @@ import Foundation
 struct MemorySearch {
     let state: StoreState
     let vectors: MemoryVectors
-    /// The scopes searched (a memory in any of them is a candidate); nil: the whole store (an
-    /// export's; searches always name at least one scope).
-    let scopes: [MemoryScope]?
+    /// The scopes searched.
+    let reach: Reach
     let filter: MemoryFilter
     let now: Date
     /// Which versions of the facts are seen.
@@ -17,19 +16,38 @@ struct MemorySearch {
     /// Weighs scores by age (see ``recencyFactor(validFrom:)``); nil: no decay.
     var recencyHalfLife: Duration? = nil
 
+    /// What a search looks in.
+    enum Reach {
+        /// One scope (held without an array: every search of a user).
+        case scope(MemoryScope)
+        /// Several scopes, without repeats: a memory in any of them is a candidate.
+        case scopes([MemoryScope])
+
+        /// The reach of `scopes` (repeats dropped).
+        static func of(_ scopes: [MemoryScope]) -> Reach { scopes.count == 1 ? .scope(scopes[0]) : .scopes(Array(Set(scopes))) }
+        /// The whole store (an export's; searches always name at least one scope).
+        case everything
+    }
+
     /// The rows the scope and filter allow, partition by partition.
     struct Candidates {
-        var parts: [(partition: Partition, rows: [Int64])]
+        typealias Part = (partition: Partition, rows: [Int64])
+        /// The one part, held without an array (the common case: every search of a user).
+        private let only: Part?
+        /// Two parts or more.
+        private let several: [Part]
         /// Every allowed row, ascending.
         let rows: [Int64]
         /// For each of `rows` over several partitions, the index of its part (empty for one part).
         private let owners: [Int32]
 
+        /// The partitions holding candidates, each with its rows ascending, none empty.
+        var parts: [Part] { only.map { [$0] } ?? several }
+
         /// Candidates of `parts`, each part's rows ascending and none empty.
-        init(parts: [(partition: Partition, rows: [Int64])]) {
-            self.parts = parts
+        init(parts: [Part]) {
             guard parts.count > 1 else {
-                (rows, owners) = (parts.first?.rows ?? [], [])
+                self.init(only: parts.first)
                 return
             }
             // One sort of (row, part): a search over many partitions (an agent's memories across
@@ -38,47 +56,70 @@ struct MemorySearch {
             owned.reserveCapacity(parts.reduce(0) { $0 + $1.rows.count })
             for (i, part) in parts.enumerated() { for row in part.rows { owned.append((row, Int32(i))) } }
             owned.sort { $0.row < $1.row }
-            (rows, owners) = (owned.map(\.row), owned.map(\.part))
+            self.init(only: nil, several: parts, rows: owned.map(\.row), owners: owned.map(\.part))
+        }
+
+        /// Candidates of one part (nil or its rows empty: none).
+        init(only part: Part?) {
+            let part = part.flatMap { $0.rows.isEmpty ? nil : $0 }
+            self.init(only: part, several: [], rows: part?.rows ?? [], owners: [])
+        }
+
+        private init(only: Part?, several: [Part], rows: [Int64], owners: [Int32]) {
+            (self.only, self.several, self.rows, self.owners) = (only, several, rows, owners)
         }
 
         /// The one partition holding every candidate, if there is one, and whether the
         /// candidates are all of it.
         var single: (partition: Partition, whole: Bool)? {
-            guard parts.count == 1 else { return nil }
-            return (parts[0].partition, parts[0].rows.count == parts[0].partition.count)
+            only.map { ($0.partition, $0.rows.count == $0.partition.count) }
         }
 
         /// The memory of `row`, if it is a candidate.
         /// - Complexity: O(log candidates).
         func memory(_ row: Int64) -> MemoryRef? {
-            guard parts.count > 1 else { return parts.first?.partition.memory(row: row) }
+            if let only { return only.partition.memory(row: row) }
             let i = rows.withUnsafeBufferPointer { SortedRows.lowerBound($0, row) }
             guard i < rows.count, rows[i] == row else { return nil }
-            return parts[Int(owners[i])].partition.memory(row: row)
+            return several[Int(owners[i])].partition.memory(row: row)
         }
     }
 
     /// The allowed rows.
     func candidates(includeExpired: Bool = false) -> Candidates {
+        MemorySearchScratch.with { candidates(includeExpired: includeExpired, scratch: $0) }
+    }
+
+    /// The allowed rows, in `scratch`'s buffers for a single scope (which its caller hands back
+    /// with ``MemorySearchScratch/rows`` when done with them).
+    private func candidates(includeExpired: Bool, scratch: MemorySearchScratch) -> Candidates {
         func rows(_ p: Partition, _ scope: MemoryScope) -> [Int64] {
             p.rows(in: scope, matching: filter, at: now, includeExpired: includeExpired, validity: validity)
         }
-        var parts: [(partition: Partition, rows: [Int64])]
-        if let scopes, scopes.count > 1 {
+        switch reach {
+        case let .scopes(scopes):
             // A partition several scopes reach (a user and an agent of theirs) is read once, its rows merged.
             var byKey: [ScopeKey: (partition: Partition, lists: [[Int64]])] = [:]
             for scope in scopes {
                 for p in state.partitions(holding: scope) { byKey[p.key, default: (p, [])].lists.append(rows(p, scope)) }
             }
-            parts = byKey.values.sorted { ($0.partition.key.field, $0.partition.key.value) < ($1.partition.key.field, $1.partition.key.value) }
+            let parts = byKey.values.sorted { ($0.partition.key.field, $0.partition.key.value) < ($1.partition.key.field, $1.partition.key.value) }
                 .map { ($0.partition, $0.lists.count == 1 ? $0.lists[0] : SortedRows.union($0.lists.map(SortedRows.List.computed))) }
-        } else {
-            let scope = scopes?.first ?? MemoryScope()
-            let partitions = scopes == nil ? Array(state.partitions.values) : state.partitions(holding: scope)
-            parts = partitions.map { ($0, rows($0, scope)) }
+            return Candidates(parts: parts.filter { !$0.1.isEmpty })
+        case let .scope(scope):
+            guard let user = scope.userID else {
+                return Candidates(parts: state.partitions(holding: scope).map { ($0, rows($0, scope)) }.filter { !$0.1.isEmpty })
+            }
+            // A user's memories are one partition's: read into the scratch's buffer, no array of parts.
+            guard let partition = state.partition(ofUser: user) else { return Candidates(only: nil) }
+            var found = scratch.rows
+            scratch.rows = []  // the buffer is the candidates' until handed back
+            partition.rows(in: scope, matching: filter, at: now, includeExpired: includeExpired, validity: validity,
+                           appendingTo: &found, lists: &scratch.lists)
+            return Candidates(only: (partition, found))
+        case .everything:
+            return Candidates(parts: state.partitions.values.map { ($0, rows($0, MemoryScope())) }.filter { !$0.1.isEmpty })
         }
-        parts.removeAll { $0.rows.isEmpty }
-        return Candidates(parts: parts)
     }
 
     /// A search's answer, and the keyword index it built for a partition that had none (for
@@ -91,32 +132,40 @@ struct MemorySearch {
     }
 
     /// The hits for `query` (its text, its embedding: nil only for a keyword search without a
-    /// threshold), best first.
-    func run(_ query: String, vector: [Float]?, limit: Int, threshold: Float?, mode: SearchMode) throws -> Outcome {
-        let candidates = candidates()
+    /// threshold), best first; with their rows when `keepRows`.
+    func run(_ query: String, vector: [Float]?, limit: Int, threshold: Float?, mode: SearchMode, keepRows: Bool = false) throws -> Outcome {
+        try MemorySearchScratch.with { scratch in
+            let candidates = candidates(includeExpired: false, scratch: scratch)
+            defer { scratch.rows = candidates.rows }  // the buffer, for the next search
+            return try run(query, vector: vector, candidates, limit: limit, threshold: threshold, mode: mode, keepRows: keepRows, scratch: scratch)
+        }
+    }
+
+    private func run(_ query: String, vector: [Float]?, _ candidates: Candidates, limit: Int, threshold: Float?, mode: SearchMode,
+                     keepRows: Bool, scratch: MemorySearchScratch) throws -> Outcome {
         guard !candidates.rows.isEmpty else { return Outcome(hits: []) }
         let depth = mode == .vector && threshold == nil && recencyHalfLife == nil ? limit : max(limit, ScoreFusion.depth)
-        let semantic = try vector.map { try vectorHits($0, candidates, limit: mode == .keyword ? 0 : depth) } ?? []
+        if let vector { try vectorHits(vector, candidates, limit: mode == .keyword ? 0 : depth, appendingTo: &scratch.semantic) }
         let (keyword, built) = mode == .vector ? ([], nil) : keywordHits(query, candidates, limit: depth)
-        var ranked = ScoreFusion.rank(semantic: semantic, keyword: keyword, mode: mode)
+        ScoreFusion.rank(semantic: scratch.semantic, keyword: keyword, mode: mode, appendingTo: &scratch.ranked)
         if let vector, let threshold {
-            let missing = ranked.filter { $0.details.semantic == nil }.map(\.row)
+            let missing = scratch.ranked.filter { $0.details.semantic == nil }.map(\.row)
             let scores = Dictionary(try vectors.scores(vector, rows: missing).map { (Int64($0.id), $0.score) }, uniquingKeysWith: { a, _ in a })
-            ranked = ranked.compactMap { hit in
+            scratch.ranked = scratch.ranked.compactMap { hit in
                 var hit = hit
                 hit.details.semantic = hit.details.semantic ?? scores[hit.row]
                 return (hit.details.semantic ?? -.infinity) >= threshold ? hit : nil
             }
         }
-        if recencyHalfLife != nil { ranked = weighedByRecency(ranked, candidates) }
+        if recencyHalfLife != nil { scratch.ranked = weighedByRecency(scratch.ranked, candidates) }
         var outcome = Outcome(hits: [], builtKeyword: built)
-        outcome.hits.reserveCapacity(min(limit, ranked.count))
-        outcome.rows.reserveCapacity(min(limit, ranked.count))
-        for r in ranked {
+        outcome.hits.reserveCapacity(min(limit, scratch.ranked.count))
+        if keepRows { outcome.rows.reserveCapacity(min(limit, scratch.ranked.count)) }
+        for r in scratch.ranked {
             guard outcome.hits.count < limit else { break }
             guard let memory = candidates.memory(r.row)?.memory else { continue }
             outcome.hits.append(MemoryHit(memory: memory, score: r.score, details: r.details))
-            outcome.rows.append(r.row)
+            if keepRows { outcome.rows.append(r.row) }
         }
         return outcome
     }
@@ -144,17 +193,19 @@ struct MemorySearch {
         return Float(exp2(-age / seconds))
     }
 
-    /// The nearest allowed rows: from the partition's graph when it has one and the candidates
-    /// are many (its planner still scans exactly when a filter leaves few), else an exact scan.
-    private func vectorHits(_ vector: [Float], _ c: Candidates, limit: Int) throws -> [SearchResult] {
-        guard limit > 0 else { return [] }
+    /// The nearest allowed rows, appended to `hits`: from the partition's graph when it has one
+    /// and the candidates are many (its planner still scans exactly when a filter leaves few),
+    /// else an exact scan of the candidates' vectors.
+    private func vectorHits(_ vector: [Float], _ c: Candidates, limit: Int, appendingTo hits: inout [SearchResult]) throws {
+        guard limit > 0 else { return }
         if let (partition, whole) = c.single, let graph = partition.graph, c.rows.count > HNSWIndex.exactScanLimit {
             // A graph searched whole may meet rows a write has indexed but not yet published; a
             // few spare results keep the answer full when those are dropped.
-            return try graph.search(vector, k: whole ? limit + 8 : limit, ef: max(limit, PartitionGraph.searchBreadth),
-                                    filter: whole ? nil : SearchFilter(allowing: c.rows.map(UInt64.init)))
+            hits += try graph.search(vector, k: whole ? limit + 8 : limit, ef: max(limit, PartitionGraph.searchBreadth),
+                                     filter: whole ? nil : SearchFilter(allowing: c.rows.map(UInt64.init)))
+            return
         }
-        return try vectors.search(vector, k: limit, rows: c.rows)
+        try vectors.search(vector, k: limit, rows: c.rows, appendingTo: &hits)
     }
 
     /// BM25 hits among the candidates: from the partition's keyword index (built now over the

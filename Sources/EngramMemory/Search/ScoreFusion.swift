@@ -18,14 +18,15 @@ enum ScoreFusion {
         var details: ScoreDetails
     }
 
-    /// The final ranking: one list as it is, or both fused; ties to the smaller row.
-    static func rank(semantic: [SearchResult], keyword: [(row: Int64, score: Float)], mode: SearchMode) -> [Ranked] {
+    /// The final ranking, appended to `ranked`: one list as it is, or both fused; ties to the smaller row.
+    static func rank(semantic: [SearchResult], keyword: [(row: Int64, score: Float)], mode: SearchMode,
+                     appendingTo ranked: inout [Ranked]) {
         switch mode {
         case .vector:
-            return semantic.map { Ranked(row: Int64($0.id), score: $0.score, details: ScoreDetails(semantic: $0.score)) }
+            for hit in semantic { ranked.append(Ranked(row: Int64(hit.id), score: hit.score, details: ScoreDetails(semantic: hit.score))) }
         case .keyword:
             let semantics = Dictionary(semantic.map { (Int64($0.id), $0.score) }, uniquingKeysWith: { a, _ in a })
-            return keyword.map { Ranked(row: $0.row, score: $0.score, details: ScoreDetails(semantic: semantics[$0.row], keyword: $0.score)) }
+            ranked += keyword.map { Ranked(row: $0.row, score: $0.score, details: ScoreDetails(semantic: semantics[$0.row], keyword: $0.score)) }
         case .hybrid:
             var fused: [Int64: Ranked] = [:]
             func add(_ hits: [(row: Int64, score: Float)], weight: Float, _ set: (inout ScoreDetails, Float) -> Void) {
@@ -40,7 +41,7 @@ enum ScoreFusion {
             }
             add(semantic.map { (Int64($0.id), $0.score) }, weight: semanticWeight) { $0.semantic = $1 }
             add(keyword, weight: 1 - semanticWeight) { $0.keyword = $1 }
-            return fused.values.map { r in
+            ranked += fused.values.map { r in
                 var r = r
                 r.details.fused = r.score
                 return r

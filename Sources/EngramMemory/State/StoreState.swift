@@ -49,10 +49,13 @@ struct StoreState: Sendable {
     /// The partitions that can hold memories in `scope`: the user's, or those holding its agent
     /// (or run) when it names no user.
     func partitions(holding scope: MemoryScope) -> [Partition] {
-        if let user = scope.userID { return partitions[ScopeKey(field: "user_id", value: user)].map { [$0] } ?? [] }
+        if let user = scope.userID { return partition(ofUser: user).map { [$0] } ?? [] }
         guard let first = ScopeKey.keys(of: scope).first, let holders = spans[first] else { return [] }
         return holders.keys.compactMap { partitions[$0] }
     }
+
+    /// The partition of `user`'s memories, if they have any.
+    func partition(ofUser user: String) -> Partition? { partitions[ScopeKey(field: "user_id", value: user)] }
 
     /// The memory of `row` in the partition of `scope`.
     func memory(row: Int64, scope: MemoryScope) -> MemoryRef? {

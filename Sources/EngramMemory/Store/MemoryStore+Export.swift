@@ -14,7 +14,7 @@ extension MemoryStore {
                        _ body: (Memory, [Float]?) throws -> Void) throws {
         try ensureOpen()
         if let scope { try MemoryValidation.check(scope: scope) }
-        let candidates = MemorySearch(state: writer.state, vectors: writer.vectors, scopes: scope.map { [$0] }, filter: filter, now: Date(), validity: .all).candidates()
+        let candidates = MemorySearch(state: writer.state, vectors: writer.vectors, reach: scope.map { .scope($0) } ?? .everything, filter: filter, now: Date(), validity: .all).candidates()
         let found = candidates.parts.flatMap { part in
             part.rows.compactMap { row in part.partition.memory(row: row).map { (row: row, memory: $0.memory) } }
         }.sorted { $0.row < $1.row }

@@ -56,7 +56,7 @@ extension MemoryStore {
         try ensureOpen()
         try MemoryValidation.check(limit: limit, offset: offset)
         try MemoryValidation.check(scope: scope)
-        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scopes: [scope], filter: filter, now: Date(), validity: validity)
+        let search = MemorySearch(state: writer.state, vectors: writer.vectors, reach: .scope(scope), filter: filter, now: Date(), validity: validity)
         let candidates = search.candidates(includeExpired: includeExpired)
         // Newest first; ties by id bytes (formatting uuidString in a comparator costs a printf per call).
         let matching = candidates.parts.flatMap { part in part.rows.compactMap { part.partition.memory(row: $0)?.memory } }

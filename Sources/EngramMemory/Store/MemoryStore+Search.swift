@@ -30,8 +30,9 @@ extension MemoryStore {
     public func search(_ query: String, vector: [Float]?, scope: MemoryScope, filter: MemoryFilter = .all, limit: Int = 10,
                        threshold: Float? = nil, mode: SearchMode = .hybrid, validity: Validity = .current,
                        recencyHalfLife: Duration? = nil) throws -> [MemoryHit] {
-        try search(query, vector: vector, scopes: [scope], filter: filter, limit: limit, threshold: threshold, mode: mode,
-                   validity: validity, recencyHalfLife: recencyHalfLife)
+        try MemoryValidation.check(scope: scope)
+        return try search(query, vector: vector, reach: .scope(scope), filter: filter, limit: limit, threshold: threshold, mode: mode,
+                          validity: validity, recencyHalfLife: recencyHalfLife)
     }
 
     /// The memories of several scopes at once (several users, an agent across its users …) that
@@ -44,17 +45,24 @@ extension MemoryStore {
     public func search(_ query: String, vector: [Float]?, scopes: [MemoryScope], filter: MemoryFilter = .all, limit: Int = 10,
                        threshold: Float? = nil, mode: SearchMode = .hybrid, validity: Validity = .current,
                        recencyHalfLife: Duration? = nil) throws -> [MemoryHit] {
-        try ensureOpen()
-        guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
-        if let recencyHalfLife, recencyHalfLife <= .zero { throw MemoryError.invalidParameter("the recency half-life must be positive") }
         guard !scopes.isEmpty else { throw MemoryError.missingScope }
         guard scopes.count <= Self.maxScopesPerSearch else { throw MemoryError.invalidParameter("at most \(Self.maxScopesPerSearch) scopes per search") }
         for scope in scopes { try MemoryValidation.check(scope: scope) }
+        return try search(query, vector: vector, reach: .of(scopes), filter: filter, limit: limit, threshold: threshold, mode: mode,
+                          validity: validity, recencyHalfLife: recencyHalfLife)
+    }
+
+    /// The searches' common part, the scopes checked.
+    private func search(_ query: String, vector: [Float]?, reach: MemorySearch.Reach, filter: MemoryFilter, limit: Int,
+                        threshold: Float?, mode: SearchMode, validity: Validity, recencyHalfLife: Duration?) throws -> [MemoryHit] {
+        try ensureOpen()
+        guard limit > 0 else { throw MemoryError.invalidParameter("limit must be positive") }
+        if let recencyHalfLife, recencyHalfLife <= .zero { throw MemoryError.invalidParameter("the recency half-life must be positive") }
         guard vector != nil || (mode == .keyword && threshold == nil) else {
             throw MemoryError.invalidParameter("\(mode) search needs the query's embedding")
         }
         if let vector { try MemoryValidation.check(vector: vector, dimension: embedder.dimension) }
-        let search = MemorySearch(state: writer.state, vectors: writer.vectors, scopes: scopes.count == 1 ? scopes : Array(Set(scopes)), filter: filter, now: Date(),
+        let search = MemorySearch(state: writer.state, vectors: writer.vectors, reach: reach, filter: filter, now: Date(),
                                   validity: validity, recencyHalfLife: recencyHalfLife)
         let outcome = try search.run(query, vector: vector, limit: limit, threshold: threshold, mode: mode)
         if let built = outcome.builtKeyword { installKeyword(built.index, builtFrom: built.partition) }

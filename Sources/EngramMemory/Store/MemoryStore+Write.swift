@@ -214,7 +214,7 @@ extension MemoryStore {
         // The rows the filter passes, from the state: rows are never reused, so a memory updated
         // meanwhile (moved to a new row) is not deleted by a filter it may no longer pass.
         let rows: Set<Int64>? = scope.passesWhole(filter) ? nil
-            : Set(MemorySearch(state: writer.state, vectors: writer.vectors, scopes: [scope], filter: filter, now: Date(), validity: .all)
+            : Set(MemorySearch(state: writer.state, vectors: writer.vectors, reach: .scope(scope), filter: filter, now: Date(), validity: .all)
                 .candidates(includeExpired: true).parts.flatMap(\.rows))
         if rows?.isEmpty == true { return 0 }
         return try perform {

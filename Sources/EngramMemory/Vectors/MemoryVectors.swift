@@ -77,28 +77,15 @@ final class MemoryVectors: Sendable {
         return try parts.tail.scores(query, ids: ids) + parts.base.scores(query, ids: ids)
     }
 
-    /// The `k` rows among `rows` nearest to `query`, best first (ties to the smaller row).
-    func search(_ query: [Float], k: Int, rows: [Int64]) throws -> [SearchResult] {
-        let filter = SearchFilter(allowing: rows.map(UInt64.init))
+    /// The `k` rows among `rows` nearest to `query`, appended to `results` best first (ties to
+    /// the smaller row). A row a fold holds in both parts for a moment counts once.
+    func search(_ query: [Float], k: Int, rows: [Int64], appendingTo results: inout [SearchResult]) throws {
         let parts = parts.read { $0 }
-        func search(_ part: FlatIndex) throws -> [SearchResult] {
-            do { return try part.search(query, k: k, filter: filter) } catch EngramError.emptyIndex { return [] }
+        // Rows are never negative: their bits are the ids the indexes hold.
+        try rows.withUnsafeBufferPointer { rows in
+            try rows.withMemoryRebound(to: UInt64.self) { ids in
+                try parts.base.nearest(query, k: k, among: ids, alsoIn: parts.tail, appendingTo: &results)
+            }
         }
-        var found = try search(parts.base)
-        let tail = try search(parts.tail)
-        // Each part's answer is already in this order.
-        guard !tail.isEmpty else { return found }
-        guard !found.isEmpty else { return tail }
-        found += tail
-        found.sort { $0.score > $1.score || ($0.score == $1.score && $0.id < $1.id) }
-        // A fold moves rows from the tail to the base while a search may be reading both: a row
-        // found in both has the same vector, so the same score, and its two hits are adjacent.
-        var kept = 0
-        for i in found.indices where kept == 0 || found[kept - 1].id != found[i].id {
-            found[kept] = found[i]
-            kept += 1
-        }
-        found.removeLast(found.count - min(kept, k))
-        return found
     }
 }
