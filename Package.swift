@@ -120,7 +120,7 @@ let package = Package(
 
         .target(name: "EngramTestSupport", path: "Tests/EngramTestSupport"),
         .testTarget(name: "EngramIndexTests", dependencies: ["EngramSupport", "EngramIndex", "EngramTestSupport"]),
-        .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding"]),
+        .testTarget(name: "EngramEmbeddingTests", dependencies: ["EngramEmbedding", "CEngramKernels"]),
         .testTarget(name: "EngramReadmeTests", dependencies: ["EngramIndex", "EngramEmbedding", "EngramMemory"]),
         .testTarget(name: "EngramMemoryTests", dependencies: ["EngramSupport", "EngramMemory", "EngramTestSupport"]),
         .testTarget(name: "EngramCLITests", dependencies: ["engram", "EngramMemory", "EngramEmbedding", "EngramTestSupport"]),

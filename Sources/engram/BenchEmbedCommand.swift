@@ -14,10 +14,11 @@ struct BenchEmbedCommand: ParsableCommand {
     @Option(help: "Texts timed one at a time for the latency percentiles.") var single = 200
     @Option(help: "Model directory.") var model: String?
     @Flag(help: "One JSON line.") var json = false
+    @OptionGroup var precision: PrecisionOption
 
     func run() throws {
         let texts = Array(try TextInput.read(input).prefix(count))
-        let embedder = try MiniLMEmbedder(directory: model, threads: threads)
+        let embedder = try MiniLMEmbedder(directory: model, threads: threads, precision: precision.precision)
         _ = embedder.embedSync(Array(texts.prefix(32)))  // warm-up
         let batch = Progress.timed("batch") { embedder.embedSync(texts) }
         var latencies: [Double] = []
@@ -30,7 +31,8 @@ struct BenchEmbedCommand: ParsableCommand {
         func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] }
         let tokens = texts.reduce(0) { $0 + embedder.tokenizer.encode($1).count }
         let fields: [(String, JSONValue)] = [
-            ("embedder", .string("engram-minilm")), ("texts", .int(batch.value.count)), ("threads", .int(threads)),
+            ("embedder", .string("engram-minilm")), ("precision", .string(precision.precision.rawValue)),
+            ("texts", .int(batch.value.count)), ("threads", .int(threads)),
             ("mean_tokens", .number(Double(tokens) / Double(max(texts.count, 1)))),
             ("sentences_per_second", .number((Double(texts.count) / batch.seconds).rounded())),
             ("single_p50_ms", .number(pct(0.5))), ("single_p99_ms", .number(pct(0.99))),

@@ -15,6 +15,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Write embeddings as .fvecs.") var output: String?
     @Flag(help: "One JSON line per input: {\"embedding\": [...]}.") var json = false
     @Option(help: "Worker threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var precision: PrecisionOption
 
     func validate() throws {
         guard (output != nil) != json else { throw ValidationError("give exactly one of --output FILE and --json") }
@@ -23,7 +24,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let texts = try TextInput.read(input)
-        let embedder = try MiniLMEmbedder(directory: model, threads: threads)
+        let embedder = try MiniLMEmbedder(directory: model, threads: threads, precision: precision.precision)
         let bar = Progress.Bar("embedding", total: texts.count)
         var vectors: [[Float]] = []
         vectors.reserveCapacity(texts.count)

@@ -6,10 +6,16 @@ import EngramEmbedding
 struct MiniLMEmbedderTests {
     static let embedder = try! MiniLMEmbedder(threads: 2)
 
-    @Test("cosine similarity to the reference (sentence-transformers) ≥ 0.9999 on every sentence")
-    func matchesReference() async throws {
+    @Test("cosine similarity to the reference (sentence-transformers) ≥ 0.9999 on every sentence, in f32 and in bf16",
+          arguments: MiniLMEmbedder.Precision.allCases)
+    func matchesReference(precision: MiniLMEmbedder.Precision) async throws {
+        guard precision == .float32 || MiniLMEmbedder.supportsBFloat16 else {
+            #expect(throws: EmbeddingError.self) { try MiniLMEmbedder(threads: 2, precision: precision) }
+            return
+        }
+        let embedder = precision == .float32 ? Self.embedder : try MiniLMEmbedder(threads: 2, precision: precision)
         let texts = Reference.lines.map(\.text)
-        let got = try await Self.embedder.embed(texts)
+        let got = try await embedder.embed(texts)
         #expect(got.count == texts.count)
         var worst = 1.0, worstText = ""
         for (v, line) in zip(got, Reference.lines) {
@@ -18,7 +24,7 @@ struct MiniLMEmbedderTests {
             if cos < worst { (worst, worstText) = (cos, line.text) }
         }
         #expect(worst >= 0.9999, "worst cosine \(worst) for \(worstText.prefix(60))")
-        print("minilm reference: worst cosine \(worst)")
+        print("minilm reference (\(precision)): worst cosine \(worst)")
     }
 
     @Test("results do not depend on batching or order")

@@ -58,6 +58,23 @@ int engram_cpu_has_vnni(void);
 /// few that can enter a top-k heap.
 size_t engram_next_candidate(const float *dots, const float *norms, size_t start, size_t n, float t);
 
+// The encoder's dense layers in bfloat16 (BF16.c). Weights [outputs, inputs] are packed once
+// into engram_bf16_panel_count(outputs, inputs) halves: panels of 16 outputs, each input pair's
+// two weights adjacent (inputs padded to even, outputs to 16, with zeros). Activations are rows of
+// bf16 of even width (engram_bf16_rows pads an odd count with a zero). The gemm adds
+// a[rows, 2·pairs] · panelsᵀ for the output columns of panels firstBlock ..< firstBlock + blocks
+// (columns ≥ outputs untouched) to c (row stride ldc). The _avx512 one needs AVX-512 BW + BF16
+// (engram_cpu_has_bf16()); the _scalar one runs anywhere and is the reference.
+uint16_t engram_bf16_round(float x);
+size_t engram_bf16_panel_count(size_t outputs, size_t inputs);
+void engram_bf16_pack_weights(const float *w, size_t outputs, size_t inputs, uint16_t *panels);
+void engram_bf16_rows(const float *x, size_t rows, size_t cols, uint16_t *out);
+int engram_cpu_has_bf16(void);
+void engram_gemm_bf16_avx512(const uint16_t *a, size_t rows, size_t pairs, const uint16_t *panels,
+                             size_t firstBlock, size_t blocks, float *c, size_t ldc, size_t outputs);
+void engram_gemm_bf16_scalar(const uint16_t *a, size_t rows, size_t pairs, const uint16_t *panels,
+                             size_t firstBlock, size_t blocks, float *c, size_t ldc, size_t outputs);
+
 // Transformer encoder elementwise kernels (dispatching to AVX2 where available).
 /// x ← GELU(x) = x·Φ(x), the exact (erf) form used by BERT.
 void engram_gelu(float *x, size_t n);

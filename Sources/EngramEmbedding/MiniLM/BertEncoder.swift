@@ -23,6 +23,24 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
         let intermediate: UnsafePointer<Float>, intermediateBias: UnsafePointer<Float>
         let output: UnsafePointer<Float>, outputBias: UnsafePointer<Float>
         let norm2Gamma: UnsafePointer<Float>, norm2Beta: UnsafePointer<Float>
+        /// The four dense layers' weights in bf16 panels (qkv, attention output, intermediate,
+        /// output) when the encoder runs them in bf16.
+        var packed: [PackedWeights]? = nil
+    }
+
+    /// A dense layer's weights rounded to bf16 and packed for the bf16 kernel (see
+    /// `engram_bf16_pack_weights`): 16 output columns per panel, each input pair's weights adjacent.
+    struct PackedWeights {
+        let panels: [UInt16]
+        let outputs: Int, inputs: Int
+
+        init(_ weight: UnsafePointer<Float>, outputs: Int, inputs: Int) {
+            panels = [UInt16](unsafeUninitializedCapacity: engram_bf16_panel_count(outputs, inputs)) { out, count in
+                engram_bf16_pack_weights(weight, outputs, inputs, out.baseAddress!)
+                count = out.count
+            }
+            (self.outputs, self.inputs) = (outputs, inputs)
+        }
     }
 
     let config: Config
@@ -30,8 +48,15 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
     let wordEmbeddings, positionEmbeddings, typeEmbeddings, embeddingGamma, embeddingBeta: UnsafePointer<Float>
     let layers: [Layer]
 
-    init(weights: SafeTensors, config: Config) throws {
+    /// Whether the dense layers run in bf16 (see ``init(weights:config:bfloat16:)``).
+    let bfloat16: Bool
+
+    /// - Parameter bfloat16: run the dense layers (90% of the work) on bf16 weights and
+    ///   activations with f32 sums, on the CPU's AVX-512 BF16 instructions (the caller checks
+    ///   `engram_cpu_has_bf16()`); attention, LayerNorm and pooling stay f32.
+    init(weights: SafeTensors, config: Config, bfloat16: Bool = false) throws {
         self.config = config
+        self.bfloat16 = bfloat16
         self.weights = weights
         let h = config.hidden, i = config.intermediate
         func w(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
@@ -44,7 +69,7 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
         typeEmbeddings = try w("embeddings.token_type_embeddings.weight", [2, h])
         embeddingGamma = try w("embeddings.LayerNorm.weight", [h])
         embeddingBeta = try w("embeddings.LayerNorm.bias", [h])
-        layers = try (0..<config.layers).map { l in
+        var layers = try (0..<config.layers).map { l in
             let p = "encoder.layer.\(l)."
             var qkv = [Float](), qkvBias = [Float]()
             for part in ["query", "key", "value"] {
@@ -59,6 +84,19 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
                 output: try w(p + "output.dense.weight", [h, i]), outputBias: try w(p + "output.dense.bias", [h]),
                 norm2Gamma: try w(p + "output.LayerNorm.weight", [h]), norm2Beta: try w(p + "output.LayerNorm.bias", [h]))
         }
+        if bfloat16 {
+            layers = layers.map { layer in
+                var layer = layer
+                layer.packed = [
+                    layer.qkvWeight.withUnsafeBufferPointer { PackedWeights($0.baseAddress!, outputs: 3 * h, inputs: h) },
+                    PackedWeights(layer.attentionOut, outputs: h, inputs: h),
+                    PackedWeights(layer.intermediate, outputs: i, inputs: h),
+                    PackedWeights(layer.output, outputs: h, inputs: i),
+                ]
+                return layer
+            }
+        }
+        self.layers = layers
     }
 
     /// Pooled, L2-normalized embeddings of token sequences (each already within the position limit).
@@ -71,7 +109,7 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
         let tokens = starts.last!
         var x = [Float](repeating: 0, count: tokens * h)
         embed(sequences, starts: starts, into: &x)
-        var scratch = Scratch(tokens: tokens, config: config, longest: lengths.max() ?? 0, threads: threads)
+        var scratch = Scratch(tokens: tokens, config: config, longest: lengths.max() ?? 0, threads: threads, bfloat16: bfloat16)
         for layer in layers { forward(layer, &x, lengths: lengths, starts: starts, scratch: &scratch) }
         return (0..<sequences.count).map { pool(x, start: starts[$0], count: lengths[$0]) }
     }
@@ -79,9 +117,12 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
     /// Working buffers of one `encode` call, sized for its tokens.
     struct Scratch {
         var qkv, context, attention, intermediate, scores: [Float]
+        /// A dense layer's input rounded to bf16 (empty in f32).
+        var half: [UInt16]
         /// Threads each product is split over (see ``encode(_:threads:)``).
         let threads: Int
-        init(tokens: Int, config: Config, longest: Int, threads: Int) {
+        init(tokens: Int, config: Config, longest: Int, threads: Int, bfloat16: Bool = false) {
+            half = bfloat16 ? [UInt16](repeating: 0, count: tokens * (max(config.hidden, config.intermediate) + 1)) : []
             qkv = [Float](repeating: 0, count: tokens * 3 * config.hidden)
             context = [Float](repeating: 0, count: tokens * config.hidden)
             attention = [Float](repeating: 0, count: tokens * config.hidden)
@@ -110,19 +151,19 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
         let h = config.hidden, tokens = starts.last!
         layer.qkvWeight.withUnsafeBufferPointer { w in
             layer.qkvBias.withUnsafeBufferPointer { b in
-                Self.linear(x, rows: tokens, inputs: h, weight: w.baseAddress!, bias: b.baseAddress!, outputs: 3 * h,
-                            threads: scratch.threads, into: &scratch.qkv)
+                Self.linear(x, rows: tokens, inputs: h, weight: w.baseAddress!, packed: layer.packed?[0], bias: b.baseAddress!, outputs: 3 * h,
+                            scratch: &scratch, into: \.qkv)
             }
         }
         attend(&scratch, lengths: lengths, starts: starts)
-        Self.linear(scratch.context, rows: tokens, inputs: h, weight: layer.attentionOut, bias: layer.attentionOutBias, outputs: h,
-                    threads: scratch.threads, into: &scratch.attention)
+        Self.linear(scratch.context, rows: tokens, inputs: h, weight: layer.attentionOut, packed: layer.packed?[1], bias: layer.attentionOutBias,
+                    outputs: h, scratch: &scratch, into: \.attention)
         Self.addAndNormalize(&x, scratch.attention, rows: tokens, cols: h, gamma: layer.norm1Gamma, beta: layer.norm1Beta, eps: config.eps)
-        Self.linear(x, rows: tokens, inputs: h, weight: layer.intermediate, bias: layer.intermediateBias, outputs: config.intermediate,
-                    threads: scratch.threads, into: &scratch.intermediate)
+        Self.linear(x, rows: tokens, inputs: h, weight: layer.intermediate, packed: layer.packed?[2], bias: layer.intermediateBias,
+                    outputs: config.intermediate, scratch: &scratch, into: \.intermediate)
         scratch.intermediate.withUnsafeMutableBufferPointer { engram_gelu($0.baseAddress!, $0.count) }
-        Self.linear(scratch.intermediate, rows: tokens, inputs: config.intermediate, weight: layer.output, bias: layer.outputBias, outputs: h,
-                    threads: scratch.threads, into: &scratch.attention)
+        Self.linear(scratch.intermediate, rows: tokens, inputs: config.intermediate, weight: layer.output, packed: layer.packed?[3],
+                    bias: layer.outputBias, outputs: h, scratch: &scratch, into: \.attention)
         Self.addAndNormalize(&x, scratch.attention, rows: tokens, cols: h, gamma: layer.norm2Gamma, beta: layer.norm2Beta, eps: config.eps)
     }
 
@@ -153,19 +194,32 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
         }
     }
 
-    /// out = input · weightᵀ + bias (weight is [outputs, inputs], PyTorch's layout), the output
-    /// columns split over `threads` (in blocks of 16, each its own product).
-    static func linear(_ input: [Float], rows: Int, inputs: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                       outputs: Int, threads: Int, into out: inout [Float]) {
-        out.withUnsafeMutableBufferPointer { o in
+    /// scratch[out] = input · weightᵀ + bias (weight is [outputs, inputs], PyTorch's layout), in
+    /// bf16 when `packed` is given, the output columns split over the scratch's threads (in
+    /// blocks of 16, each its own product).
+    static func linear(_ input: [Float], rows: Int, inputs: Int, weight: UnsafePointer<Float>, packed: PackedWeights?,
+                       bias: UnsafePointer<Float>, outputs: Int, scratch: inout Scratch, into out: WritableKeyPath<Scratch, [Float]>) {
+        if packed != nil { input.withUnsafeBufferPointer { engram_bf16_rows($0.baseAddress!, rows, inputs, &scratch.half) } }
+        let threads = scratch.threads, half = scratch.half
+        scratch[keyPath: out].withUnsafeMutableBufferPointer { o in
             for r in 0..<rows { (o.baseAddress! + r * outputs).update(from: bias, count: outputs) }
             input.withUnsafeBufferPointer { x in
-                let (x, o, weight) = (UnsafeSendable(x.baseAddress!), UnsafeSendable(o.baseAddress!), UnsafeSendable(weight))
-                let width = (outputs / max(1, threads) + 15) & ~15
-                parallelFor((outputs + width - 1) / width, threads: threads) { part in
-                    let first = part * width, count = min(width, outputs - first)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(inputs),
-                                1, x.value, Int32(inputs), weight.value + first * inputs, Int32(inputs), 1, o.value + first, Int32(outputs))
+                half.withUnsafeBufferPointer { half in
+                    let (x, o, weight, half) = (UnsafeSendable(x.baseAddress!), UnsafeSendable(o.baseAddress!), UnsafeSendable(weight),
+                                                UnsafeSendable(half.baseAddress))
+                    let width = (outputs / max(1, threads) + 15) & ~15
+                    parallelFor((outputs + width - 1) / width, threads: threads) { part in
+                        let first = part * width, count = min(width, outputs - first)
+                        if let packed {
+                            packed.panels.withUnsafeBufferPointer { panels in
+                                engram_gemm_bf16_avx512(half.value!, rows, (inputs + 1) / 2, panels.baseAddress!, first / 16, (count + 15) / 16,
+                                                        o.value, outputs, outputs)
+                            }
+                        } else {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(inputs),
+                                        1, x.value, Int32(inputs), weight.value + first * inputs, Int32(inputs), 1, o.value + first, Int32(outputs))
+                        }
+                    }
                 }
             }
         }

@@ -17,13 +17,15 @@ struct MemoryEval: AsyncParsableCommand {
     @Option(help: "Dataset directory.") var data = "data/debian-known-item"
     @Option(help: "Store directory (default: DATA's name under the temporary directory, reused).") var store: String?
     @Option(help: "Native model directory.") var model: String?
+    @OptionGroup var precision: PrecisionOption
     @Option(help: "Modes, comma-separated.") var modes = "vector,keyword,hybrid"
     @Option(help: "Also write each query's vector and keyword top-100 (doc ids and scores) as JSON lines here, for studying fusion.")
     var dumpRankings: String?
 
     func run() async throws {
-        let embedder = try MiniLMEmbedder(directory: model)
+        let embedder = try MiniLMEmbedder(directory: model, precision: precision.precision)
         let dir = store ?? NSTemporaryDirectory() + "engram-eval-" + URL(fileURLWithPath: data).lastPathComponent
+            + (precision.precision == .float32 ? "" : "-" + precision.precision.rawValue)  // documents embedded alike
         let memoryStore = try MemoryStore(directory: dir, embedder: embedder)
         defer { try? memoryStore.close() }
         let scope = MemoryScope(userID: "eval")

@@ -13,6 +13,7 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Embedder: native (MiniLM, offline) or remote (OpenAI-compatible; ENGRAM_EMBEDDING_URL, _MODEL, _DIMENSION, _API_KEY).")
     var embedder: EmbedderKind = .native
     @Option(help: "Native model directory.") var model: String?
+    @OptionGroup var precision: PrecisionOption
 
     enum EmbedderKind: String, ExpressibleByArgument { case native, remote }
 
@@ -50,7 +51,7 @@ struct StoreOptions: ParsableArguments {
     func makeEmbedder(threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> any Embedder {
         switch embedder {
         case .native:
-            return try MiniLMEmbedder(directory: model, threads: threads)
+            return try MiniLMEmbedder(directory: model, threads: threads, precision: precision.precision)
         case .remote:
             let env = ProcessInfo.processInfo.environment
             guard let url = env["ENGRAM_EMBEDDING_URL"].flatMap(URL.init(string:)), let model = env["ENGRAM_EMBEDDING_MODEL"],
