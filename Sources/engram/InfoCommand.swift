@@ -1,10 +1,11 @@
 import EngramSupport
 import ArgumentParser
+import EngramEmbedding
 import EngramIndex
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "info", abstract: "Print the BLAS library and distance kernels this process runs on.")
+        commandName: "info", abstract: "Print the BLAS library, distance kernels and embedder precisions this process runs on.")
 
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -15,6 +16,9 @@ struct InfoCommand: ParsableCommand {
             ("openblas_config", .string(BLASRuntime.openBLASConfig)),
             ("distance_kernels", .string(DistanceKernels.active.level.rawValue)),
             ("cpu_level", .string(DistanceKernels.Level.supported.rawValue)),
+            ("code_kernels", .string(DistanceKernels.codeKernels.map(\.name).joined(separator: ","))),
+            ("embedder_precisions", .string(MiniLMEmbedder.Precision.allCases.filter { $0 == .float32 || MiniLMEmbedder.supportsBFloat16 }
+                .map(\.rawValue).joined(separator: ","))),
         ]
         if json {
             print(JSONValue.object(fields).text)

@@ -55,21 +55,32 @@ extension FlatIndex {
         guard !ids.isEmpty else { return }
         try VectorValidation.withPrepared(query, dimension: dimension, metric: metric) { q in
             TopK.withTemporary(k: min(k, ids.count)) { top in
-                offer(q, among: ids, to: &top)
-                other?.offer(q, among: ids, to: &top)
+                offer(q, among: ids, skipHeld: false, to: &top)
+                other?.offer(q, among: ids, skipHeld: true, to: &top)
                 top.drainResults(metric: metric, appendingTo: &results)
             }
         }
     }
 
-    /// Offers each of `ids` held here and not yet in `top` to it.
-    private func offer(_ query: UnsafePointer<Float>, among ids: UnsafeBufferPointer<UInt64>, to top: inout TopK) {
-        let distance = DistanceKernels.active.function(for: metric)
+    /// Offers each of `ids` held here to `top`, leaving out those it holds when `skipHeld`.
+    private func offer(_ query: UnsafePointer<Float>, among ids: UnsafeBufferPointer<UInt64>, skipHeld: Bool, to top: inout TopK) {
         lock.withReadLock {
-            for id in ids {
-                guard let slot = slotOfID[id] else { continue }
-                let d = distance(query, storage.row(Int(slot)), dimension)
-                if d <= top.threshold && !top.contains(id) { top.insert(d, id: id) }
+            guard !slotOfID.isEmpty else { return }  // (an empty second index is common: no lookups)
+            let storage = storage
+            self.ids.withUnsafeBufferPointer { idOfSlot in
+                // The slots first, a chunk at a time, so that the scan can prefetch the next row.
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: min(ids.count, 256)) { slots in
+                    for start in stride(from: 0, to: ids.count, by: slots.count) {
+                        var n = 0
+                        for id in ids[start..<min(ids.count, start + slots.count)] {
+                            guard let slot = slotOfID[id] else { continue }
+                            slots[n] = slot
+                            n += 1
+                        }
+                        storage.scan(query, slots: UnsafeBufferPointer(rebasing: slots[..<n]), metric: metric, id: { idOfSlot[$0] },
+                                     skipHeld: skipHeld, into: &top)
+                    }
+                }
             }
         }
     }

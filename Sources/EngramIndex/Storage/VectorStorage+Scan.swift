@@ -23,6 +23,19 @@ extension VectorStorage {
         }
     }
 
+    /// Offers the rows of `slots` to `top` as the allowed rows of ``scan(_:allowed:count:isLive:metric:id:into:)``
+    /// are (each next row prefetched while the current one is scored), leaving out a row whose id
+    /// `top` already holds when `skipHeld` (the same item met in a second index).
+    func scan(_ query: UnsafePointer<Float>, slots: UnsafeBufferPointer<UInt32>, metric: Metric, id: (Int) -> UInt64,
+              skipHeld: Bool, into top: inout TopK) {
+        let distance = DistanceKernels.active.function(for: metric), rowBytes = dimension * 4
+        for j in slots.indices {
+            if j + 1 < slots.count { engram_prefetch_range(row(Int(slots[j + 1])), rowBytes) }
+            let slot = Int(slots[j]), d = distance(query, row(slot), dimension)
+            if d <= top.threshold, !skipHeld || !top.contains(id(slot)) { top.insert(d, id: id(slot)) }
+        }
+    }
+
     @inline(__always)
     private func scanAll(
         _ query: UnsafePointer<Float>, count: Int, isLive: (Int) -> Bool, metric: Metric, id: (Int) -> UInt64, into top: inout TopK

@@ -19,7 +19,7 @@ struct ConfigFile {
 
     /// The keys `engram serve` accepts: every option it has but `--config`.
     static let serve: [String: Kind] = [
-        "store": .value, "database": .value, "embedder": .value, "model": .value,
+        "store": .value, "database": .value, "embedder": .value, "model": .value, "precision": .value,
         "host": .value, "port": .value, "api-keys": .value, "llm-url": .value, "llm-model": .value,
         "embed-threads": .value, "embed-batch": .value, "query-cache": .value, "checkpoint-interval": .value, "idle-timeout": .value,
         "log-format": .value, "metrics": .invertibleFlag, "public-metrics": .flag,
