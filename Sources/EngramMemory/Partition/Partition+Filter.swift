@@ -22,7 +22,10 @@ extension Partition {
         defer { lists.removeAll(keepingCapacity: true) }  // holds the snapshot's lists: not past this call
         lists.removeAll(keepingCapacity: true)
         lists.append(.shared(rows))
-        scope.forEachField { field, value in lists.append(list(field, equalTo: .string(value))) }
+        // The partition's own field (a user's, in that user's partition) holds every row: nothing to intersect.
+        scope.forEachField { field, value in
+            if field != key.field || value != key.value { lists.append(list(field, equalTo: .string(value))) }
+        }
         var residual: [MemoryFilter] = []
         Self.forEachConjunct(of: filter) { part in
             if let posted = postedRows(part) { lists.append(posted) } else { residual.append(part) }

@@ -62,14 +62,9 @@ enum SortedRows {
         let (small, large) = a.count <= b.count ? (a, b) : (b, a)
         guard !small.isEmpty else { return }
         let start = out.count
-        out.reserveCapacity(start + small.count)
-        // Room for every row of the smaller list, written in place, the count fixed after.
-        out.append(contentsOf: repeatElement(0, count: small.count))
-        let kept = out.withUnsafeMutableBufferPointer { rows in
-            let target = UnsafeMutableBufferPointer(rebasing: rows[start...])
-            _ = target.initialize(from: small)
-            return intersectInPlace(target, large)
-        }
+        // The smaller list copied, then shrunk in place to the rows the larger one has too.
+        out.append(contentsOf: small)
+        let kept = out.withUnsafeMutableBufferPointer { rows in intersectInPlace(UnsafeMutableBufferPointer(rebasing: rows[start...]), large) }
         out.removeLast(out.count - start - kept)
     }
 
