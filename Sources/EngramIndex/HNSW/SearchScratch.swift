@@ -84,13 +84,17 @@ final class SearchScratch: @unchecked Sendable {  // used by one search at a tim
             gatherCapacity = n
             (gathered, dots, distances) = (.allocate(capacity: n), .allocate(capacity: n), .allocate(capacity: n))
         }
+        // Branch-free: whether a neighbour was visited is a coin toss to the branch predictor,
+        // so every slot is written and the count advances by the test's outcome.
+        let (visited, stamp, gathered, bound) = (visited, stamp, gathered, bound)
         var found = 0
         for i in stride(from: 1, through: n, by: 1) {
             let slot = engram_load_acquire_u32(list + i)
-            if visit(slot) {
-                gathered[found] = slot
-                found += 1
-            }
+            guard Int(slot) < bound else { continue }
+            let fresh = visited[Int(slot)] != stamp
+            visited[Int(slot)] = stamp
+            gathered[found] = slot
+            found &+= fresh ? 1 : 0
         }
         return UnsafeBufferPointer(start: gathered, count: found)
     }
