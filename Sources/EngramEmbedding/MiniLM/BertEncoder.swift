@@ -199,6 +199,7 @@ final class BertEncoder: @unchecked Sendable {  // immutable after init; buffers
     /// blocks of 16, each its own product).
     static func linear(_ input: [Float], rows: Int, inputs: Int, weight: UnsafePointer<Float>, packed: PackedWeights?,
                        bias: UnsafePointer<Float>, outputs: Int, scratch: inout Scratch, into out: WritableKeyPath<Scratch, [Float]>) {
+        assert(packed.map { $0.outputs == outputs && $0.inputs == inputs } ?? true, "packed weights of another shape")
         if packed != nil { input.withUnsafeBufferPointer { engram_bf16_rows($0.baseAddress!, rows, inputs, &scratch.half) } }
         let threads = scratch.threads, half = scratch.half
         scratch[keyPath: out].withUnsafeMutableBufferPointer { o in

@@ -95,15 +95,7 @@ struct TopK {
         let start = out.count
         out.append(contentsOf: repeatElement(SearchResult(id: 0, score: 0), count: count))
         out.withUnsafeMutableBufferPointer { out in
-            while count > 0 {
-                count -= 1
-                out[start + count] = SearchResult(id: ids[0], score: metric.score(fromDistance: distances[0]))
-                if count > 0 {
-                    distances[0] = distances[count]
-                    ids[0] = ids[count]
-                    siftDown(0)
-                }
-            }
+            drainWorstFirst { out[start + $0] = SearchResult(id: $2, score: metric.score(fromDistance: $1)) }
         }
     }
 
@@ -114,20 +106,26 @@ struct TopK {
     }
 
     /// The kept candidates, best first, each made into a result by `result(distance, id)`, taken
-    /// out of the heap (worst first, written from the back): the result array is the one allocation.
+    /// out of the heap: the result array is the one allocation.
     mutating func drainResults(_ result: (Float, UInt64) -> SearchResult) -> [SearchResult] {
         let n = count
         return [SearchResult](unsafeUninitializedCapacity: n) { out, initialized in
-            while count > 0 {
-                count -= 1
-                (out.baseAddress! + count).initialize(to: result(distances[0], ids[0]))
-                if count > 0 {
-                    distances[0] = distances[count]
-                    ids[0] = ids[count]
-                    siftDown(0)
-                }
-            }
+            drainWorstFirst { (out.baseAddress! + $0).initialize(to: result($1, $2)) }
             initialized = n
+        }
+    }
+
+    /// Empties the heap worst first, calling `body(position, distance, id)` with each candidate's
+    /// place in best-first order (counting down from the last).
+    private mutating func drainWorstFirst(_ body: (Int, Float, UInt64) -> Void) {
+        while count > 0 {
+            count -= 1
+            body(count, distances[0], ids[0])
+            if count > 0 {
+                distances[0] = distances[count]
+                ids[0] = ids[count]
+                siftDown(0)
+            }
         }
     }
 }

@@ -22,11 +22,11 @@ struct MemorySearch {
         case scope(MemoryScope)
         /// Several scopes, without repeats: a memory in any of them is a candidate.
         case scopes([MemoryScope])
+        /// The whole store (an export's; searches always name at least one scope).
+        case everything
 
         /// The reach of `scopes` (repeats dropped).
         static func of(_ scopes: [MemoryScope]) -> Reach { scopes.count == 1 ? .scope(scopes[0]) : .scopes(Array(Set(scopes))) }
-        /// The whole store (an export's; searches always name at least one scope).
-        case everything
     }
 
     /// The rows the scope and filter allow, partition by partition.
