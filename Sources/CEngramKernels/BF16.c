@@ -106,8 +106,12 @@ BF16 static void bf16_rows_avx512(const float *x, size_t rows, size_t cols, uint
 }
 
 void engram_bf16_rows(const float *x, size_t rows, size_t cols, uint16_t *out) {
-    static int has = -1;
-    if (has < 0) has = engram_cpu_has_bf16();
+    static int cached = -1;  // read and written atomically: many threads convert rows at once
+    int has = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (has < 0) {
+        has = engram_cpu_has_bf16();
+        __atomic_store_n(&cached, has, __ATOMIC_RELAXED);
+    }
     if (has) bf16_rows_avx512(x, rows, cols, out);
     else bf16_rows_scalar(x, rows, cols, out);
 }

@@ -50,13 +50,6 @@ enum SortedRows {
         }
     }
 
-    /// The rows in both lists.
-    static func intersection(_ a: UnsafeBufferPointer<Int64>, _ b: UnsafeBufferPointer<Int64>) -> [Int64] {
-        var out: [Int64] = []
-        appendIntersection(a, b, to: &out)
-        return out
-    }
-
     /// Appends the rows in both lists to `out`.
     private static func appendIntersection(_ a: UnsafeBufferPointer<Int64>, _ b: UnsafeBufferPointer<Int64>, to out: inout [Int64]) {
         let (small, large) = a.count <= b.count ? (a, b) : (b, a)
